@@ -1,0 +1,87 @@
+/* headscan/common.h — status codes, errors, logging, arrays and .npy files.
+ *
+ * Every fallible call in headscan returns an hs_status. HS_OK is 0. On failure the
+ * library records a message naming the file and what is wrong; read it with
+ * hs_last_error() (per thread) or with the handle's own accessor
+ * (hs_model_error(), hs_tokenizer_error(), ...). The library never prints or
+ * exits; it logs only through a callback set with hs_set_log_callback().
+ */
+#ifndef HEADSCAN_COMMON_H
+#define HEADSCAN_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define HS_API __declspec(dllexport)
+#else
+#define HS_API __attribute__((visibility("default")))
+#endif
+
+#define HS_VERSION_STRING "0.1.0"
+
+typedef enum hs_status {
+    HS_OK = 0,
+    HS_ERR_INVALID_ARG,   /* a caller passed something out of range */
+    HS_ERR_IO,            /* a file could not be opened, read or written */
+    HS_ERR_FORMAT,        /* a file's contents are malformed */
+    HS_ERR_UNSUPPORTED,   /* well formed, but not something headscan handles */
+    HS_ERR_NOMEM,         /* an allocation failed or would exceed a limit */
+    HS_ERR_NOT_FOUND,     /* a named thing (tensor, file, hook, token) is absent */
+    HS_ERR_NETWORK,       /* transfer failed */
+    HS_ERR_AUTH,          /* 401/403 from a server */
+    HS_ERR_CANCELLED,     /* a callback asked to stop, or a signal arrived */
+    HS_ERR_INTERNAL       /* a bug in headscan */
+} hs_status;
+
+HS_API const char *hs_status_str(hs_status s);
+/* Detailed message for the last failure on this thread ("" when none). */
+HS_API const char *hs_last_error(void);
+HS_API const char *hs_version(void);
+
+/* Log levels for the optional callback. */
+typedef enum { HS_LOG_DEBUG = 0, HS_LOG_INFO, HS_LOG_WARN } hs_log_level;
+typedef void (*hs_log_fn)(hs_log_level level, const char *msg, void *user);
+HS_API void hs_set_log_callback(hs_log_fn fn, void *user);
+
+/* ---------------------------------------------------------------------------
+ * Arrays (.npy compatible). Data is C order, little-endian.
+ */
+typedef enum hs_dtype {
+    HS_F32 = 0, HS_F64, HS_I32, HS_I64, HS_U8, HS_BOOL, HS_F16, HS_BF16
+} hs_dtype;
+
+#define HS_MAX_DIMS 8
+typedef struct hs_array {
+    hs_dtype dtype;
+    int ndim;
+    int64_t shape[HS_MAX_DIMS];
+    void *data;          /* owned when read with hs_npy_read; free with hs_array_free */
+} hs_array;
+
+HS_API size_t hs_dtype_size(hs_dtype t);
+HS_API int64_t hs_array_numel(const hs_array *a);
+HS_API void hs_array_free(hs_array *a);
+/* Reads a .npy file (f4, f8, i4, i8, u1, b1; C order; little-endian or native). */
+HS_API hs_status hs_npy_read(const char *path, hs_array *out);
+/* Writes a .npy file atomically (temporary name in the same folder, then rename). */
+HS_API hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim,
+                              const int64_t *shape, const void *data);
+
+/* Writes `len` bytes to `path` atomically: nothing appears under `path` unless the
+ * whole content was written and flushed. */
+HS_API hs_status hs_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Number of worker threads the library uses (default: all cores). */
+HS_API void hs_set_num_threads(int n);
+HS_API int hs_get_num_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

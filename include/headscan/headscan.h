@@ -1,0 +1,8 @@
+/* headscan.h — the whole public API of libheadscan. */
+#ifndef HEADSCAN_H
+#define HEADSCAN_H
+#include "common.h"
+#include "tokenizer.h"
+#include "model.h"
+#include "data.h"
+#endif

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# deps.sh — installs the Debian packages headscan needs (only the missing ones),
+# then prints a ✓/✗ line per optional feature. Safe to run repeatedly.
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev libcjson-dev
+      libonig-dev libutf8proc-dev zlib1g-dev libsnappy-dev libzstd-dev liblz4-dev
+      libbrotli-dev libcurl4-openssl-dev python3 unicode-data)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+feature() { if eval "$2" >/dev/null 2>&1; then echo "✓ $1"; else echo "✗ $1"; fi; }
+feature "OpenMP (gcc -fopenmp)" "echo 'int main(void){return 0;}' | gcc -x c -fopenmp - -o /tmp/hs_omp_probe"
+feature "BLAS (OpenBLAS, OpenMP build)" "ls /usr/lib/*/openblas-openmp/libopenblas.so"
+feature "LAPACKE" "test -f /usr/include/lapacke.h"

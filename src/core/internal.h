@@ -1,0 +1,52 @@
+/* internal.h — helpers shared by every part of the library (not public).
+ *
+ * Errors: hs_errorf() records a message for the calling thread and returns the
+ * status, so failures read `return hs_errorf(HS_ERR_FORMAT, "%s: ...", path);`.
+ */
+#ifndef HS_INTERNAL_H
+#define HS_INTERNAL_H
+
+#include "headscan/common.h"
+#include <stdio.h>
+#include <stdarg.h>
+
+#define HS_ERRMSG_MAX 1024
+
+hs_status hs_errorf(hs_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefixes the current thread's message with "context: ". Returns s. */
+hs_status hs_error_prefix(hs_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hs_error_clear(void);
+/* Copies the thread's last message into a handle's buffer. */
+void hs_error_copy(char *dst, size_t cap);
+void hs_log(hs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Allocation with overflow checks; failures set an error. */
+void *hs_malloc(size_t n);
+void *hs_calloc(size_t count, size_t size);
+void *hs_aligned_alloc(size_t n);           /* 64-byte aligned, zeroed; free with hs_aligned_free */
+void hs_aligned_free(void *p);
+bool hs_mul_overflow(size_t a, size_t b, size_t *out);
+char *hs_strdup(const char *s);
+char *hs_path_join(const char *dir, const char *name);   /* malloc'd */
+
+/* Reads a whole file (NUL-terminated copy). Limit in bytes; 0 = none. */
+hs_status hs_read_file(const char *path, size_t limit, char **data, size_t *len);
+
+/* A read-only memory mapping of a whole file. */
+typedef struct hs_mmap { const uint8_t *data; size_t size; } hs_mmap;
+hs_status hs_mmap_open(const char *path, hs_mmap *m);
+void hs_mmap_close(hs_mmap *m);
+
+/* Atomic output: write to "<path>.tmp.<pid>.<n>", then hs_atomic_commit renames. */
+typedef struct hs_atomic_file { FILE *fp; char *path; char *tmp; } hs_atomic_file;
+hs_status hs_atomic_open(const char *path, hs_atomic_file *af);
+hs_status hs_atomic_commit(hs_atomic_file *af);   /* flush, fsync, rename; closes */
+void hs_atomic_abort(hs_atomic_file *af);         /* closes and unlinks the temporary */
+
+/* Exact IEEE conversions. */
+float hs_f16_to_f32(uint16_t h);
+float hs_bf16_to_f32(uint16_t h);
+uint16_t hs_f32_to_f16(float f);   /* round to nearest even */
+
+
+#endif

@@ -1,0 +1,30 @@
+/* cli.h — shared helpers of the headscan command (public API only). */
+#ifndef HS_CLI_H
+#define HS_CLI_H
+#include "headscan/headscan.h"
+#include <stdio.h>
+
+/* One function per subcommand: argv[0] is the subcommand name. Returns the exit code. */
+int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_tokens(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_prompt(int argc, char **argv);
+int cmd_head_vocab(int argc, char **argv);
+int cmd_examples(int argc, char **argv);
+int cmd_tokens_html(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
+
+/* Prints "headscan: error: <what>: <hs_last_error()>" and returns exit code 1. */
+int cli_fail(hs_status s, const char *what);
+/* Prints "headscan: <cmd>: <message>" and returns exit code 2 (usage errors). */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses "1,2,3" into a malloc'd array; returns count or -1 on a bad list. */
+long cli_parse_int_list(const char *s, int64_t **out);
+/* True when stderr is a terminal (progress bars, colour). */
+int cli_stderr_tty(void);
+#endif

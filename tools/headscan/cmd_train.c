@@ -1,0 +1,8 @@
+/* cmd_train.c — `headscan train` (not built yet). */
+#include "cli.h"
+
+int cmd_train(int argc, char **argv) {
+    (void)argc;
+    fprintf(stderr, "headscan %s: not available in this build yet\n", argv[0]);
+    return 2;
+}
