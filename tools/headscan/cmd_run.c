@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct top_entry { int32_t id; float logit, prob; } top_entry;
 
@@ -62,10 +63,27 @@ static int save_hooks(const hs_cache *c, const char *dir) {
     return 0;
 }
 
+/* Display form of one token ("·when", "↩"), or its id when there is no tokenizer. */
+static void print_token(const hs_tokenizer *tok, int32_t id, int width) {
+    char *str = NULL, *disp = NULL;
+    size_t n, dn;
+    if (tok && hs_tokenizer_token_str(tok, id, &str, &n) == HS_OK && hs_token_display(str, n, &disp, &dn) == HS_OK) {
+        for (char *q = disp; *q; q++) if (*q == '\n') *q = ' ';  /* keep one line per position */
+        int cols = 0; /* pad by code points, not bytes */
+        for (const char *q = disp; *q; q++) cols += ((unsigned char)*q & 0xC0) != 0x80;
+        printf("%s%*s", disp, width > cols ? width - cols : 0, "");
+    } else printf("%*s", width, "");
+    free(str);
+    free(disp);
+}
+
 static void usage(void) {
-    printf("usage: headscan run --model DIR --tokens 0,3039,2516,... [--top K] [--json]\n"
+    printf("usage: headscan run --model DIR (--tokens 0,3039,2516,... | --text STRING [--no-bos]) [--tokenizer FILE]\n"
+           "                    [--top K] [--json]\n"
            "                    [--hooks NAME,...|all] [--save-hooks DIR] [--no-processing] [--threads N]\n"
-           "Runs one sequence (token ids as given: add the BOS id yourself, e.g. 0 for Pythia)\n"
+           "Runs one sequence: token ids as given (add the BOS id yourself, e.g. 0 for Pythia), or\n"
+           "--text encoded with the model's tokenizer.json (or --tokenizer FILE), BOS prepended as\n"
+           "TransformerLens's to_tokens does unless --no-bos. The ids actually run are always printed.\n"
            "and prints, per position, the loss of the next token and the top-K next-token\n"
            "predictions with TransformerLens's (centered) logits and probabilities.\n"
            "  --json           one JSON object per line: {\"pos\", \"token\", \"loss\", \"top\": [{id, logit, prob}]}\n"
@@ -75,12 +93,13 @@ static void usage(void) {
 }
 
 int cmd_run(int argc, char **argv) {
-    const char *model = NULL, *tokens_arg = NULL, *hooks_arg = NULL, *save_dir = NULL;
-    int K = 5, json = 0, noproc = 0, threads = 0;
+    const char *model = NULL, *tokens_arg = NULL, *hooks_arg = NULL, *save_dir = NULL, *text = NULL, *tok_path = NULL;
+    int K = 5, json = 0, noproc = 0, threads = 0, no_bos = 0;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"tokens", required_argument, 0, 't'}, {"top", required_argument, 0, 'k'},
         {"json", no_argument, 0, 'j'}, {"hooks", required_argument, 0, 'H'}, {"save-hooks", required_argument, 0, 'S'},
         {"no-processing", no_argument, 0, 'N'}, {"threads", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
+        {"text", required_argument, 0, 'x'}, {"tokenizer", required_argument, 0, 'z'}, {"no-bos", no_argument, 0, 'B'},
         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "m:t:k:jH:S:NT:h", opts, NULL)) != -1) {
@@ -93,19 +112,45 @@ int cmd_run(int argc, char **argv) {
         case 'S': save_dir = optarg; break;
         case 'N': noproc = 1; break;
         case 'T': threads = atoi(optarg); break;
+        case 'x': text = optarg; break;
+        case 'z': tok_path = optarg; break;
+        case 'B': no_bos = 1; break;
         case 'h': usage(); return 0;
         default: return cli_usage_error("run", "bad option");
         }
     }
     if (!model) return cli_usage_error("run", "--model DIR is required");
-    if (!tokens_arg) return cli_usage_error("run", "--tokens is required");
+    if (!tokens_arg == !text) return cli_usage_error("run", "give either --tokens or --text (one is required)");
     if (K < 0 || K > 1000) return cli_usage_error("run", "--top must be in 0..1000");
     if (save_dir && !hooks_arg) hooks_arg = "all";
     if (threads > 0) hs_set_num_threads(threads);
-    int64_t *ids64;
-    long T = cli_parse_int_list(tokens_arg, &ids64);
-    if (T < 0) return cli_usage_error("run", "--tokens must be a comma-separated list of integers");
-    if (T == 0) { free(ids64); return cli_usage_error("run", "--tokens is empty"); }
+    /* the tokenizer: --tokenizer, else the model's tokenizer.json (required for --text) */
+    hs_tokenizer *tk = NULL;
+    char default_tok[4096];
+    snprintf(default_tok, sizeof default_tok, "%s/tokenizer.json", model);
+    if (tok_path || text || access(default_tok, R_OK) == 0) {
+        const char *path = tok_path ? tok_path : default_tok;
+        hs_status ts = hs_tokenizer_load(path, &tk);
+        if (ts) {
+            if (!text && !tok_path) tk = NULL; /* display only: go on without strings */
+            else return cli_fail(ts, text && !tok_path ? "--text needs the model's tokenizer.json (or --tokenizer FILE)" : "loading the tokenizer");
+        }
+    }
+    int64_t *ids64 = NULL;
+    long T;
+    if (text) {
+        hs_ids enc = {0};
+        hs_status ts = hs_tokenizer_to_tokens(tk, text, strlen(text), !no_bos, HS_UTF8_STRICT, &enc);
+        if (ts) { hs_tokenizer_free(tk); return cli_fail(ts, "--text"); }
+        T = (long)enc.len;
+        ids64 = malloc(sizeof *ids64 * (size_t)(T ? T : 1));
+        for (long i = 0; i < T; i++) ids64[i] = enc.data[i];
+        hs_ids_free(&enc);
+    } else {
+        T = cli_parse_int_list(tokens_arg, &ids64);
+        if (T < 0) { hs_tokenizer_free(tk); return cli_usage_error("run", "--tokens must be a comma-separated list of integers"); }
+    }
+    if (T == 0) { free(ids64); hs_tokenizer_free(tk); return cli_usage_error("run", "no tokens to run (empty --tokens or --text)"); }
 
     hs_model_params mp = noproc ? hs_model_no_processing_params() : hs_model_default_params();
     hs_model *m = NULL;
@@ -156,7 +201,8 @@ int cmd_run(int argc, char **argv) {
                c->n_layers, c->n_heads, c->d_vocab, noproc ? "off" : "on");
         printf("tokens run (%ld):", T);
         for (long i = 0; i < T; i++) printf(" %d", ids[i]);
-        printf("\n%5s %8s %9s   top %d next tokens: id (logit, prob)\n", "pos", "token", "loss", K);
+        printf("\n%5s %8s %s%9s   top %d next tokens: id %s(logit, prob)\n", "pos", "token", tk ? "string        " : "", "loss", K,
+               tk ? "string " : "");
     }
     for (long p = 0; p < T; p++) {
         const top_entry *tp = top + (size_t)p * (size_t)K;
@@ -169,9 +215,14 @@ int cmd_run(int argc, char **argv) {
             printf("]}\n");
         } else {
             printf("%5ld %8d ", p, ids[p]);
+            if (tk) print_token(tk, ids[p], 14);
             if (p + 1 < T) printf("%9.4f", loss[p]); else printf("%9s", "-");
             printf("  ");
-            for (int k = 0; k < K; k++) printf(" %d (%.3f, %.2f%%)", tp[k].id, tp[k].logit, 100.0 * tp[k].prob);
+            for (int k = 0; k < K; k++) {
+                printf(" %d ", tp[k].id);
+                if (tk) print_token(tk, tp[k].id, 0), printf(" ");
+                printf("(%.3f, %.2f%%)", tp[k].logit, 100.0 * tp[k].prob);
+            }
             printf("\n");
         }
     }
@@ -185,6 +236,7 @@ int cmd_run(int argc, char **argv) {
         }
     }
 done:
+    hs_tokenizer_free(tk);
     hs_cache_free(cache);
     hs_forward_free(f);
     hs_model_free(m);
