@@ -16,9 +16,10 @@ EntryNotFound; a --gated repo's files need "Authorization: Bearer <--token>" (40
 403 with a wrong one). --rename OLD=NEW answers OLD's URLs with a relative 307 to NEW.
 Modes: --drop (the first GET of each CDN object sends half its bytes, then closes the
 connection), --slow BPS (CDN bytes trickle at BPS bytes/s), --fail5xx N (the first N API
-requests get 503). Every request is appended to --log as "METHOD PATH AUTH" (AUTH = "token"
-or "-"; the token itself is never logged). The port goes to --port-file once listening;
-the server exits by itself after --timeout seconds.
+requests get 503), --cdn-host H (CDN redirects name host H). Every request is appended to
+--log as "METHOD PATH AUTH RANGE" (AUTH = "token" or "-": the token itself is never logged;
+RANGE = the Range header or "-"). The port goes to --port-file once listening; the server
+exits by itself after --timeout seconds.
 """
 import argparse, hashlib, json, os, socket, sys, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
         auth = "token" if self.headers.get("Authorization") else "-"
         if A.log:
             with LOCK, open(A.log, "a") as f:
-                f.write(f"{self.command} {self.path} {auth}\n")
+                f.write(f"{self.command} {self.path} {auth} {self.headers.get('Range') or '-'}\n")
 
     def reply(self, code, headers=None, body=b""):
         self.send_response(code)
@@ -144,7 +145,7 @@ class Handler(BaseHTTPRequestHandler):
         commit = commit_of(rtype, repo, urllib.parse.unquote(rdir))
         if is_lfs(fname, len(data)):
             sha = hashlib.sha256(data).hexdigest()
-            host = f"http://127.0.0.1:{self.server.server_port}"
+            host = f"http://{A.cdn_host}:{self.server.server_port}"
             return self.reply(302, {"Location": f"{host}/cdn/{sha}?X-Signature=secret", "X-Repo-Commit": commit,
                                     "X-Linked-Etag": f'"{sha}"', "X-Linked-Size": str(len(data)),
                                     "ETag": f'"{git_blob_sha1(data)}"'})
@@ -227,6 +228,8 @@ def main():
     ap.add_argument("--drop", action="store_true")
     ap.add_argument("--slow", type=int, default=0)
     ap.add_argument("--fail5xx", type=int, default=0)
+    ap.add_argument("--cdn-host", default="127.0.0.1", help="host name in CDN redirects (e.g. localhost, "
+                    "to be another host than the endpoint's 127.0.0.1)")
     A = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
