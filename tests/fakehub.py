@@ -106,6 +106,12 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_any()
 
     def handle_any(self):
+        try:
+            self.route()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True   # the client went away (a cancelled download)
+
+    def route(self):
         self.record()
         path = urllib.parse.urlsplit(self.path).path
         for pair in A.rename:

@@ -157,26 +157,27 @@ static const struct { const char *alias, *repo; } model_aliases[] = {
     {"EleutherAI/pythia-125m-seed3", "EleutherAI/pythia-160m-seed3"},
 };
 
-/* huggingface_hub's validate_repo_id: "[namespace/]name" of [A-Za-z0-9_.-], at most 96
- * characters, no "--" or "..", not starting or ending with '-' or '.'. */
+/* huggingface_hub's validate_repo_id: "[namespace/]name", each part of [A-Za-z0-9_.-]
+ * beginning and ending with a letter, digit or '_' (the regex's \b), at most 96
+ * characters in all, no "--" or "..", not ending in ".git". */
+static bool word_char(char ch) { return isalnum((unsigned char)ch) || ch == '_'; }
+
 static bool valid_repo_id(const char *id) {
     size_t n = strlen(id);
     if (n == 0 || n > 96 || strstr(id, "--") || strstr(id, "..")) return false;
+    if (n >= 4 && !strcmp(id + n - 4, ".git")) return false;
     int slashes = 0;
     for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)id[i];
+        char ch = id[i];
         if (ch == '/') {
-            if (++slashes > 1 || i == 0 || i + 1 == n) return false;
+            if (++slashes > 1) return false;
             continue;
         }
-        if (!isalnum(ch) && ch != '_' && ch != '-' && ch != '.') return false;
+        if (!word_char(ch) && ch != '-' && ch != '.') return false;
+        bool first = i == 0 || id[i - 1] == '/', last = i + 1 == n || id[i + 1] == '/';
+        if ((first || last) && !word_char(ch)) return false;
     }
-    const char *name = strrchr(id, '/');
-    name = name ? name + 1 : id;
-    size_t ln = strlen(name);
-    if (name[0] == '-' || name[0] == '.' || name[ln - 1] == '-' || name[ln - 1] == '.') return false;
-    if (ln >= 4 && !strcmp(name + ln - 4, ".git")) return false;
-    return true;
+    return id[0] != '/' && id[n - 1] != '/';
 }
 
 hs_status hs_hub_model_repo_id(const char *name, char **out) {
