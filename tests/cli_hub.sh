@@ -118,6 +118,13 @@ for f in model.safetensors.index.json model-00001-of-00002.safetensors model-000
     check "$C" models test/sharded main "$f" "$T/root/models/test/sharded/main/$f" || fail "sharded $f"
 done
 ok "sharded checkpoint"
+SSHA=$(commit models test/sharded main)
+"$HS" fetch --offline test/sharded >/dev/null 2>"$T/err" || fail "sharded offline: $(cat "$T/err")"
+mv "$C/models--test--sharded/snapshots/$SSHA/model-00002-of-00002.safetensors" "$T/shard2"
+if "$HS" fetch --offline test/sharded 2>"$T/err" >/dev/null; then fail "offline with a missing shard succeeded"
+else grep -q "model-00002-of-00002.safetensors" "$T/err" && ok "offline missing shard named" || fail "missing shard: $(cat "$T/err")"; fi
+"$HS" fetch test/sharded >/dev/null 2>"$T/err" && [ -L "$C/models--test--sharded/snapshots/$SSHA/model-00002-of-00002.safetensors" ] \
+    && ok "missing shard re-linked online from its blob" || fail "sharded repair: $(cat "$T/err")"
 
 # 10. renamed repo: relative redirect followed
 out=$("$HS" fetch old/pythia --file config.json 2>"$T/err") && cmp -s "$out" "$T/root/models/EleutherAI/pythia-70m/main/config.json" \

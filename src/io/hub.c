@@ -598,8 +598,7 @@ static const char *const optional_model_files[] = {
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
 };
 
-/* Files to fetch for a model, given the repo's file list. `index_done` tells whether
- * shards can be read from an index already in the snapshot. */
+/* Files to fetch for a model, given the repo's file list (shards come later, from the index). */
 static hs_status choose_model_files(const char *repo_id, const char *revision, const strlist *avail, strlist *need) {
     hs_status s;
     if (!sl_has(avail, "config.json"))
@@ -642,6 +641,21 @@ static hs_status index_shards(const char *index_path, strlist *shards) {
     return s;
 }
 
+/* When `need` holds a sharded index (already in `snap`): the shards it names, each of
+ * which must be among `avail` (the repo's or the snapshot's files). */
+static hs_status needed_shards(const char *snap, const strlist *need, const strlist *avail, const char *repo_id,
+                               const char *revision, strlist *shards) {
+    if (!sl_has(need, "model.safetensors.index.json")) return HS_OK;
+    char *idx = hs_path_join(snap, "model.safetensors.index.json");
+    hs_status s = idx ? index_shards(idx, shards) : HS_ERR_NOMEM;
+    free(idx);
+    for (size_t i = 0; !s && i < shards->n; i++)
+        if (!sl_has(avail, shards->v[i]))
+            s = hs_errorf(HS_ERR_NOT_FOUND, "model %s (revision %s): the index names shard %s, which is missing "
+                          "from %s", repo_id, revision, shards->v[i], snap);
+    return s;
+}
+
 /* The model from the cache alone: the snapshot dir when it holds what is needed. */
 static hs_status model_from_cache(hub_ctx *c, const char *repo_id, const char *revision, char **dir_out) {
     *dir_out = NULL;
@@ -661,15 +675,7 @@ static hs_status model_from_cache(hub_ctx *c, const char *repo_id, const char *r
     strlist have = {0}, need = {0}, shards = {0};
     hs_status s = list_tree(snap, "", &have);
     if (!s) s = choose_model_files(repo_id, revision, &have, &need);
-    if (!s && sl_has(&need, "model.safetensors.index.json")) {
-        char *idx = hs_path_join(snap, "model.safetensors.index.json");
-        s = idx ? index_shards(idx, &shards) : HS_ERR_NOMEM;
-        free(idx);
-        for (size_t i = 0; !s && i < shards.n; i++)
-            if (!sl_has(&have, shards.v[i]))
-                s = hs_errorf(HS_ERR_NOT_FOUND, "model %s (revision %s): shard %s is missing from %s", repo_id,
-                              revision, shards.v[i], snap);
-    }
+    if (!s) s = needed_shards(snap, &need, &have, repo_id, revision, &shards);
     if (s) hs_error_prefix(s, "cached snapshot %s", snap);
     sl_free(&have);
     sl_free(&need);
@@ -722,16 +728,8 @@ static hs_status resolve_model_repo(hub_ctx *c, const char *repo_id, const char 
     if (!s) s = fetch_all(c, HS_HUB_MODEL, repo_id, sha, &need, NULL);
     char *snap = s ? NULL : str_printf("%s/snapshots/%s", folder, sha);
     if (!s && !snap) s = HS_ERR_NOMEM;
-    if (!s && sl_has(&need, "model.safetensors.index.json")) {
-        char *idx = hs_path_join(snap, "model.safetensors.index.json");
-        s = idx ? index_shards(idx, &shards) : HS_ERR_NOMEM;
-        free(idx);
-        for (size_t i = 0; !s && i < shards.n; i++)
-            if (!sl_has(&avail, shards.v[i]))
-                s = hs_errorf(HS_ERR_NOT_FOUND, "model %s (revision %s): the index names shard %s, which the repo "
-                              "does not have", repo_id, revision, shards.v[i]);
-        if (!s) s = fetch_all(c, HS_HUB_MODEL, repo_id, sha, &shards, NULL);
-    }
+    if (!s) s = needed_shards(snap, &need, &avail, repo_id, revision, &shards);
+    if (!s) s = fetch_all(c, HS_HUB_MODEL, repo_id, sha, &shards, NULL);
     if (!s) *dir_out = snap;
     else free(snap);
 done:
