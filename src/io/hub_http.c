@@ -254,7 +254,8 @@ static CURLcode perform(req *r, char *errbuf) {
     if (!h) return CURLE_FAILED_INIT;
     struct curl_slist *hdrs = NULL;
     char auth[4096];
-    /* The token goes only to the endpoint itself, never to a CDN it redirects to. */
+    /* The token goes only to the endpoint's host, never to a CDN it redirects to
+     * (huggingface_hub drops it when the download URL's host differs). */
     if (r->c->token && same_origin(r->url, r->c->endpoint)) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", r->c->token);
         hdrs = curl_slist_append(hdrs, auth);
