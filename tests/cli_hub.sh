@@ -126,6 +126,15 @@ else grep -q "model-00002-of-00002.safetensors" "$T/err" && ok "offline missing 
 "$HS" fetch test/sharded >/dev/null 2>"$T/err" && [ -L "$C/models--test--sharded/snapshots/$SSHA/model-00002-of-00002.safetensors" ] \
     && ok "missing shard re-linked online from its blob" || fail "sharded repair: $(cat "$T/err")"
 
+# 9b. a real (tiny) checkpoint fetched from the hub loads in headscan like its source folder
+mkdir -p "$T/root/models/tiny/neox-sharded/main"
+cp "$SRC"/tests/fixtures/neox-tiny-sharded/* "$T/root/models/tiny/neox-sharded/main/"
+out=$("$HS" fetch tiny/neox-sharded 2>"$T/err") || fail "tiny checkpoint: $(cat "$T/err")"
+"$HS" info --model "$out" 2>&1 | tail -n +2 >"$T/info.hub"
+"$HS" info --model "$SRC/tests/fixtures/neox-tiny-sharded" 2>&1 | tail -n +2 >"$T/info.src"
+grep -q "parameters" "$T/info.hub" && cmp -s "$T/info.hub" "$T/info.src" \
+    && ok "fetched sharded checkpoint loads like its source" || fail "fetched checkpoint: $(cat "$T/info.hub")"
+
 # 10. renamed repo: relative redirect followed
 out=$("$HS" fetch old/pythia --file config.json 2>"$T/err") && cmp -s "$out" "$T/root/models/EleutherAI/pythia-70m/main/config.json" \
     && ok "relative redirect (renamed repo)" || fail "renamed repo: $out $(cat "$T/err")"
