@@ -104,6 +104,9 @@ rm -f "$HF_HOME/token"
 # 8. 404s name what is missing
 if "$HS" fetch pythia-70m --file nope.json 2>"$T/err" >/dev/null; then fail "missing file succeeded"
 else grep -q "nope.json" "$T/err" && grep -q "EntryNotFound" "$T/err" && ok "404 file: $(cat "$T/err")" || fail "404 file: $(cat "$T/err")"; fi
+[ -f "$C/$M/.no_exist/$SHA/nope.json" ] && ok "absence recorded in .no_exist/<commit>/ as huggingface_hub does" || fail "no .no_exist marker"
+HF_HUB_OFFLINE=1 "$HS" fetch pythia-70m --file nope.json 2>"$T/err" >/dev/null
+grep -q "does not exist in that commit" "$T/err" && ok "offline: recorded absence reported" || fail "offline .no_exist: $(cat "$T/err")"
 if "$HS" fetch nobody/nothing 2>"$T/err" >/dev/null; then fail "missing repo succeeded"
 else grep -q "nobody/nothing" "$T/err" && grep -q "RepoNotFound" "$T/err" && ok "404 repo" || fail "404 repo: $(cat "$T/err")"; fi
 if "$HS" fetch pythia-70m --revision step1 2>"$T/err" >/dev/null; then fail "missing revision succeeded"

@@ -145,7 +145,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
         fpath = os.path.join(A.root, rtype, repo, rdir, fname)
         if not os.path.isfile(fpath) or ".." in fname.split("/"):
-            return self.error(404, "EntryNotFound", f"{fname} does not exist on {rev}")
+            self.send_response(404)
+            self.send_header("X-Error-Code", "EntryNotFound")
+            self.send_header("X-Repo-Commit", commit_of(rtype, repo, urllib.parse.unquote(rdir)))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         with open(fpath, "rb") as f:
             data = f.read()
         commit = commit_of(rtype, repo, urllib.parse.unquote(rdir))

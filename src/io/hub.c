@@ -449,8 +449,16 @@ static hs_status download_file(hub_ctx *c, hs_hub_repo_type t, const char *repo_
         *out = cache_lookup(folder, revision, filename);
         if (*out) goto done;
         if (c->p->offline) {
-            s = hs_errorf(HS_ERR_NOT_FOUND, "%s %s (revision %s): %s is not in the cache at %s, and offline mode is "
-                          "on (HF_HUB_OFFLINE / --offline)", type_single(t), repo_id, revision, filename, folder);
+            char *commit = cached_commit(folder, revision);
+            char *marker = commit ? str_printf("%s/.no_exist/%s/%s", folder, commit, filename) : NULL;
+            if (marker && path_exists(marker))
+                s = hs_errorf(HS_ERR_NOT_FOUND, "%s %s (revision %s): %s does not exist in that commit (the hub said so "
+                              "earlier: %s)", type_single(t), repo_id, revision, filename, marker);
+            else
+                s = hs_errorf(HS_ERR_NOT_FOUND, "%s %s (revision %s): %s is not in the cache at %s, and offline mode "
+                              "is on (HF_HUB_OFFLINE / --offline)", type_single(t), repo_id, revision, filename, folder);
+            free(marker);
+            free(commit);
             goto done;
         }
     }
@@ -467,6 +475,19 @@ static hs_status download_file(hub_ctx *c, hs_hub_repo_type t, const char *repo_
             s = HS_OK;
         }
         goto done;
+    }
+    if (s == HS_ERR_NOT_FOUND && m.entry_missing && is_commit_hash(m.commit)) {
+        /* remember the absence as huggingface_hub does: .no_exist/<commit>/<file> */
+        char *marker = str_printf("%s/.no_exist/%s/%s", folder, m.commit, filename);
+        char saved[HS_ERRMSG_MAX];
+        hs_error_copy(saved, sizeof saved);
+        if (marker && !mkdirs_parent(marker)) {
+            int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            if (fd >= 0) close(fd);
+            write_ref(folder, revision, m.commit);
+        }
+        free(marker);
+        hs_errorf(s, "%s", saved);
     }
     if (s) goto done;
     if (!m.commit) {

@@ -443,6 +443,9 @@ hs_status hub_http_head(hub_ctx *c, const char *url, const char *what, hub_meta 
                 if (end != sz && v >= 0) m->size = v;
             }
             m->location = hs_strdup((r.status >= 300 && r.status < 400 && r.h_location) ? r.h_location : cur);
+        } else if (r.status == 404 && r.h_error_code && !strcmp(r.h_error_code, "EntryNotFound")) {
+            m->entry_missing = true;
+            m->commit = r.h_commit ? strdup(r.h_commit) : NULL;
         }
         req_free(&r);
         break;

@@ -21,6 +21,7 @@ typedef struct hub_meta {
     char *etag;              /* X-Linked-Etag, else ETag; quotes and W/ removed */
     char *location;          /* where to GET the bytes (a CDN for LFS files) */
     int64_t size;            /* X-Linked-Size, else Content-Length; -1 unknown */
+    bool entry_missing;      /* a 404 EntryNotFound (commit set when the hub sent it) */
 } hub_meta;
 
 void hub_meta_free(hub_meta *m);
