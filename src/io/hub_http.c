@@ -224,13 +224,6 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
     return r->cancelled ? 1 : 0;
 }
 
-static size_t on_status_line_peek(req *r, CURL *h) {
-    long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    r->status = code;
-    return 0;
-}
-
 /* Keeps r->status current before body bytes arrive (on_body needs it). */
 static size_t on_header_wrap(char *buf, size_t size, size_t n, void *user) {
     req *r = user;
@@ -290,7 +283,9 @@ static CURLcode perform(req *r, char *errbuf) {
     r->c->requests++;
     errbuf[0] = 0;
     CURLcode rc = curl_easy_perform(h);
-    on_status_line_peek(r, h);
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    r->status = code;   /* the final response's status */
     curl_easy_cleanup(h);
     curl_slist_free_all(hdrs);
     return rc;

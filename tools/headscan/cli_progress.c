@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-static void human(double b, char *out, size_t cap) {
+void cli_human_size(double b, char *out, size_t cap) {
     const char *u[] = {"B", "kB", "MB", "GB", "TB"};
     int i = 0;
     while (b >= 1000 && i < 4) { b /= 1000; i++; }
@@ -21,12 +21,11 @@ static double mono(void) {
 bool cli_hub_progress(const hs_hub_progress *p, void *user) {
     (void)user;
     static double last_plain;
-    static int drawn;
     bool tty = cli_stderr_tty();
     char done[32], total[32], rate[32], eta[32] = "";
-    human((double)p->done, done, sizeof done);
-    human((double)(p->total > 0 ? p->total : 0), total, sizeof total);
-    human(p->bytes_per_sec, rate, sizeof rate);
+    cli_human_size((double)p->done, done, sizeof done);
+    cli_human_size((double)(p->total > 0 ? p->total : 0), total, sizeof total);
+    cli_human_size(p->bytes_per_sec, rate, sizeof rate);
     if (p->total > 0 && p->bytes_per_sec > 0 && !p->finished) {
         double s = (double)(p->total - p->done) / p->bytes_per_sec;
         if (s < 0) s = 0;
@@ -40,8 +39,7 @@ bool cli_hub_progress(const hs_hub_progress *p, void *user) {
         bar[30] = 0;
         fprintf(stderr, "\r%-32.32s [%s] %3.0f%%  %s / %s  %s/s%s\033[K", p->filename, bar, pct, done,
                 p->total > 0 ? total : "?", rate, eta);
-        drawn = 1;
-        if (p->finished) { fputc('\n', stderr); drawn = 0; }
+        if (p->finished) fputc('\n', stderr);
     } else {
         double t = mono();
         if (p->finished || (p->elapsed >= 1.0 && t - last_plain >= 1.0)) {
@@ -53,7 +51,6 @@ bool cli_hub_progress(const hs_hub_progress *p, void *user) {
                         p->total > 0 ? total : "?", pct, rate, eta);
         }
     }
-    (void)drawn;
     fflush(stderr);
     return true;
 }

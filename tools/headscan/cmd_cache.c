@@ -13,13 +13,6 @@ static void usage(FILE *f) {
         "The cache is huggingface_hub's: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.\n");
 }
 
-static void human(double b, char *out, size_t cap) {
-    const char *u[] = {"B", "kB", "MB", "GB", "TB"};
-    int i = 0;
-    while (b >= 1000 && i < 4) { b /= 1000; i++; }
-    snprintf(out, cap, i ? "%.1f %s" : "%.0f %s", b, u[i]);
-}
-
 int cmd_cache(int argc, char **argv) {
     static const struct option opts[] = {
         {"cache-dir", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -57,13 +50,13 @@ int cmd_cache(int argc, char **argv) {
     int64_t total = 0;
     for (size_t i = 0; i < n; i++) {
         char sz[32];
-        human((double)repos[i].size, sz, sizeof sz);
+        cli_human_size((double)repos[i].size, sz, sizeof sz);
         total += repos[i].size;
         printf("%-8s %-40s %10s %6d  %-24s %s\n", repos[i].type == HS_HUB_DATASET ? "dataset" : "model",
                repos[i].repo_id, sz, repos[i].n_files, repos[i].refs[0] ? repos[i].refs : "-", repos[i].path);
     }
     char tot[32];
-    human((double)total, tot, sizeof tot);
+    cli_human_size((double)total, tot, sizeof tot);
     printf("%zu repo%s, %s in %s\n", n, n == 1 ? "" : "s", tot, root);
     hs_hub_cache_free(repos, n);
     free(root);
