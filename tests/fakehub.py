@@ -15,7 +15,7 @@ Errors as the hub sends them: 404 with X-Error-Code RepoNotFound / RevisionNotFo
 EntryNotFound; a --gated repo's files need "Authorization: Bearer <--token>" (401 without,
 403 with a wrong one). --rename OLD=NEW answers OLD's URLs with a relative 307 to NEW.
 Modes: --drop (the first GET of each CDN object sends half its bytes, then closes the
-connection), --slow BPS (CDN bytes trickle at BPS bytes/s), --fail5xx N (the first N API
+connection), --stall S (the same, but the connection hangs S seconds before closing), --slow BPS (CDN bytes trickle at BPS bytes/s), --fail5xx N (the first N API
 requests get 503), --cdn-host H (CDN redirects name host H). Every request is appended to
 --log as "METHOD PATH AUTH RANGE" (AUTH = "token" or "-": the token itself is never logged;
 RANGE = the Range header or "-"). The port goes to --port-file once listening; the server
@@ -205,14 +205,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
-        if A.drop and self.command == "GET":
+        if (A.drop or A.stall) and self.command == "GET":
             with LOCK:
                 first = sha not in dropped
                 dropped.add(sha)
             if first:
-                # half of the bytes, then the connection goes away
+                # half of the bytes, then the connection goes away (or hangs for --stall s)
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
+                if A.stall:
+                    time.sleep(A.stall)
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
                 return
@@ -238,6 +240,7 @@ def main():
     ap.add_argument("--rename", action="append", default=[])
     ap.add_argument("--drop", action="store_true")
     ap.add_argument("--slow", type=int, default=0)
+    ap.add_argument("--stall", type=float, default=0)
     ap.add_argument("--fail5xx", type=int, default=0)
     ap.add_argument("--cdn-host", default="127.0.0.1", help="host name in CDN redirects (e.g. localhost, "
                     "to be another host than the endpoint's 127.0.0.1)")

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmp[256];
@@ -261,6 +262,27 @@ int main(void) {
         struct stat st;
         CHECK(stat(path, &st) == 0 && st.st_size == r.total, "resumed file complete");
     }
+    free(dir);
+    dir = NULL;
+    stop_hub(hub);
+
+    /* a transfer that stalls half way is abandoned after stall_timeout and resumed */
+    hub = start_hub("--stall 30", &port);
+    snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
+    p = hs_hub_default_params();
+    p.endpoint = endpoint;
+    p.retry_delay = 0.05;
+    p.stall_timeout = 1;
+    char cache2[300];
+    snprintf(cache2, sizeof cache2, "%s/cache2", tmp);
+    p.cache_dir = cache2;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_OK(hs_hub_resolve_model("test/sharded", &p, &dir));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* two shards, each stalling once: about 2 x (1 s + 1 tick), far below the server's 30 s hang */
+    double took = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    CHECK(took < 10, "stalls detected after %.1f s", took);
     free(dir);
     dir = NULL;
     stop_hub(hub);

@@ -102,6 +102,9 @@ typedef struct req {
     struct timespec file_t0;
     bool cancelled;
     bool io_failed;
+    bool stalled;            /* no byte arrived for stall_timeout seconds: aborted, retried */
+    int64_t seen;            /* bytes received at the last progress call */
+    double seen_at;          /* when `seen` last changed */
 } req;
 
 static void req_reset_headers(req *r) {
@@ -214,12 +217,17 @@ static void report(req *r, bool finished) {
 
 static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
     req *r = user;
-    if (r->sink && r->status < 300) {
-        double t = now_sec(&r->t0);
-        if (t - r->last_report >= 0.1) {
-            r->last_report = t;
-            report(r, false);
-        }
+    double t = now_sec(&r->t0);
+    if ((int64_t)dlnow != r->seen) {
+        r->seen = (int64_t)dlnow;
+        r->seen_at = t;
+    } else if (t - r->seen_at > (double)(r->c->p->stall_timeout > 0 ? r->c->p->stall_timeout : 30)) {
+        r->stalled = true;   /* curl calls this at least once a second, data or not */
+        return 1;
+    }
+    if (r->sink && r->status < 300 && t - r->last_report >= 0.1) {
+        r->last_report = t;
+        report(r, false);
     }
     return r->cancelled ? 1 : 0;
 }
@@ -265,8 +273,6 @@ static CURLcode perform(req *r, char *errbuf) {
 #endif
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, r->c->p->connect_timeout > 0 ? r->c->p->connect_timeout : 10L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, r->c->p->stall_timeout > 0 ? r->c->p->stall_timeout : 30L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, r->follow ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header_wrap);
@@ -280,6 +286,9 @@ static CURLcode perform(req *r, char *errbuf) {
     if (r->sink && r->base > 0) curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)r->base);
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
     r->last_report = -1;
+    r->seen = 0;
+    r->seen_at = 0;
+    r->stalled = false;
     r->c->requests++;
     errbuf[0] = 0;
     CURLcode rc = curl_easy_perform(h);
@@ -291,7 +300,10 @@ static CURLcode perform(req *r, char *errbuf) {
     return rc;
 }
 
-static bool transient_curl(CURLcode rc) {
+static int max_tries(hub_ctx *c) { return c->p->max_tries > 0 ? c->p->max_tries : 5; }
+
+static bool transient(const req *r, CURLcode rc) {
+    if (rc == CURLE_ABORTED_BY_CALLBACK) return r->stalled && !r->cancelled;
     switch (rc) {
     case CURLE_PARTIAL_FILE: case CURLE_RECV_ERROR: case CURLE_SEND_ERROR:
     case CURLE_OPERATION_TIMEDOUT: case CURLE_GOT_NOTHING: case CURLE_HTTP2:
@@ -332,6 +344,9 @@ static hs_status http_status_error(req *r, const char *what) {
 }
 
 static hs_status curl_error(hub_ctx *c, req *r, CURLcode rc, const char *errbuf, const char *what) {
+    if (r->stalled)
+        return hs_errorf(HS_ERR_NETWORK, "%s: no data from %s for %ld s, %d times", what, c->endpoint,
+                         c->p->stall_timeout > 0 ? c->p->stall_timeout : 30L, max_tries(c));
     if (rc == CURLE_ABORTED_BY_CALLBACK || r->cancelled) return hs_errorf(HS_ERR_CANCELLED, "%s: cancelled", what);
     if (r->io_failed) return hs_errorf(HS_ERR_IO, "%s: cannot write the download: %s", what, strerror(errno));
     if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY)
@@ -352,7 +367,6 @@ static void backoff(hub_ctx *c, int attempt) {
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
-static int max_tries(hub_ctx *c) { return c->p->max_tries > 0 ? c->p->max_tries : 5; }
 
 /* Runs r with retries on transient failures. For non-download requests only. */
 static hs_status run_simple(hub_ctx *c, req *r, const char *what) {
@@ -368,7 +382,7 @@ static hs_status run_simple(hub_ctx *c, req *r, const char *what) {
         CURLcode rc = perform(r, errbuf);
         bool last = attempt + 1 >= max_tries(c);
         if (rc != CURLE_OK) {
-            if (transient_curl(rc) && !last) { backoff(c, attempt); continue; }
+            if (transient(r, rc) && !last) { backoff(c, attempt); continue; }
             return curl_error(c, r, rc, errbuf, what);
         }
         if (transient_http(r->status) && !last) { backoff(c, attempt); continue; }
@@ -492,7 +506,7 @@ hs_status hub_http_download(hub_ctx *c, const char *url, const char *incomplete,
         } else if (r.io_failed) {
             s = hs_errorf(HS_ERR_IO, "%s: cannot write %s: %s", what, incomplete, strerror(errno));
         } else if (rc != CURLE_OK) {
-            if (transient_curl(rc) && !last) { req_free(&r); backoff(c, attempt); continue; }
+            if (transient(&r, rc) && !last) { req_free(&r); backoff(c, attempt); continue; }
             s = curl_error(c, &r, rc, errbuf, what);
         } else if (r.status == 416 && have > 0) {
             /* our Range starts at or past the end: the part is stale — start over */
