@@ -14,6 +14,7 @@
  *   <cache>/models--ORG--NAME/refs/<revision>            the commit sha (40 hex, no newline)
  *   <cache>/models--ORG--NAME/blobs/<etag>               contents (sha256 for LFS files)
  *   <cache>/models--ORG--NAME/snapshots/<sha>/<file>     relative symlink to ../../blobs/<etag>
+ *   <cache>/models--ORG--NAME/.no_exist/<sha>/<file>     empty: the hub said <file> is absent there
  * (datasets--ORG--NAME for datasets). Cache root: $HF_HUB_CACHE, else
  * $HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
  * ~/.cache/huggingface/hub.
@@ -23,6 +24,11 @@
  * Online: one API request per repo gives the commit and file list; files already in
  * that commit's snapshot are not requested again. If the hub cannot be reached and the
  * cache holds a complete snapshot, that snapshot is used (a warning goes to the log).
+ *
+ * Transfers: a dropped connection, a stall, 429 or 5xx is retried (max_tries, backoff from
+ * retry_delay doubling to 8x), a download resuming from its .incomplete bytes with a Range
+ * request; LFS files are checked against their sha256 before being renamed into blobs/.
+ * The token goes only to the endpoint's host, never to the CDN it redirects to.
  *
  * Errors: HS_ERR_AUTH (401/403; the message says to set HF_TOKEN — tokens are never
  * printed), HS_ERR_NOT_FOUND (repo, revision or file, named), HS_ERR_NETWORK (the
@@ -66,7 +72,7 @@ typedef struct hs_hub_params {
     int max_tries;           /* tries per request for transient errors (default 5) */
     double retry_delay;      /* first backoff in seconds, doubled each try, capped at 8x (0.5) */
     long connect_timeout;    /* seconds (10) */
-    long stall_timeout;      /* a transfer slower than 1 byte/s for this long is retried (30) */
+    long stall_timeout;      /* seconds without a byte before a transfer is dropped and retried (30) */
     hs_hub_progress_fn progress;
     void *progress_user;
 } hs_hub_params;
