@@ -227,6 +227,15 @@ out=$("$HS" fetch test/slow 2>"$T/err") || fail "slow: $(cat "$T/err")"
 grep -q "downloading model.safetensors: .* kB/s.*ETA" "$T/err" && grep -q "downloaded model.safetensors" "$T/err" \
     && ok "progress lines on a slow server: $(grep -c downloading "$T/err") updates" || fail "slow progress: $(cat "$T/err")"
 
+# two processes fetching the same file at once: one downloads, the other waits on the lock
+export HF_HUB_CACHE=$T/cache4
+: >"$LOG"
+"$HS" fetch test/slow >"$T/p1" 2>/dev/null & P1=$!
+"$HS" fetch test/slow >"$T/p2" 2>/dev/null & P2=$!
+wait $P1 && wait $P2 && cmp -s "$T/p1" "$T/p2" && [ "$(grep -c "GET /cdn/" "$LOG")" -eq 1 ] \
+    && check "$T/cache4" models test/slow main model.safetensors "$T/root/models/test/slow/main/model.safetensors" \
+    && ok "concurrent fetches share one download" || fail "concurrent fetches: $(cat "$LOG")"
+
 # ---------------------------------------------------------------- 17. transient 503s are retried
 start_hub flaky --fail5xx 2
 export HF_HUB_CACHE=$T/cache3
