@@ -14,17 +14,21 @@ static const char *dtype_name(hs_dtype t) {
 
 int cmd_info(int argc, char **argv) {
     const char *model = NULL;
-    int batch = 32, n_ctx = 256;
+    const char *revision = NULL;
+    int batch = 32, n_ctx = 256, offline = 0;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"batch", required_argument, 0, 'b'},
-                                         {"n-ctx", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+                                         {"n-ctx", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'},
+                                         {"revision", required_argument, 0, 'R'}, {"offline", no_argument, 0, 'O'}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "m:b:n:h", opts, NULL)) != -1) {
         switch (o) {
         case 'm': model = optarg; break;
         case 'b': batch = atoi(optarg); break;
         case 'n': n_ctx = atoi(optarg); break;
+        case 'R': revision = optarg; break;
+        case 'O': offline = 1; break;
         case 'h':
-            printf("usage: headscan info --model DIR [--batch 32] [--n-ctx 256]\n"
+            printf("usage: headscan info --model DIR|NAME [--batch 32] [--n-ctx 256] [--revision R] [--offline]\n"
                    "Architecture, sizes, checkpoint dtype, parameter count and the memory a\n"
                    "forward pass of --batch x --n-ctx tokens needs (weights + one batch).\n");
             return 0;
@@ -33,9 +37,13 @@ int cmd_info(int argc, char **argv) {
     }
     if (!model) return cli_usage_error("info", "--model DIR is required");
     if (batch < 1 || n_ctx < 1) return cli_usage_error("info", "--batch and --n-ctx must be positive");
+    char *dir = NULL;
+    int rc = cli_resolve_model(model, revision, offline, &dir);
+    if (rc) return rc;
     hs_model_params mp = hs_model_no_processing_params();
     hs_model *m;
-    hs_status s = hs_model_load(model, &mp, &m);
+    hs_status s = hs_model_load(dir, &mp, &m);
+    free(dir);
     if (s) return cli_fail(s, "loading the model");
     const hs_model_config *c = hs_model_get_config(m);
     hs_memory_estimate e = hs_model_estimate_memory(c, batch, n_ctx);

@@ -81,6 +81,9 @@ static void usage(void) {
     printf("usage: headscan run --model DIR (--tokens 0,3039,2516,... | --text STRING [--no-bos]) [--tokenizer FILE]\n"
            "                    [--top K] [--json]\n"
            "                    [--hooks NAME,...|all] [--save-hooks DIR] [--no-processing] [--threads N]\n"
+           "                    [--revision R] [--offline]\n"
+           "--model is a local HuggingFace folder or a hub name (EleutherAI/pythia-70m, pythia-70m),\n"
+           "resolved through the HuggingFace cache (downloaded when missing unless --offline).\n"
            "Runs one sequence: token ids as given (add the BOS id yourself, e.g. 0 for Pythia), or\n"
            "--text encoded with the model's tokenizer.json (or --tokenizer FILE), BOS prepended as\n"
            "TransformerLens's to_tokens does unless --no-bos. The ids actually run are always printed.\n"
@@ -94,11 +97,13 @@ static void usage(void) {
 
 int cmd_run(int argc, char **argv) {
     const char *model = NULL, *tokens_arg = NULL, *hooks_arg = NULL, *save_dir = NULL, *text = NULL, *tok_path = NULL;
-    int K = 5, json = 0, noproc = 0, threads = 0, no_bos = 0;
+    const char *revision = NULL;
+    int K = 5, json = 0, noproc = 0, threads = 0, no_bos = 0, offline = 0;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"tokens", required_argument, 0, 't'}, {"top", required_argument, 0, 'k'},
         {"json", no_argument, 0, 'j'}, {"hooks", required_argument, 0, 'H'}, {"save-hooks", required_argument, 0, 'S'},
         {"no-processing", no_argument, 0, 'N'}, {"threads", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
+        {"revision", required_argument, 0, 'R'}, {"offline", no_argument, 0, 'O'},
         {"text", required_argument, 0, 'x'}, {"tokenizer", required_argument, 0, 'z'}, {"no-bos", no_argument, 0, 'B'},
         {0, 0, 0, 0}};
     int o;
@@ -112,6 +117,8 @@ int cmd_run(int argc, char **argv) {
         case 'S': save_dir = optarg; break;
         case 'N': noproc = 1; break;
         case 'T': threads = atoi(optarg); break;
+        case 'R': revision = optarg; break;
+        case 'O': offline = 1; break;
         case 'x': text = optarg; break;
         case 'z': tok_path = optarg; break;
         case 'B': no_bos = 1; break;
@@ -120,6 +127,10 @@ int cmd_run(int argc, char **argv) {
         }
     }
     if (!model) return cli_usage_error("run", "--model DIR is required");
+    char *model_dir = NULL;
+    int rc0 = cli_resolve_model(model, revision, offline, &model_dir);
+    if (rc0) return rc0;
+    model = model_dir; /* freed at exit */
     if (!tokens_arg == !text) return cli_usage_error("run", "give either --tokens or --text (one is required)");
     if (K < 0 || K > 1000) return cli_usage_error("run", "--top must be in 0..1000");
     if (save_dir && !hooks_arg) hooks_arg = "all";
@@ -237,6 +248,7 @@ int cmd_run(int argc, char **argv) {
     }
 done:
     hs_tokenizer_free(tk);
+    free(model_dir);
     hs_cache_free(cache);
     hs_forward_free(f);
     hs_model_free(m);
