@@ -10,6 +10,7 @@
  * (OpenMP), where the OpenMP build of OpenBLAS keeps each sgemm single-threaded.
  */
 #include "model/model_internal.h"
+#include "core/vmath.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -78,7 +79,7 @@ hs_status hs_forward_create(const hs_model *m, int max_batch, int max_ctx, hs_fo
     ALLOC(f->q, BT * HD); ALLOC(f->k, BT * HD); ALLOC(f->v, BT * HD); ALLOC(f->rq, BT * HD); ALLOC(f->rk, BT * HD);
     ALLOC(f->z, BT * HD);
     ALLOC(f->pattern, (size_t)max_batch * c->n_heads * max_ctx * max_ctx);
-    ALLOC(f->pre, BT * F); ALLOC(f->post, BT * F);
+    ALLOC(f->pre, BT * (F > 3 * HD ? F : 3 * HD)); ALLOC(f->post, BT * F);  /* pre doubles as the fused qkv output */
     ALLOC(f->scale1, BT); ALLOC(f->scale2, BT); ALLOC(f->scalef, BT);
     ALLOC(f->logits, (size_t)max_ctx * c->d_vocab);
 #undef ALLOC
@@ -194,10 +195,8 @@ static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *
         float *S = f->pattern + (size_t)bh * T * T;
         for (int i = 0; i < T; i++) {
             float *s = S + (size_t)i * T;
-            float mx = s[0];
-            for (int j = 1; j <= i; j++) mx = s[j] > mx ? s[j] : mx;
-            float sum = 0;
-            for (int j = 0; j <= i; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
+            float mx = hs_max(s, i + 1);
+            float sum = hs_exp_inplace(s, i + 1, mx);
             for (int j = 0; j <= i; j++) s[j] /= sum;
             for (int j = i + 1; j < T; j++) s[j] = 0.0f;
         }
@@ -206,17 +205,15 @@ static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *
     }
 }
 
-static inline float gelu_exact(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752440f)); }
+static inline float gelu_exact(float x) { return 0.5f * x * (1.0f + hs_erff(x * 0.70710678118654752440f)); }
 
 /* loss[p] = logsumexp(logits[p]) - logits[p][tok[p+1]] for p < T-1 */
 static void loss_rows(const float *logits, int T, int V, const int32_t *tok, float *loss) {
     #pragma omp parallel for schedule(static)
     for (int p = 0; p < T - 1; p++) {
         const float *x = logits + (size_t)p * V;
-        float mx = x[0];
-        for (int j = 1; j < V; j++) mx = x[j] > mx ? x[j] : mx;
-        double s = 0;
-        for (int j = 0; j < V; j++) s += expf(x[j] - mx);
+        float mx = hs_max(x, V);
+        double s = hs_sum_exp(x, V, mx);
         loss[p] = (float)((double)mx + log(s) - (double)x[tok[p + 1]]);
     }
 }
@@ -280,16 +277,14 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         layer_norm(f->resid, BT, M, c->ln_eps, ln_w ? L->ln1_w : NULL, ln_w ? L->ln1_b : NULL, f->ln1, f->scale1);
         GIVE(HK_LN1_SCALE, 3, sh_bt1, f->scale1);
         GIVE(HK_LN1_NORM, 3, sh_btm, f->ln1);
-        /* q, k, v: one GEMM per head into the [B, T, H, D] layout */
-        for (int h = 0; h < H; h++) {
-            const float *Wx[3] = {L->W_Q + (size_t)h * M * D, L->W_K + (size_t)h * M * D, L->W_V + (size_t)h * M * D};
-            const float *bx[3] = {L->b_Q + h * D, L->b_K + h * D, L->b_V + h * D};
-            float *out[3] = {f->q + h * D, f->k + h * D, f->v + h * D};
-            for (int x = 0; x < 3; x++) {
-                #pragma omp parallel for schedule(static)
-                for (int r = 0; r < BT; r++) memcpy(out[x] + (size_t)r * HD, bx[x], sizeof(float) * (size_t)D);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, BT, D, M, 1.0f, f->ln1, M, Wx[x], D, 1.0f, out[x], HD);
-            }
+        /* q, k, v: one GEMM with the packed [M, 3·H·D] matrix, then split into [B, T, H, D] */
+        linear(f->ln1, BT, M, m->qkv[l].W, m->qkv[l].b, 3 * HD, f->pre);
+        #pragma omp parallel for schedule(static)
+        for (int r = 0; r < BT; r++) {
+            const float *row = f->pre + (size_t)r * 3 * HD;
+            memcpy(f->q + (size_t)r * HD, row, sizeof(float) * (size_t)HD);
+            memcpy(f->k + (size_t)r * HD, row + HD, sizeof(float) * (size_t)HD);
+            memcpy(f->v + (size_t)r * HD, row + 2 * HD, sizeof(float) * (size_t)HD);
         }
         GIVE(HK_Q, 4, sh_bthd, f->q);
         GIVE(HK_K, 4, sh_bthd, f->k);

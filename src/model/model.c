@@ -227,6 +227,31 @@ static void build_rotary(hs_model *m) {
         }
 }
 
+static hs_status pack_qkv(hs_model *m) {
+    const hs_model_config *c = &m->cfg;
+    size_t M = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head, D = (size_t)c->d_head;
+    m->qkv = hs_calloc((size_t)c->n_layers, sizeof *m->qkv);
+    m->qkv_arena = m->qkv ? hs_aligned_alloc(sizeof(float) * (size_t)c->n_layers * (M * 3 * HD + 3 * HD)) : NULL;
+    if (!m->qkv_arena) return HS_ERR_NOMEM;
+    float *p = m->qkv_arena;
+    for (int l = 0; l < c->n_layers; l++) {
+        const hs_layer *L = &m->w.layers[l];
+        hs_qkv_packed *q = &m->qkv[l];
+        q->W = p;
+        p += M * 3 * HD;
+        q->b = p;
+        p += 3 * HD;
+        const float *src[3] = {L->W_Q, L->W_K, L->W_V}, *bsrc[3] = {L->b_Q, L->b_K, L->b_V};
+        for (int x = 0; x < 3; x++) {
+            for (size_t h = 0; h < (size_t)c->n_heads; h++)
+                for (size_t mm = 0; mm < M; mm++)
+                    memcpy(q->W + mm * 3 * HD + x * HD + h * D, src[x] + (h * M + mm) * D, sizeof(float) * D);
+            memcpy(q->b + x * HD, bsrc[x], sizeof(float) * HD);
+        }
+    }
+    return HS_OK;
+}
+
 hs_status hs_model_load(const char *dir, const hs_model_params *params, hs_model **out) {
     *out = NULL;
     hs_model *m = hs_calloc(1, sizeof *m);
@@ -267,6 +292,7 @@ hs_status hs_model_load(const char *dir, const hs_model_params *params, hs_model
         if (!m->rot_sin || !m->rot_cos) s = HS_ERR_NOMEM;
         else build_rotary(m);
     }
+    if (!s) s = pack_qkv(m);
     if (s) {
         hs_model_free(m);
         return s;
@@ -280,6 +306,8 @@ void hs_model_free(hs_model *m) {
     hs_aligned_free(m->arena);
     hs_aligned_free(m->rot_sin);
     hs_aligned_free(m->rot_cos);
+    hs_aligned_free(m->qkv_arena);
+    free(m->qkv);
     free(m->w.layers);
     free(m->dir);
     free(m);
@@ -336,12 +364,14 @@ hs_status hs_model_weight(const hs_model *m, const char *name, hs_array *v) {
 
 hs_memory_estimate hs_model_estimate_memory(const hs_model_config *c, int B, int T) {
     hs_memory_estimate e = {0};
-    e.weights = hs_weights_floats(c) * sizeof(float) + (c->rotary_dim ? 2 * (size_t)c->n_ctx * c->rotary_dim * sizeof(float) : 0);
+    size_t HD3 = 3 * (size_t)c->n_heads * c->d_head;
+    e.weights = hs_weights_floats(c) * sizeof(float) + (c->rotary_dim ? 2 * (size_t)c->n_ctx * c->rotary_dim * sizeof(float) : 0) +
+                (size_t)c->n_layers * (HD3 * c->d_model + HD3) * sizeof(float);
     size_t BT = (size_t)B * T, M = (size_t)c->d_model, F = (size_t)c->d_mlp, H = (size_t)c->n_heads;
     int threads = hs_get_num_threads();
     /* resid, ln1, ln2, attn_out, mlp_out, resid_mid: M each; q k v rq rk z: M each; mlp pre/post;
        pattern; scales; one logits row-block per sequence [T, V]; per-thread top-k scratch */
-    e.workspace = sizeof(float) * (BT * M * 12 + BT * F * 2 + (size_t)B * H * T * T + BT * 4 +
+    e.workspace = sizeof(float) * (BT * M * 12 + BT * (F > HD3 ? F : HD3) + BT * F + (size_t)B * H * T * T + BT * 4 +
                                    (size_t)T * c->d_vocab + (size_t)threads * 64);
     e.total = e.weights + e.workspace;
     return e;

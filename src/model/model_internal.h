@@ -60,6 +60,10 @@ typedef struct hs_arch_ops {
 
 extern const hs_arch_ops hs_arch_gpt_neox;
 
+/* Per layer, W_Q|W_K|W_V packed as one [M, 3·H·D] matrix (columns: q heads, k heads,
+ * v heads, each h·D + d) and its bias, built from the processed weights for one GEMM. */
+typedef struct hs_qkv_packed { float *W, *b; } hs_qkv_packed;
+
 struct hs_model {
     hs_model_config cfg;
     hs_model_params params;
@@ -68,6 +72,8 @@ struct hs_model {
     float *arena;               /* one allocation holding every weight */
     size_t arena_bytes;
     float *rot_sin, *rot_cos;   /* [n_ctx, rotary_dim] or NULL */
+    hs_qkv_packed *qkv;         /* [n_layers] */
+    float *qkv_arena;
     char err[HS_ERRMSG_MAX];
 };
 
