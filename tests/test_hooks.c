@@ -1,0 +1,103 @@
+/* test_hooks.c — the ask-then-receive protocol: every hook is asked once per pass
+ * with its TL name and shape and no data; only hooks answered "yes" are handed
+ * over, with data and the same shape; a "stop" from a hand-over ends the pass with
+ * HS_ERR_CANCELLED; and what a pass computes does not depend on which hooks are asked. */
+#include "test.h"
+#include "headscan/headscan.h"
+
+typedef struct {
+    int asked, given, given_unwanted, shape_mismatch, null_on_ask, stop_after;
+    char want[64];
+    int64_t last_shape[5];
+} probe;
+
+static bool hook(const hs_hook_tensor *t, bool ask, void *user) {
+    probe *p = user;
+    bool want = !strcmp(p->want, "*") || strstr(t->name, p->want) != NULL;
+    if (ask) {
+        p->asked++;
+        if (t->data) p->null_on_ask++;
+        memcpy(p->last_shape, t->shape, sizeof p->last_shape);
+        return want;
+    }
+    p->given++;
+    if (!want) p->given_unwanted++;
+    if (!t->data) p->shape_mismatch++;
+    if (p->stop_after && p->given >= p->stop_after) return false;
+    return true;
+}
+
+int main(void) {
+    hs_model_params mp = hs_model_default_params();
+    hs_model *m = NULL;
+    CHECK_OK(hs_model_load(HS_SOURCE_DIR "/tests/fixtures/neox-tiny-f32", &mp, &m));
+    if (!m) return test_report("test_hooks");
+    const hs_model_config *c = hs_model_get_config(m);
+    hs_forward *f = NULL;
+    CHECK_OK(hs_forward_create(m, 2, 10, &f));
+    int32_t tok[20];
+    for (int i = 0; i < 20; i++) tok[i] = (i * 37) % 500;
+    float loss_all[18], loss_none[18];
+    int n_hooks = 4 + 18 * c->n_layers; /* embed, ln_final scale/normalized, logits + 18 per block */
+
+    probe p = {0};
+    strcpy(p.want, "*");
+    hs_forward_params fp = hs_forward_default_params();
+    fp.hook = hook;
+    fp.hook_user = &p;
+    fp.loss = loss_all;
+    CHECK_OK(hs_forward_run(f, tok, 2, 10, &fp));
+    CHECK(p.asked == n_hooks, "asked %d hooks, expected %d", p.asked, n_hooks);
+    CHECK(p.null_on_ask == 0, "data must be NULL when asking");
+    /* logits arrive once per sequence */
+    CHECK(p.given == n_hooks - 1 + 2, "given %d, expected %d", p.given, n_hooks + 1);
+    CHECK(p.shape_mismatch == 0, "handed-over hooks carry data");
+
+    probe q = {0};
+    strcpy(q.want, "hook_pattern");
+    fp.hook_user = &q;
+    fp.loss = loss_none;
+    CHECK_OK(hs_forward_run(f, tok, 2, 10, &fp));
+    CHECK(q.asked == n_hooks, "asked %d", q.asked);
+    CHECK(q.given == c->n_layers && q.given_unwanted == 0, "only the %d patterns handed over (got %d, %d unwanted)",
+          c->n_layers, q.given, q.given_unwanted);
+    CHECK(!memcmp(loss_all, loss_none, sizeof loss_all), "results do not depend on which hooks were wanted");
+
+    probe r = {0};
+    strcpy(r.want, "*");
+    r.stop_after = 5;
+    fp.hook_user = &r;
+    hs_status s = hs_forward_run(f, tok, 2, 10, &fp);
+    CHECK(s == HS_ERR_CANCELLED, "a stop from the callback cancels the pass (got %s)", hs_status_str(s));
+    CHECK(r.given == 5, "no hook after the stop (%d handed over)", r.given);
+    CHECK(strstr(hs_forward_error(f), "stopped") != NULL, "message: %s", hs_forward_error(f));
+    /* the workspace is reusable after a cancelled pass */
+    fp.hook = NULL;
+    CHECK_OK(hs_forward_run(f, tok, 2, 10, &fp));
+    CHECK(!memcmp(loss_all, loss_none, sizeof loss_all), "same loss after a cancelled pass");
+
+    /* the cache helper collects exactly the named hooks */
+    const char *names[] = {"blocks.1.attn.hook_z", "ln_final.hook_scale"};
+    hs_cache *cache;
+    CHECK_OK(hs_cache_create(names, 2, &cache));
+    fp.hook = hs_cache_hook;
+    fp.hook_user = cache;
+    CHECK_OK(hs_forward_run(f, tok, 2, 10, &fp));
+    CHECK(hs_cache_count(cache) == 2, "cache holds %d", hs_cache_count(cache));
+    const hs_array *z = hs_cache_get(cache, "blocks.1.attn.hook_z");
+    CHECK(z && z->ndim == 4 && z->shape[0] == 2 && z->shape[1] == 10 && z->shape[2] == c->n_heads && z->shape[3] == c->d_head,
+          "hook_z shape [B, T, H, D]");
+    const hs_array *sc = hs_cache_get(cache, "ln_final.hook_scale");
+    CHECK(sc && sc->ndim == 3 && sc->shape[2] == 1, "hook_scale shape [B, T, 1]");
+    CHECK(hs_cache_get(cache, "blocks.0.attn.hook_z") == NULL, "unrequested hook absent");
+    hs_cache_free(cache);
+
+    /* the memory estimate is a pure function of (config, B, T) and grows with both */
+    hs_memory_estimate a = hs_model_estimate_memory(c, 2, 10), b = hs_model_estimate_memory(c, 4, 10),
+                       d = hs_model_estimate_memory(c, 2, 20);
+    CHECK(a.weights == b.weights && b.workspace > a.workspace && d.workspace > a.workspace && a.total == a.weights + a.workspace,
+          "memory estimate");
+    hs_forward_free(f);
+    hs_model_free(m);
+    return test_report("test_hooks");
+}
