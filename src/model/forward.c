@@ -205,6 +205,12 @@ static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *
     }
 }
 
+/* TL gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), float32 ops as torch runs them. */
+static inline float gelu_new(float x) {
+    float inner = 0.7978845608028654f * (x + 0.044715f * (x * x * x));
+    return 0.5f * x * (1.0f + tanhf(inner));
+}
+
 static inline float gelu_exact(float x) { return 0.5f * x * (1.0f + hs_erff(x * 0.70710678118654752440f)); }
 
 /* loss[p] = logsumexp(logits[p]) - logits[p][tok[p+1]] for p < T-1 */
@@ -313,8 +319,13 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         GIVE(HK_LN2_NORM, 3, sh_btm, f->ln2);
         linear(f->ln2, BT, M, L->W_in, L->b_in, F, f->pre);
         GIVE(HK_MLP_PRE, 3, sh_btf, f->pre);
-        #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = gelu_exact(f->pre[i]);
+        if (c->act == HS_ACT_GELU_NEW) {
+            #pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = gelu_new(f->pre[i]);
+        } else {
+            #pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = gelu_exact(f->pre[i]);
+        }
         GIVE(HK_MLP_POST, 3, sh_btf, f->post);
         linear(f->post, BT, F, L->W_out, L->b_out, M, f->mlp_out);
         GIVE(HK_MLP_OUT, 3, sh_btm, f->mlp_out);

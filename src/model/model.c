@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const hs_arch_ops *const arches[] = {&hs_arch_gpt_neox};
+static const hs_arch_ops *const arches[] = {&hs_arch_gpt_neox, &hs_arch_gpt2};
 
 hs_model_params hs_model_default_params(void) {
     return (hs_model_params){.fold_ln = true, .center_writing_weights = true, .center_unembed = true, .fold_value_biases = true};
@@ -59,7 +59,7 @@ static hs_status read_config(const char *dir, hs_model_config *cfg, const hs_arc
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
     if (!cJSON_IsString(mt)) s = hs_errorf(HS_ERR_FORMAT, "%s: missing string field \"model_type\"", path);
     else if (!(*ops = find_arch(mt->valuestring)))
-        s = hs_errorf(HS_ERR_UNSUPPORTED, "%s: model_type \"%s\" is not supported (supported: gpt_neox)", path, mt->valuestring);
+        s = hs_errorf(HS_ERR_UNSUPPORTED, "%s: model_type \"%s\" is not supported (supported: gpt_neox, gpt2)", path, mt->valuestring);
     if (!s) {
         snprintf(cfg->model_type, sizeof cfg->model_type, "%s", mt->valuestring);
         cfg->arch = (*ops)->arch;

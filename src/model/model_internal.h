@@ -59,6 +59,7 @@ typedef struct hs_arch_ops {
 } hs_arch_ops;
 
 extern const hs_arch_ops hs_arch_gpt_neox;
+extern const hs_arch_ops hs_arch_gpt2;
 
 /* Per layer, W_Q|W_K|W_V packed as one [M, 3·H·D] matrix (columns: q heads, k heads,
  * v heads, each h·D + d) and its bias, built from the processed weights for one GEMM. */
