@@ -612,12 +612,15 @@ static hs_status next_chunk(hs_pq_reader *r, bool *eof) {
      * chunk starts at data_page_offset, which points at the dictionary page itself */
     if (k->has_dict_offset && k->dict_page_offset > 0 && k->dict_page_offset < start) start = k->dict_page_offset;
     int64_t fs = (int64_t)pq->footer_start;
-    if (start < 4 || start >= fs || k->total_compressed_size < 0 || k->total_compressed_size > fs - start)
-        return fail(r, HS_ERR_FORMAT, "row group %d: column chunk [%lld, +%lld) outside the data area [4, %lld)", r->rg,
-                    (long long)start, (long long)k->total_compressed_size, (long long)fs);
+    if (start < 4 || start >= fs || k->total_compressed_size < 0)
+        return fail(r, HS_ERR_FORMAT, "row group %d: column chunk at byte %lld outside the data area [4, %lld)", r->rg,
+                    (long long)start, (long long)fs);
+    /* some writers overstate total_compressed_size: pages are bounded by the data area
+     * and the chunk ends when its num_values have been seen */
+    int64_t size = k->total_compressed_size < fs - start ? k->total_compressed_size : fs - start;
     r->chunk = k;
     r->cpos = pq->data + start;
-    r->cend = r->cpos + k->total_compressed_size;
+    r->cend = r->cpos + size;
     r->chunk_left = k->num_values;
     r->have_dict = false;
     r->dict_n = 0;
