@@ -17,12 +17,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#if __has_include("data/parquet.h")
 #include "data/parquet.h"
-#define HS_HAVE_PARQUET 1
-#else
-#define HS_HAVE_PARQUET 0
-#endif
 
 #define READ_CHUNK (1u << 20)
 
@@ -50,10 +45,8 @@ struct hs_docs {
     hs_strbuf val, key;         /* JSON field value, key scratch */
     char *rep;                  /* UTF-8 replacement output */
     size_t rep_cap;
-#if HS_HAVE_PARQUET
     hs_parquet *pq;
     hs_pq_reader *pqr;
-#endif
 };
 
 hs_docs_params hs_docs_default_params(void) {
@@ -137,8 +130,8 @@ static hs_status list_files(hs_docs *d, const char *path) {
         s = add_file(d, &cap, path);
     } else if (strpbrk(path, "*?[")) {
         glob_t g;
-        int r = glob(path, GLOB_ERR, NULL, &g);
-        if (r == GLOB_NOMATCH) return hs_errorf(HS_ERR_NOT_FOUND, "%s: no file matches this pattern", path);
+        int r = glob(path, 0, NULL, &g);
+        if (r == GLOB_NOMATCH || r == GLOB_ABORTED) return hs_errorf(HS_ERR_NOT_FOUND, "%s: no file matches this pattern", path);
         if (r != 0) return hs_errorf(HS_ERR_IO, "%s: cannot expand the pattern", path);
         for (size_t i = 0; !s && i < g.gl_pathc; i++) {
             struct stat fs;
@@ -177,8 +170,6 @@ hs_status hs_docs_open(const char *path, const hs_docs_params *params, hs_docs *
         hs_doc_format f = d->p.format;
         if (f == HS_FORMAT_AUTO) f = format_by_name(d->files[i]);
         if (f == HS_FORMAT_AUTO) f = format_by_content(d->files[i]);
-        if (f == HS_FORMAT_PARQUET && !HS_HAVE_PARQUET)
-            s = hs_errorf(HS_ERR_UNSUPPORTED, "%s: Parquet support is not built in", d->files[i]);
         d->fmt[i] = f;
     }
     if (s) { hs_docs_close(d); return s; }
@@ -189,10 +180,8 @@ hs_status hs_docs_open(const char *path, const hs_docs_params *params, hs_docs *
 
 static void close_current(hs_docs *d) {
     if (d->gz) { gzclose(d->gz); d->gz = NULL; }
-#if HS_HAVE_PARQUET
     if (d->pqr) { hs_parquet_reader_free(d->pqr); d->pqr = NULL; }
     if (d->pq) { hs_parquet_close(d->pq); d->pq = NULL; }
-#endif
     d->open = false;
 }
 
@@ -237,7 +226,6 @@ static hs_status open_current(hs_docs *d) {
     d->lb_eof = false;
     d->whole_done = false;
     if (d->fmt[d->cur] == HS_FORMAT_PARQUET) {
-#if HS_HAVE_PARQUET
         hs_status s = hs_parquet_open(path, &d->pq);
         int col = 0;
         if (!s) s = hs_parquet_text_column(d->pq, d->field, &col);
@@ -245,9 +233,6 @@ static hs_status open_current(hs_docs *d) {
         if (s) { close_current(d); return s; }
         d->open = true;
         return HS_OK;
-#else
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: Parquet support is not built in", path);
-#endif
     }
     d->gz = gzopen(path, "rb");
     if (!d->gz) return hs_errorf(HS_ERR_IO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
@@ -362,7 +347,6 @@ static hs_status next_in_file(hs_docs *d, hs_doc *doc, bool *got) {
     *got = false;
     switch (d->fmt[d->cur]) {
     case HS_FORMAT_PARQUET: {
-#if HS_HAVE_PARQUET
         for (;;) {
             hs_pq_value v;
             bool eof;
@@ -375,9 +359,6 @@ static hs_status next_in_file(hs_docs *d, hs_doc *doc, bool *got) {
             *got = true;
             return finish_doc(d, v.data ? v.data : "", v.len, v.row, doc);
         }
-#else
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: Parquet support is not built in", path);
-#endif
     }
     case HS_FORMAT_TEXT:
         if (d->p.text_mode == HS_TEXT_PER_FILE) {
