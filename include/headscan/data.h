@@ -147,6 +147,16 @@ HS_API hs_status hs_tokens_build(const hs_tokenizer *tok, hs_docs *docs, const h
  * out[0..n-1] receives a permutation of 0..n-1. */
 HS_API hs_status hs_shuffle_permutation(uint64_t seed, int64_t n, int64_t *out);
 
+/* Writes `tokens` (int64 [rows, n_ctx]) to `path` as .npy and, beside it,
+ * "<path>.json": the source files (path, bytes, SHA-256, documents, nulls), the
+ * tokenizer file and its SHA-256, every option, the statistics and the SHA-256 of
+ * the matrix (int64 little-endian, row-major). Both files are written atomically;
+ * if the sidecar fails, the .npy is removed again. `docs` must have completed a pass
+ * (hs_tokens_build does one); tokenizer_path may be NULL. */
+HS_API hs_status hs_tokens_save(const char *path, const hs_array *tokens, const hs_docs *docs,
+                                const char *tokenizer_path, const hs_tokens_params *params,
+                                const hs_tokens_stats *stats);
+
 /* Reads a token matrix written by `headscan tokens` (or any 2-D int64/int32 .npy;
  * int32 is widened) into an int64 [rows, n_ctx] array. */
 HS_API hs_status hs_tokens_load(const char *path, hs_array *out);

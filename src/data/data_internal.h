@@ -37,6 +37,9 @@ typedef struct hs_encoder {
 hs_status hs_tokens_build_with(const hs_encoder *enc, hs_docs *docs, const hs_tokens_params *params,
                                hs_array *out, hs_tokens_stats *stats);
 
+/* The parameters a source was opened with (field points into the source). */
+hs_docs_params hs_docs_get_params(const hs_docs *d);
+
 /* Appends n ids to a hs_ids (growing it). */
 hs_status hs_data_ids_append(hs_ids *ids, const int32_t *v, size_t n);
 

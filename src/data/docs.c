@@ -212,6 +212,7 @@ hs_status hs_docs_rewind(hs_docs *d) {
 }
 
 hs_docs_stats hs_docs_get_stats(const hs_docs *d) { return d->st; }
+hs_docs_params hs_docs_get_params(const hs_docs *d) { return d->p; }
 int hs_docs_num_files(const hs_docs *d) { return d->nfiles; }
 const char *hs_docs_file(const hs_docs *d, int i) { return (i >= 0 && i < d->nfiles) ? d->files[i] : NULL; }
 hs_docs_stats hs_docs_file_stats(const hs_docs *d, int i) {
