@@ -276,7 +276,7 @@ static hs_status fill(hs_docs *d) {
 static hs_status next_line(hs_docs *d, char **line, size_t *len, bool *got) {
     size_t scanned = d->lb_pos;
     for (;;) {
-        char *nl = memchr(d->lb + scanned, '\n', d->lb_end - scanned);
+        char *nl = d->lb_end > scanned ? memchr(d->lb + scanned, '\n', d->lb_end - scanned) : NULL;
         if (nl) {
             *line = d->lb + d->lb_pos;
             *len = (size_t)(nl - *line);
