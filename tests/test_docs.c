@@ -190,28 +190,34 @@ int main(void) {
         CHECK(st.nulls == 1 && st.docs == 5, "null counted: %lld", (long long)st.nulls);
     }
     /* bad inputs: clear errors naming file and line */
-    puts_file("missing.jsonl", "{\"text\": \"ok\"}\n{\"body\": \"x\"}\n");
-    expect_fail("missing.jsonl", &p, "line 2", "no field \"text\"");
-    puts_file("number.jsonl", "{\"text\": 12}\n");
-    expect_fail("number.jsonl", &p, "line 1", "a number, not a string");
-    puts_file("object.jsonl", "{\"text\": {\"a\": 1}}\n");
-    expect_fail("object.jsonl", &p, "line 1", "an object");
-    puts_file("badjson.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"x\",}\n");
-    expect_fail("badjson.jsonl", &p, "line 2", "invalid JSON");
-    puts_file("trailing.jsonl", "{\"text\": \"x\"} {}\n");
-    expect_fail("trailing.jsonl", &p, "line 1", "extra characters");
-    puts_file("unterminated.jsonl", "{\"text\": \"abc\n");
-    expect_fail("unterminated.jsonl", &p, "line 1", "unterminated");
-    puts_file("ctrl.jsonl", "{\"text\": \"a\tb\"}\n");
-    expect_fail("ctrl.jsonl", &p, "line 1", "control character");
-    puts_file("lone.jsonl", "{\"text\": \"a\\ud800b\"}\n");
-    expect_fail("lone.jsonl", &p, "line 1", "surrogate");
-    puts_file("lone2.jsonl", "{\"text\": \"a\\udc00\"}\n");
-    expect_fail("lone2.jsonl", &p, "line 1", "surrogate");
-    puts_file("array.jsonl", "[\"text\"]\n");
-    expect_fail("array.jsonl", &p, "line 1", "not a JSON object");
-    puts_file("badutf8.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"a\xff\xc3(b\xed\xa0\x80z\xf0\x9f\x98\"}\n");
-    expect_fail("badutf8.jsonl", &p, "line 2", "invalid UTF-8 at byte 1");
+    static const struct { const char *name, *content, *n1, *n2; } bad[] = {
+        {"missing.jsonl", "{\"text\": \"ok\"}\n{\"body\": \"x\"}\n",
+         "line 2", "no field \"text\""},
+        {"number.jsonl", "{\"text\": 12}\n",
+         "line 1", "a number, not a string"},
+        {"object.jsonl", "{\"text\": {\"a\": 1}}\n",
+         "line 1", "an object"},
+        {"badjson.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"x\",}\n",
+         "line 2", "invalid JSON"},
+        {"trailing.jsonl", "{\"text\": \"x\"} {}\n",
+         "line 1", "extra characters"},
+        {"unterminated.jsonl", "{\"text\": \"abc\n",
+         "line 1", "unterminated"},
+        {"ctrl.jsonl", "{\"text\": \"a\tb\"}\n",
+         "line 1", "control character"},
+        {"lone.jsonl", "{\"text\": \"a\\ud800b\"}\n",
+         "line 1", "surrogate"},
+        {"lone2.jsonl", "{\"text\": \"a\\udc00\"}\n",
+         "line 1", "surrogate"},
+        {"array.jsonl", "[\"text\"]\n",
+         "line 1", "not a JSON object"},
+        {"badutf8.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"a\xff\xc3(b\xed\xa0\x80z\xf0\x9f\x98\"}\n",
+         "line 2", "invalid UTF-8 at byte 1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        puts_file(bad[i].name, bad[i].content);
+        expect_fail(bad[i].name, &p, bad[i].n1, bad[i].n2);
+    }
     {   /* replace: one U+FFFD per maximal invalid subpart, as Python's errors="replace" */
         hs_docs_params pr = p;
         pr.utf8 = HS_UTF8_REPLACE;

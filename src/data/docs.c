@@ -44,7 +44,6 @@ struct hs_docs {
     bool whole_done;            /* per-file text: the document was returned */
     hs_strbuf val, key;         /* JSON field value, key scratch */
     char *rep;                  /* UTF-8 replacement output */
-    size_t rep_cap;
     hs_parquet *pq;
     hs_pq_reader *pqr;
 };
@@ -309,14 +308,16 @@ static const char *where(const hs_docs *d, int64_t row, char *buf, size_t cap) {
 
 /* Validates (or repairs) UTF-8 and fills *doc. */
 static hs_status finish_doc(hs_docs *d, const char *text, size_t len, int64_t row, hs_doc *doc) {
-    size_t bad = hs_data_utf8_check(text, len);
+    size_t bad = hs_utf8_validate(text, len);
     if (bad < len) {
         char w[48];
         if (d->p.utf8 != HS_UTF8_REPLACE)
             return hs_errorf(HS_ERR_FORMAT, "%s: %s: invalid UTF-8 at byte %zu of the text "
                              "(use the replace option to substitute U+FFFD)", d->files[d->cur],
                              where(d, row, w, sizeof w), bad);
-        hs_status s = hs_data_utf8_replace(text, len, &d->rep, &d->rep_cap, &len);
+        free(d->rep);
+        d->rep = NULL;
+        hs_status s = hs_utf8_replace_invalid(text, len, &d->rep, &len);
         if (s) return s;
         text = d->rep;
     }
