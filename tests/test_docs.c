@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #define SHARED HS_SHARED_DIR "/data/"
 #define GOLDEN HS_SOURCE_DIR "/tests/data/docs_golden.txt"
@@ -273,6 +274,22 @@ int main(void) {
         CHECK_OK(collect("zipped.jsonl.gz", &pb, &o));
         CHECK(o.n == 2 && DOC_IS(o, 0, "one") && DOC_IS(o, 1, "two"), "gzip JSONL");
         free_out(&o);
+    }
+
+    {   /* zstd-compressed JSONL (The Pile's format): two frames back to back; then truncated */
+        const char *f1 = "{\"text\": \"one\"}\n", *f2 = "{\"text\": \"two\"}\n{\"text\": \"three\"}\n";
+        size_t cap = ZSTD_compressBound(64) * 2;
+        char *z = malloc(cap);
+        size_t n1 = ZSTD_compress(z, cap, f1, strlen(f1), 3);
+        size_t n2 = ZSTD_compress(z + n1, cap - n1, f2, strlen(f2), 3);
+        put("zst.jsonl.zst", z, n1 + n2);
+        docs_out o;
+        CHECK_OK(collect("zst.jsonl.zst", &p, &o));
+        CHECK(o.n == 3 && DOC_IS(o, 0, "one") && DOC_IS(o, 2, "three"), "zstd JSONL: %d docs", o.n);
+        free_out(&o);
+        put("cut.jsonl.zst", z, n1 + n2 - 3);
+        expect_fail("cut.jsonl.zst", &p, "zstd", NULL);
+        free(z);
     }
 
     /* ---- plain text ---- */

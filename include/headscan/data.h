@@ -31,12 +31,13 @@ extern "C" {
  * not recursive, hidden files ignored) or a glob pattern; files are read in
  * byte-wise sorted order of their paths, each from first row to last.
  * Formats (HS_FORMAT_AUTO picks by extension, then by content):
- *   JSONL   .jsonl .ndjson .json (and the same + .gz): one JSON object per line,
+ *   JSONL   .jsonl .ndjson .json (and the same + .gz or .zst): one JSON object per line,
  *           the document is the string field `field`; blank lines are skipped.
  *           A missing field, or a non-string one, is an error naming file and line.
- *   text    .txt .text (+ .gz): a whole file per document (HS_TEXT_PER_FILE) or one
- *           document per line (HS_TEXT_PER_LINE: split on '\n', one trailing '\r'
- *           removed, a last line without '\n' kept, empty lines are documents).
+ *   text    .txt .text (+ .gz, .zst): a whole file per document (HS_TEXT_PER_FILE) or one
+ *           document per line (HS_TEXT_PER_LINE: split on '\n' only, one trailing '\r'
+ *           removed, a last line without '\n' kept, empty lines are documents; unlike
+ *           Python's str.splitlines, \v \f U+0085 U+2028... do not split).
  *   Parquet .parquet: the column named `field` (a dotted path for struct children,
  *           e.g. "meta.pile_set_name"), one document per row.
  * Lines and documents may be of any length (no fixed buffers).

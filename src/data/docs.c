@@ -2,7 +2,8 @@
  * them or a glob, streamed one document at a time (see headscan/data.h).
  *
  * JSONL and text files are read through zlib's gzread, which reads plain files
- * transparently and .gz files decompressed. Lines are read into a buffer that
+ * transparently and .gz files decompressed, or through libzstd's streaming
+ * decompressor for .zst files (The Pile's own format is .jsonl.zst). Lines are read into a buffer that
  * grows as needed, so a single huge line is fine (memory = that line). Every
  * document is checked to be UTF-8 (or repaired, on request) here, once, so that
  * the token builder can count code points. */
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "data/parquet.h"
 
@@ -37,6 +39,11 @@ struct hs_docs {
     int64_t index;
     /* JSONL / text */
     gzFile gz;
+    FILE *zf;                   /* .zst: the compressed file, its decoder and input buffer */
+    ZSTD_DCtx *zd;
+    unsigned char *zin;
+    ZSTD_inBuffer zib;
+    size_t zret;                /* last ZSTD_decompressStream result: 0 = at a frame end */
     char *lb;                   /* line buffer: bytes [lb_pos, lb_end) not consumed yet */
     size_t lb_cap, lb_pos, lb_end;
     bool lb_eof;
@@ -63,7 +70,8 @@ static hs_doc_format format_by_name(const char *path) {
     static const struct { const char *ext; hs_doc_format f; } map[] = {
         {".jsonl", HS_FORMAT_JSONL}, {".ndjson", HS_FORMAT_JSONL}, {".json", HS_FORMAT_JSONL},
         {".jsonl.gz", HS_FORMAT_JSONL}, {".ndjson.gz", HS_FORMAT_JSONL}, {".json.gz", HS_FORMAT_JSONL},
-        {".txt", HS_FORMAT_TEXT}, {".text", HS_FORMAT_TEXT}, {".txt.gz", HS_FORMAT_TEXT},
+        {".jsonl.zst", HS_FORMAT_JSONL}, {".ndjson.zst", HS_FORMAT_JSONL}, {".json.zst", HS_FORMAT_JSONL},
+        {".txt", HS_FORMAT_TEXT}, {".text", HS_FORMAT_TEXT}, {".txt.gz", HS_FORMAT_TEXT}, {".txt.zst", HS_FORMAT_TEXT},
         {".parquet", HS_FORMAT_PARQUET}, {".pq", HS_FORMAT_PARQUET},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
@@ -123,7 +131,7 @@ static hs_status list_files(hs_docs *d, const char *path) {
         closedir(dir);
         if (!s && d->nfiles == 0)
             s = hs_errorf(HS_ERR_NOT_FOUND, "%s: no dataset files in this directory "
-                          "(.jsonl .ndjson .json .txt .text .parquet, optionally .gz for JSONL/text)", path);
+                          "(.jsonl .ndjson .json .txt .text .parquet, optionally .gz/.zst for JSONL/text)", path);
     } else if (stat(path, &st) == 0) {
         if (!S_ISREG(st.st_mode)) return hs_errorf(HS_ERR_IO, "%s: not a regular file or directory", path);
         s = add_file(d, &cap, path);
@@ -179,6 +187,7 @@ hs_status hs_docs_open(const char *path, const hs_docs_params *params, hs_docs *
 
 static void close_current(hs_docs *d) {
     if (d->gz) { gzclose(d->gz); d->gz = NULL; }
+    if (d->zf) { fclose(d->zf); d->zf = NULL; }
     if (d->pqr) { hs_parquet_reader_free(d->pqr); d->pqr = NULL; }
     if (d->pq) { hs_parquet_close(d->pq); d->pq = NULL; }
     d->open = false;
@@ -197,6 +206,8 @@ void hs_docs_close(hs_docs *d) {
     free(d->val.data);
     free(d->key.data);
     free(d->rep);
+    ZSTD_freeDCtx(d->zd);
+    free(d->zin);
     free(d);
 }
 
@@ -234,6 +245,18 @@ static hs_status open_current(hs_docs *d) {
         d->open = true;
         return HS_OK;
     }
+    if (ends_with(path, ".zst") || ends_with(path, ".zstd")) {
+        if (!d->zd && !(d->zd = ZSTD_createDCtx())) return hs_errorf(HS_ERR_NOMEM, "%s: cannot create a zstd decoder", path);
+        if (!d->zin && !(d->zin = hs_malloc(ZSTD_DStreamInSize()))) return HS_ERR_NOMEM;
+        ZSTD_DCtx_reset(d->zd, ZSTD_reset_session_only);
+        d->zf = fopen(path, "rb");
+        if (!d->zf) return hs_errorf(HS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        d->zib.src = d->zin;
+        d->zib.size = d->zib.pos = 0;
+        d->zret = 0;
+        d->open = true;
+        return HS_OK;
+    }
     d->gz = gzopen(path, "rb");
     if (!d->gz) return hs_errorf(HS_ERR_IO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
     gzbuffer(d->gz, 1u << 17);
@@ -260,7 +283,28 @@ static hs_status fill(hs_docs *d) {
         d->lb = nb;
         d->lb_cap = nc;
     }
-    int r = gzread(d->gz, d->lb + d->lb_end, READ_CHUNK);
+    long r;
+    if (d->zf) {
+        /* decompress until some output, or the input ends */
+        ZSTD_outBuffer ob = {d->lb + d->lb_end, READ_CHUNK, 0};
+        while (ob.pos == 0) {
+            if (d->zib.pos == d->zib.size) {
+                d->zib.size = fread(d->zin, 1, ZSTD_DStreamInSize(), d->zf);
+                d->zib.pos = 0;
+                if (d->zib.size == 0) {
+                    if (ferror(d->zf)) return hs_errorf(HS_ERR_IO, "%s: read failed", d->files[d->cur]);
+                    if (d->zret != 0) return hs_errorf(HS_ERR_FORMAT, "%s: truncated zstd stream", d->files[d->cur]);
+                    break;
+                }
+            }
+            d->zret = ZSTD_decompressStream(d->zd, &ob, &d->zib);
+            if (ZSTD_isError(d->zret))
+                return hs_errorf(HS_ERR_FORMAT, "%s: zstd: %s", d->files[d->cur], ZSTD_getErrorName(d->zret));
+        }
+        r = (long)ob.pos;
+    } else {
+        r = gzread(d->gz, d->lb + d->lb_end, READ_CHUNK);
+    }
     if (r < 0) {
         int e;
         const char *m = gzerror(d->gz, &e);
