@@ -329,12 +329,27 @@ int main(void) {
         f = fopen(path, "w"); fputs("{\"text\": \"hidden\"}\n", f); fclose(f);
         snprintf(path, sizeof path, "%s/notes.md", dir);
         f = fopen(path, "w"); fputs("ignored", f); fclose(f);
+        snprintf(path, sizeof path, "%s/dataset_infos.json", dir);
+        f = fopen(path, "w"); fputs("{\n  \"ignored\": true\n}\n", f); fclose(f);
         docs_out o;
         CHECK_OK(collect("corpus", &p, &o));
         CHECK(o.n == 3 && DOC_IS(o, 0, "a-doc") && DOC_IS(o, 1, "b1") && DOC_IS(o, 2, "b2"), "directory: %d docs", o.n);
         free_out(&o);
         CHECK_OK(collect("corpus/*.jsonl", &p, &o));
         CHECK(o.n == 2, "glob");
+        free_out(&o);
+        /* an HF-style snapshot: nothing at the top, files in data/ */
+        char hf[512];
+        tpath(hf, sizeof hf, "hf");
+        mkdir(hf, 0700);
+        snprintf(path, sizeof path, "%s/README.md", hf);
+        f = fopen(path, "w"); fputs("# card", f); fclose(f);
+        snprintf(path, sizeof path, "%s/data", hf);
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/data/train-00000-of-00001.jsonl", hf);
+        f = fopen(path, "w"); fputs("{\"text\": \"t\"}\n", f); fclose(f);
+        CHECK_OK(collect("hf", &p, &o));
+        CHECK(o.n == 1 && DOC_IS(o, 0, "t"), "data/ folder of a dataset snapshot");
         free_out(&o);
         mkdir(strcat(dir, "/sub"), 0700);
         hs_docs *d;

@@ -28,7 +28,8 @@ extern "C" {
  * Document sources.
  *
  * A source is a file, a directory (its regular files with a known extension,
- * not recursive, hidden files ignored) or a glob pattern; files are read in
+ * not recursive, hidden and plain .json files ignored; when it has none, those of
+ * its data/ folder, as in a HuggingFace dataset snapshot) or a glob pattern; files are read in
  * byte-wise sorted order of their paths, each from first row to last.
  * Formats (HS_FORMAT_AUTO picks by extension, then by content):
  *   JSONL   .jsonl .ndjson .json (and the same + .gz or .zst): one JSON object per line,

@@ -110,28 +110,41 @@ static hs_status add_file(hs_docs *d, size_t *cap, const char *path) {
     return HS_OK;
 }
 
+/* A directory's dataset files (not recursive). Plain .json files are left out here
+ * (an HF dataset folder holds dataset_infos.json beside its data); name them
+ * explicitly to read them as JSONL. */
+static hs_status list_dir(hs_docs *d, const char *path, size_t *cap) {
+    DIR *dir = opendir(path);
+    if (!dir) return hs_errorf(HS_ERR_IO, "%s: cannot list: %s", path, strerror(errno));
+    struct dirent *e;
+    hs_status s = HS_OK;
+    while (!s && (e = readdir(dir))) {
+        if (e->d_name[0] == '.' || (d->p.format == HS_FORMAT_AUTO && ends_with(e->d_name, ".json"))) continue;
+        char *full = hs_path_join(path, e->d_name);
+        if (!full) { s = HS_ERR_NOMEM; break; }
+        struct stat fs;
+        if (stat(full, &fs) == 0 && S_ISREG(fs.st_mode) &&
+            (d->p.format != HS_FORMAT_AUTO || format_by_name(full) != HS_FORMAT_AUTO))
+            s = add_file(d, cap, full);
+        free(full);
+    }
+    closedir(dir);
+    return s;
+}
+
 static hs_status list_files(hs_docs *d, const char *path) {
     size_t cap = 0;
     struct stat st;
     hs_status s = HS_OK;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        DIR *dir = opendir(path);
-        if (!dir) return hs_errorf(HS_ERR_IO, "%s: cannot list: %s", path, strerror(errno));
-        struct dirent *e;
-        while (!s && (e = readdir(dir))) {
-            if (e->d_name[0] == '.') continue;
-            char *full = hs_path_join(path, e->d_name);
-            if (!full) { s = HS_ERR_NOMEM; break; }
-            struct stat fs;
-            if (stat(full, &fs) == 0 && S_ISREG(fs.st_mode) &&
-                (d->p.format != HS_FORMAT_AUTO || format_by_name(full) != HS_FORMAT_AUTO))
-                s = add_file(d, &cap, full);
-            free(full);
-        }
-        closedir(dir);
+        s = list_dir(d, path, &cap);
+        /* the HuggingFace dataset layout: files under data/ */
+        char *sub = s || d->nfiles ? NULL : hs_path_join(path, "data");
+        if (sub && stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) s = list_dir(d, sub, &cap);
+        free(sub);
         if (!s && d->nfiles == 0)
-            s = hs_errorf(HS_ERR_NOT_FOUND, "%s: no dataset files in this directory "
-                          "(.jsonl .ndjson .json .txt .text .parquet, optionally .gz/.zst for JSONL/text)", path);
+            s = hs_errorf(HS_ERR_NOT_FOUND, "%s: no dataset files in this directory or its data/ folder "
+                          "(.jsonl .ndjson .txt .text .parquet, optionally .gz/.zst for JSONL/text)", path);
     } else if (stat(path, &st) == 0) {
         if (!S_ISREG(st.st_mode)) return hs_errorf(HS_ERR_IO, "%s: not a regular file or directory", path);
         s = add_file(d, &cap, path);

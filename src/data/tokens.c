@@ -42,7 +42,7 @@ typedef struct {
 static hs_status matrix_reserve(matrix *m, int64_t rows) {
     if (rows <= m->cap_rows) return HS_OK;
     int64_t nc = m->cap_rows ? m->cap_rows : 64;
-    while (nc < rows) nc *= 2;
+    while (nc < rows) nc += nc / 2;  /* x1.5: the matrix is the largest allocation */
     size_t bytes;
     if (hs_mul_overflow((size_t)nc, (size_t)m->n_ctx * sizeof(int64_t), &bytes))
         return hs_errorf(HS_ERR_NOMEM, "token matrix too large");
