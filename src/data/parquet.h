@@ -49,7 +49,9 @@
 
 /* Limits (a file beyond them is refused as malformed/unsupported before allocating). */
 #define HS_PQ_MAX_FOOTER      (256u << 20)   /* FileMetaData bytes */
-#define HS_PQ_MAX_PAGE_SIZE   (1u << 30)     /* uncompressed or compressed page bytes */
+#define HS_PQ_MAX_PAGE_SIZE   (256u << 20)   /* uncompressed page bytes */
+#define HS_PQ_MAX_DICT        (1u << 24)     /* dictionary entries (pyarrow's 1 MiB dictionary
+                                                pages hold far fewer) */
 #define HS_PQ_MAX_DEPTH       64             /* Thrift struct nesting and schema depth */
 #define HS_PQ_MAX_COLUMNS     100000         /* leaf columns */
 #define HS_PQ_MAX_NAME        4096           /* bytes in a column's dotted path */

@@ -311,8 +311,8 @@ static hs_status inflate_gzip(hs_pq_reader *r, const uint8_t *src, size_t n, uin
             continue;
         }
         if (rc == Z_OK && (ci != z.avail_in || co != z.avail_out)) continue;
-        if (rc == Z_BUF_ERROR && out_left == 0 && in_left > 0) { why = "more data than the page header's size"; break; }
-        why = z.msg ? z.msg : rc == Z_BUF_ERROR ? "truncated stream" : "invalid data";
+        if (out_left == 0 && in_left > 0) { why = "more data than the page header's size"; break; }
+        why = z.msg ? z.msg : (rc == Z_BUF_ERROR || rc == Z_OK) ? "truncated stream" : "invalid data";
         break;
     }
     inflateEnd(&z);
@@ -480,6 +480,7 @@ static hs_status read_dictionary(hs_pq_reader *r, const page_hdr *h, const uint8
     /* each entry takes ≥4 bytes (BYTE_ARRAY) or `width` bytes: bound before allocating */
     uint64_t min_entry = r->width ? (uint64_t)r->width : 4;
     if (count > n / min_entry) return fail(r, HS_ERR_FORMAT, "dictionary claims %llu entries in %zu bytes", (unsigned long long)count, n);
+    if (count > HS_PQ_MAX_DICT) return fail(r, HS_ERR_UNSUPPORTED, "dictionary of %llu entries (limit %u)", (unsigned long long)count, HS_PQ_MAX_DICT);
     if (count > r->dict_cap) {
         const uint8_t **pp = realloc(r->dict_ptr, (size_t)count * sizeof *pp);
         if (pp) r->dict_ptr = pp;
