@@ -9,6 +9,7 @@
 #include <snappy-c.h>
 #include <zstd.h>
 #include <lz4.h>
+#include <lz4frame.h>
 #include <brotli/decode.h>
 
 enum { PAGE_DATA = 0, PAGE_INDEX = 1, PAGE_DICT = 2, PAGE_DATA_V2 = 3 };
@@ -236,6 +237,7 @@ struct hs_pq_reader {
     int width;                    /* fixed value width, 0 for BYTE_ARRAY */
     int def_width;                /* bits per definition level */
     hs_status failed;
+    bool done;                    /* end of file reached */
     char err[HS_ERRMSG_MAX];
 
     int rg;                       /* current row group, -1 before the first */
@@ -342,6 +344,23 @@ static bool lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t want) 
     return out == want;
 }
 
+/* LZ4 (codec 5) as older parquet-cpp wrote it: the LZ4 frame format. */
+static bool lz4_frame(const uint8_t *src, size_t n, uint8_t *dst, size_t want) {
+    if (n < 4 || src[0] != 0x04 || src[1] != 0x22 || src[2] != 0x4d || src[3] != 0x18) return false;
+    LZ4F_dctx *dc;
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&dc, LZ4F_VERSION))) return false;
+    size_t in_pos = 0, out_pos = 0, rc = 1;
+    while (rc != 0 && in_pos < n) {
+        size_t in_sz = n - in_pos, out_sz = want - out_pos;
+        rc = LZ4F_decompress(dc, dst + out_pos, &out_sz, src + in_pos, &in_sz, NULL);
+        if (LZ4F_isError(rc) || (in_sz == 0 && out_sz == 0)) break;
+        in_pos += in_sz;
+        out_pos += out_sz;
+    }
+    LZ4F_freeDecompressionContext(dc);
+    return rc == 0 && in_pos == n && out_pos == want;
+}
+
 /* Decompresses src[0..n) into exactly `want` bytes at dst. */
 static hs_status decompress(hs_pq_reader *r, const uint8_t *src, size_t n, uint8_t *dst, size_t want) {
     int codec = r->chunk->codec;
@@ -366,7 +385,7 @@ static hs_status decompress(hs_pq_reader *r, const uint8_t *src, size_t n, uint8
     }
     case CODEC_LZ4_RAW: case CODEC_LZ4: {
         if (n > INT32_MAX || want > INT32_MAX) return fail(r, HS_ERR_UNSUPPORTED, "LZ4 page over 2 GiB");
-        if (codec == CODEC_LZ4 && lz4_hadoop(src, n, dst, want)) return HS_OK;
+        if (codec == CODEC_LZ4 && (lz4_hadoop(src, n, dst, want) || lz4_frame(src, n, dst, want))) return HS_OK;
         int got = LZ4_decompress_safe((const char *)src, (char *)dst, (int)n, (int)want);
         if (got < 0) return fail(r, HS_ERR_FORMAT, "%s: invalid data", codec_name(codec));
         if ((size_t)got != want) return fail(r, HS_ERR_FORMAT, "%s data is %d bytes, the page header says %zu", codec_name(codec), got, want);
@@ -420,8 +439,7 @@ static bool parse_data_hdr(tc_reader *c, page_hdr *h, int which) {
     while (tc_field(c, &last, &t, &id) && t != TC_STOP) {
         bool ok;
         if (id == 1) { ok = tc_field_i32(c, t, &h->num_values); got_n = true; }
-        else if (which == 2 && id == 2) { ok = tc_field_i32(c, t, &h->encoding); got_enc = true; }   /* dictionary */
-        else if (which == 1 && id == 2) { ok = tc_field_i32(c, t, &h->encoding); got_enc = true; }
+        else if (which != 3 && id == 2) { ok = tc_field_i32(c, t, &h->encoding); got_enc = true; }   /* v1, dictionary */
         else if (which == 1 && id == 3) ok = tc_field_i32(c, t, &h->def_encoding);
         else if (which == 3 && id == 2) ok = tc_field_i32(c, t, &h->num_nulls);
         else if (which == 3 && id == 3) ok = tc_field_i32(c, t, &h->num_rows);
@@ -730,6 +748,7 @@ hs_status hs_parquet_reader_next(hs_pq_reader *r, hs_pq_value *v, bool *eof) {
     *eof = false;
     memset(v, 0, sizeof *v);
     if (r->failed) return hs_errorf(r->failed, "%s", r->err);
+    if (r->done) { *eof = true; return HS_OK; }
     for (;;) {
         hs_status st;
         if (r->page_left == 0) {
@@ -737,6 +756,7 @@ hs_status hs_parquet_reader_next(hs_pq_reader *r, hs_pq_value *v, bool *eof) {
             if (*eof) {
                 if (r->row != r->pq->num_rows)
                     return fail(r, HS_ERR_FORMAT, "read %lld rows, the footer says %lld", (long long)r->row, (long long)r->pq->num_rows);
+                r->done = true;
                 return HS_OK;
             }
         }
