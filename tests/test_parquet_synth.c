@@ -17,6 +17,7 @@
 typedef struct wb { uint8_t *p; size_t n, cap; int last[32]; int sp; } wb;
 
 static void put(wb *w, const void *d, size_t n) {
+    if (n == 0) return;
     if (w->n + n > w->cap) {
         w->cap = (w->n + n) * 2 + 64;
         w->p = realloc(w->p, w->cap);
