@@ -106,6 +106,10 @@ hs_status hs_parquet_column_find(const hs_parquet *pq, const char *name, int *co
 hs_status hs_parquet_text_column(const hs_parquet *pq, const char *name, int *col);
 
 hs_status hs_parquet_reader_open(hs_parquet *pq, int col, hs_pq_nulls nulls, hs_pq_reader **out);
+/* Same, for row groups [first, first + count) only (v.row stays the file's row index):
+ * lets several threads decode one file, one range of row groups each. */
+hs_status hs_parquet_reader_open_groups(hs_parquet *pq, int col, hs_pq_nulls nulls, int first, int count,
+                                        hs_pq_reader **out);
 /* Next value in row order; *eof = true (and HS_OK) after the last row. After an error
  * the reader stays failed (every later call returns the same status). */
 hs_status hs_parquet_reader_next(hs_pq_reader *r, hs_pq_value *v, bool *eof);

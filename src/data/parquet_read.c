@@ -240,7 +240,9 @@ struct hs_pq_reader {
     bool done;                    /* end of file reached */
     char err[HS_ERRMSG_MAX];
 
-    int rg;                       /* current row group, -1 before the first */
+    int rg;                       /* current row group, first - 1 before the first */
+    int rg_end;                   /* one past the last row group to read */
+    int64_t row_end;              /* one past the last row to read */
     int64_t row, nulls_seen;
     /* column chunk */
     const pq_chunk *chunk;
@@ -610,10 +612,10 @@ static hs_status start_data_page(hs_pq_reader *r, const page_hdr *h, const uint8
 /* Moves to the next column chunk. Returns HS_OK with *eof at the end of the file. */
 static hs_status next_chunk(hs_pq_reader *r, bool *eof) {
     hs_parquet *pq = r->pq;
-    if (r->rg >= 0 && r->chunk_left)
+    if (r->chunk && r->chunk_left)
         return fail(r, HS_ERR_FORMAT, "column chunk ends after its pages with %lld values missing", (long long)r->chunk_left);
     r->chunk = NULL;
-    if (++r->rg >= pq->nrg) {
+    if (++r->rg >= r->rg_end) {
         *eof = true;
         return HS_OK;
     }
@@ -754,8 +756,8 @@ hs_status hs_parquet_reader_next(hs_pq_reader *r, hs_pq_value *v, bool *eof) {
         if (r->page_left == 0) {
             if ((st = next_page(r, eof))) return st;
             if (*eof) {
-                if (r->row != r->pq->num_rows)
-                    return fail(r, HS_ERR_FORMAT, "read %lld rows, the footer says %lld", (long long)r->row, (long long)r->pq->num_rows);
+                if (r->row != r->row_end)
+                    return fail(r, HS_ERR_FORMAT, "read up to row %lld, the footer says %lld", (long long)r->row, (long long)r->row_end);
                 r->done = true;
                 return HS_OK;
             }
@@ -782,8 +784,14 @@ hs_status hs_parquet_reader_next(hs_pq_reader *r, hs_pq_value *v, bool *eof) {
 }
 
 hs_status hs_parquet_reader_open(hs_parquet *pq, int col, hs_pq_nulls nulls, hs_pq_reader **out) {
+    return hs_parquet_reader_open_groups(pq, col, nulls, 0, pq->nrg, out);
+}
+
+hs_status hs_parquet_reader_open_groups(hs_parquet *pq, int col, hs_pq_nulls nulls, int first, int count, hs_pq_reader **out) {
     *out = NULL;
     if (col < 0 || col >= pq->ncols) return hs_errorf(HS_ERR_INVALID_ARG, "%s: no column %d", pq->name, col);
+    if (first < 0 || count < 0 || first > pq->nrg || count > pq->nrg - first)
+        return hs_errorf(HS_ERR_INVALID_ARG, "%s: row groups [%d, +%d) outside [0, %d)", pq->name, first, count, pq->nrg);
     const hs_pq_column_info *ci = &pq->cols[col];
     if (ci->max_rep > 0) return hs_errorf(HS_ERR_UNSUPPORTED, "%s: column '%s' is inside a list (repeated); only flat columns are read", pq->name, ci->path);
     static const int widths[] = { 0, 4, 8, 12, 4, 8, 0, 0 };
@@ -796,7 +804,10 @@ hs_status hs_parquet_reader_open(hs_parquet *pq, int col, hs_pq_nulls nulls, hs_
     r->nulls = nulls;
     r->width = ci->physical_type == HS_PQ_FIXED_LEN_BYTE_ARRAY ? ci->type_length : widths[ci->physical_type];
     while ((1 << r->def_width) <= ci->max_def) r->def_width++;
-    r->rg = -1;
+    r->rg = first - 1;
+    r->rg_end = first + count;
+    r->row = first < pq->nrg ? pq->rg_first_row[first] : pq->num_rows;
+    r->row_end = r->rg_end < pq->nrg ? pq->rg_first_row[r->rg_end] : pq->num_rows;
     *out = r;
     return HS_OK;
 }
