@@ -24,6 +24,7 @@ static uint64_t rnd(void) {   /* xorshift64* */
 }
 static size_t rnd_below(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
 
+static double scale = 1;   /* HS_PQ_FUZZ_SCALE: more variants for a long manual run */
 static unsigned checksum;   /* keeps the byte reads from being optimised away */
 static char first_msg[1024]; /* message of read_all's first error */
 
@@ -92,7 +93,8 @@ static void fuzz_file(const char *path, const char *name, bool all_flat, outcome
     if (flen > size - 12) flen = 0;
     size_t fstart = size - 8 - flen;
     /* end of the last column chunk: page indexes may lie between it and the footer */
-    int64_t data_end = 0;
+    int64_t data_end = 0, starts[64];
+    int nstarts = 0;
     hs_parquet *pq;
     if (hs_parquet_open_memory(d, size, name, &pq) == HS_OK) {
         for (int64_t i = 0; i < (int64_t)pq->nrg * pq->ncols; i++) {
@@ -100,18 +102,19 @@ static void fuzz_file(const char *path, const char *name, bool all_flat, outcome
             int64_t start = k->has_dict_offset && k->dict_page_offset > 0 && k->dict_page_offset < k->data_page_offset
                           ? k->dict_page_offset : k->data_page_offset;
             if (start + k->total_compressed_size > data_end) data_end = start + k->total_compressed_size;
+            if (nstarts < 64 && start >= 4 && (size_t)start < size) starts[nstarts++] = start;
         }
         hs_parquet_close(pq);
     }
     /* variant budget: ~64 MB of input per file, at least 24 and at most 1500 variants */
-    size_t nvar = 64000000 / (size + 1);
-    nvar = nvar < 24 ? 24 : nvar > 1500 ? 1500 : nvar;
+    size_t nvar = (size_t)(64000000.0 * scale / (double)(size + 1));
+    nvar = nvar < 28 ? 28 : nvar > (size_t)(1500 * scale) ? (size_t)(1500 * scale) : nvar;
     uint8_t *buf = malloc(size + 16);
     char vname[512];
     for (size_t v = 0; v < nvar; v++) {
         size_t n = size;
         memcpy(buf, d, size);
-        int kind = (int)(v % 6);
+        int kind = (int)(v % 7);
         if (kind == 0) {                       /* plain truncation */
             n = rnd_below(size);
             snprintf(vname, sizeof vname, "%s[truncated at %zu]", name, n);
@@ -138,6 +141,13 @@ static void fuzz_file(const char *path, const char *name, bool all_flat, outcome
                 buf[pos] ^= (uint8_t)(1u << rnd_below(8));
             }
             snprintf(vname, sizeof vname, "%s[%d bit flips, last at %zu]", name, k, pos);
+        } else if (kind == 6 && nstarts > 0) { /* 1-2 flips in the first page header of a chunk */
+            size_t st0 = (size_t)starts[rnd_below((size_t)nstarts)], pos = st0;
+            for (int i = 0, k = 1 + (int)rnd_below(2); i < k; i++) {
+                pos = st0 + rnd_below(40);
+                if (pos < size) buf[pos] ^= (uint8_t)(1u << rnd_below(8));
+            }
+            snprintf(vname, sizeof vname, "%s[page header flip at %zu]", name, pos);
         } else {                               /* a random byte in the footer or data */
             size_t pos = rnd() & 1 ? fstart + rnd_below(flen) : rnd_below(size);
             buf[pos] = (uint8_t)rnd();
@@ -199,6 +209,11 @@ static void fuzz_dir(const char *dir, bool all_flat, outcome *o, int *files) {
 }
 
 int main(void) {
+    /* HS_PQ_FUZZ_SEED / HS_PQ_FUZZ_SCALE: other seeds and more variants, for manual runs */
+    const char *e = getenv("HS_PQ_FUZZ_SEED");
+    if (e && *e) rng_state = strtoull(e, NULL, 10) * 2654435761ull + 1;
+    e = getenv("HS_PQ_FUZZ_SCALE");
+    if (e && atof(e) > 0) scale = atof(e);
     test_bad_files();
     outcome o = { 0, 0 };
     int files = 0;
