@@ -89,34 +89,36 @@ static void expect_reject(const char *json, hs_status status, const char *needle
     unlink(path);
 }
 
-#define BYTES_VOCAB_NOTE "byte-level BPE needs every byte symbol; a 2-entry vocab must fail"
 static void bad_files(void) {
-    const char *ok_tail = "\"decoder\":{\"type\":\"ByteLevel\"},\"added_tokens\":[]}";
-    char buf[2048];
-    snprintf(buf, sizeof buf, "{\"model\":{\"type\":\"WordPiece\",\"vocab\":{}},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},%s", ok_tail);
-    expect_reject(buf, HS_ERR_UNSUPPORTED, "model.type \"WordPiece\"");
-    snprintf(buf, sizeof buf, "{\"model\":{\"type\":\"Unigram\",\"vocab\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},%s", ok_tail);
-    expect_reject(buf, HS_ERR_UNSUPPORTED, "model.type \"Unigram\"");
-    snprintf(buf, sizeof buf, "{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"Whitespace\"},%s", ok_tail);
-    expect_reject(buf, HS_ERR_UNSUPPORTED, "pre_tokenizer.type \"Whitespace\"");
-    snprintf(buf, sizeof buf, "{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"Sequence\"},%s", ok_tail);
-    expect_reject(buf, HS_ERR_UNSUPPORTED, "pre_tokenizer.type \"Sequence\"");
-    snprintf(buf, sizeof buf, "{\"normalizer\":{\"type\":\"NFKC\"},\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},%s", ok_tail);
-    expect_reject(buf, HS_ERR_UNSUPPORTED, "normalizer.type \"NFKC\"");
-    snprintf(buf, sizeof buf, "{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[],\"dropout\":0.1},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},%s", ok_tail);
-    expect_reject(buf, HS_ERR_UNSUPPORTED, "model.dropout");
-    snprintf(buf, sizeof buf, "{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true},%s", ok_tail);
-    expect_reject(buf, HS_ERR_UNSUPPORTED, "pre_tokenizer.add_prefix_space");
-    expect_reject("{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
-                  "\"decoder\":{\"type\":\"WordPiece\"}}", HS_ERR_UNSUPPORTED, "decoder.type \"WordPiece\"");
-    expect_reject("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
-                  "\"decoder\":{\"type\":\"ByteLevel\"}}", HS_ERR_UNSUPPORTED, "byte-level symbol");
-    expect_reject("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
-                  "\"decoder\":{\"type\":\"ByteLevel\"},\"added_tokens\":[{\"id\":1,\"content\":\"x\",\"lstrip\":true}]}",
-                  HS_ERR_UNSUPPORTED, "added_tokens[0].lstrip");
-    expect_reject("{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":\"zero\"},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"},"
-                  "\"decoder\":{\"type\":\"ByteLevel\"}}", HS_ERR_FORMAT, "model.vocab[\"a\"]");
-    expect_reject("{\"model\":{\"type\":\"BPE\",\"vocab\":{}", HS_ERR_FORMAT, "not valid JSON");
+    /* head + TAIL is the file; each must be rejected naming the offending field */
+#define BPE "\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]}"
+#define BL "\"pre_tokenizer\":{\"type\":\"ByteLevel\"}"
+#define TAIL ",\"decoder\":{\"type\":\"ByteLevel\"},\"added_tokens\":[]}"
+    static const struct { const char *head; hs_status st; const char *needle; } cases[] = {
+        {"{\"model\":{\"type\":\"WordPiece\",\"vocab\":{}}," BL, HS_ERR_UNSUPPORTED, "model.type \"WordPiece\""},
+        {"{\"model\":{\"type\":\"Unigram\",\"vocab\":[]}," BL, HS_ERR_UNSUPPORTED, "model.type \"Unigram\""},
+        {"{" BPE ",\"pre_tokenizer\":{\"type\":\"Whitespace\"}", HS_ERR_UNSUPPORTED, "pre_tokenizer.type \"Whitespace\""},
+        {"{" BPE ",\"pre_tokenizer\":{\"type\":\"Sequence\"}", HS_ERR_UNSUPPORTED, "pre_tokenizer.type \"Sequence\""},
+        {"{\"normalizer\":{\"type\":\"NFKC\"}," BPE "," BL, HS_ERR_UNSUPPORTED, "normalizer.type \"NFKC\""},
+        {"{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[],\"dropout\":0.1}," BL, HS_ERR_UNSUPPORTED, "model.dropout"},
+        {"{" BPE ",\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true}", HS_ERR_UNSUPPORTED,
+         "pre_tokenizer.add_prefix_space"},
+        {"{" BPE "," BL ",\"decoder\":{\"type\":\"WordPiece\"}}", HS_ERR_UNSUPPORTED, "decoder.type \"WordPiece\""},
+        /* byte-level BPE needs every byte symbol: a 2-entry vocab must fail */
+        {"{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1},\"merges\":[]}," BL, HS_ERR_UNSUPPORTED,
+         "byte-level symbol"},
+        {"{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]}," BL
+         ",\"added_tokens\":[{\"id\":1,\"content\":\"x\",\"lstrip\":true}]", HS_ERR_UNSUPPORTED, "added_tokens[0].lstrip"},
+        {"{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":\"zero\"},\"merges\":[]}," BL, HS_ERR_FORMAT,
+         "model.vocab[\"a\"]"},
+        {"{\"model\":{\"type\":\"BPE\",\"vocab\":{}", HS_ERR_FORMAT, "not valid JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char buf[2048];
+        /* the truncated-JSON case has no tail: it must stay broken */
+        snprintf(buf, sizeof buf, "%s%s", cases[i].head, cases[i].st == HS_ERR_FORMAT && i + 1 == sizeof cases / sizeof *cases ? "" : TAIL);
+        expect_reject(buf, cases[i].st, cases[i].needle);
+    }
     hs_tokenizer *t = NULL;
     CHECK(hs_tokenizer_load("/nonexistent/tokenizer.json", &t) == HS_ERR_IO && !t, "missing file");
     CHECK(strstr(hs_last_error(), "/nonexistent/tokenizer.json") != NULL, "message names the file: %s", hs_last_error());
