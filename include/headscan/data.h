@@ -100,7 +100,9 @@ HS_API hs_docs_stats hs_docs_file_stats(const hs_docs *d, int i);
  *   batch the texts joined with "<|endoftext|>", cut into 20 chunks of equal length
  *   in Unicode code points, each chunk encoded, every pad id (= EOS = BOS) removed,
  *   rows of n_ctx-1 tokens with the remainder of each batch dropped, then a BOS
- *   column. Documents therefore run together with no separator.
+ *   column. Documents therefore run together with no separator. (TL 2.x differs only
+ *   for a blank batch or one with < n_ctx-1 tokens, which 2.x pads into a row; neither
+ *   happens with pile-10k. This is the 1.6 behaviour: such a batch gives no row.)
  * HS_TOKENS_PLAIN: each document encoded whole, documents separated by one EOS id
  *   (between documents, as TL joins them), literal special tokens kept; the single
  *   stream is cut into rows of n_ctx-1 tokens after a BOS column; the final
