@@ -61,18 +61,22 @@ int main(int argc, char **argv) {
            passes, docs.n, bytes, tokens, first, best, best_cpu, bytes / 1e3 / best);
     /* whole dataset on 1 and 2 threads */
     hs_ids *outs = calloc(docs.n, sizeof *outs);
-    double bt[3] = {0, 1e30, 1e30};
+    /* CPU time (all threads) tells whether the 2-thread run does extra work; wall-clock
+     * speed-up also depends on whether a second core is free (the machine may be shared). */
+    double bt[3] = {0, 1e30, 1e30}, bc[3] = {0, 1e30, 1e30};
     for (int nt = 1; nt <= 2; nt++) {
         hs_set_num_threads(nt);
         for (int p = 0; p < passes; p++) {
             for (size_t i = 0; i < docs.n; i++) outs[i].len = 0;
-            double t0 = now_ms();
+            double t0 = now_ms(), c0 = cpu_ms();
             if (hs_tokenizer_encode_batch(tok, texts, lens, docs.n, HS_UTF8_STRICT, outs) != HS_OK) return 1;
-            double ms = now_ms() - t0;
+            double ms = now_ms() - t0, cpu = cpu_ms() - c0;
             if (ms < bt[nt]) bt[nt] = ms;
+            if (cpu < bc[nt]) bc[nt] = cpu;
         }
     }
-    printf("headscan batch threads=1 best_ms=%.1f threads=2 best_ms=%.1f speedup=%.2f\n", bt[1], bt[2], bt[1] / bt[2]);
+    printf("headscan batch threads=1 best_ms=%.1f cpu_ms=%.1f threads=2 best_ms=%.1f cpu_ms=%.1f speedup=%.2f\n", bt[1],
+           bc[1], bt[2], bc[2], bt[1] / bt[2]);
     for (size_t i = 0; i < docs.n; i++) hs_ids_free(&outs[i]);
     free(outs);
     free(texts);

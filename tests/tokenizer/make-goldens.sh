@@ -15,7 +15,7 @@ export ORACLE_NODE_MODULES=$root/bench/tokenize-oracle/node_modules
 mkdir -p "$golden"
 python3 "$here/gen_adversarial.py" > "$here/adversarial.jsonl"
 node "$here/oracle/classes.mjs" > "$golden/classes.txt"
-bzcat /usr/share/unicode/NormalizationTest.txt.bz2 | node "$here/oracle/nfc.mjs" > "$golden/nfc-disagreements.txt"
+python3 -c "import bz2, sys; sys.stdout.buffer.write(bz2.open('/usr/share/unicode/NormalizationTest.txt.bz2').read())" | node "$here/oracle/nfc.mjs" > "$golden/nfc-disagreements.txt"
 large=$(mktemp)
 trap 'rm -f "$large"' EXIT
 python3 "$here/gen_adversarial.py" --large > "$large"

@@ -1,5 +1,5 @@
 // nfc.mjs — HF tokenizers' NFC normalizer on every field of NormalizationTest.txt.
-//   bzcat /usr/share/unicode/NormalizationTest.txt.bz2 | node nfc.mjs
+//   python3 -c "import bz2,sys; sys.stdout.buffer.write(bz2.open('/usr/share/unicode/NormalizationTest.txt.bz2').read())" | node nfc.mjs
 // Prints the cases where HF disagrees with the file's NFC column (c2 for c1..c3, c4 for
 // c4..c5): "LINE COLUMN HEX HEX ..." with HF's actual result (line numbers are 1-based).
 import fs from 'node:fs';
