@@ -106,7 +106,7 @@ static void check_fixture(const char *model_name, const char *golden, bool proce
             hs_array_free(&ref);
         }
         if (d) closedir(d);
-        CHECK(n == 3 + 12 * c->n_layers, "%s: only %d weights compared", what, n);
+        CHECK(n == 3 + (c->rotary_dim ? 0 : 1) + 12 * c->n_layers, "%s: only %d weights compared", what, n);
     }
 
     /* every hook, logits, loss */
@@ -144,7 +144,9 @@ static void check_fixture(const char *model_name, const char *golden, bool proce
     }
     if (d) closedir(d);
     CHECK(n == hs_cache_count(cache), "%s: %d golden hooks but the forward delivered %d", what, n, hs_cache_count(cache));
-    CHECK(n == 3 + 18 * c->n_layers, "%s: expected %d hooks, compared %d", what, 3 + 18 * c->n_layers, n);
+    /* embed, ln_final scale/normalized (+ pos_embed); per block 16 (+ rot_q/rot_k, + resid_mid) */
+    int expect_hooks = 3 + (c->rotary_dim ? 0 : 1) + c->n_layers * (16 + (c->rotary_dim ? 2 : 0) + (c->parallel_residual ? 0 : 1));
+    CHECK(n == expect_hooks, "%s: expected %d hooks, compared %d", what, expect_hooks, n);
 outputs:
 
     if (V * (int64_t)B * T <= 4 << 20) {
