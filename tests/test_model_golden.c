@@ -35,11 +35,15 @@ static void compare(const char *what, const char *section, const char *name, con
     const float *r = ref->data;
     double maxref = 0, maxdiff = 0;
     int64_t worst = 0;
+    int64_t masked_wrong = 0;
     for (int64_t i = 0; i < n; i++) {
+        /* masked attention scores (TL's -1e5) must match exactly and stay out of max|ref| */
+        if (r[i] == -100000.0f) { masked_wrong += ours[i] != r[i]; continue; }
         if (fabs(r[i]) > maxref) maxref = fabs(r[i]);
         double d = fabs((double)ours[i] - r[i]);
         if (!(d <= maxdiff)) { maxdiff = d; worst = i; }
     }
+    CHECK(masked_wrong == 0, "%s %s: %lld masked entries differ from -1e5", what, name, (long long)masked_wrong);
     double e = err32(section, name);
     CHECK(e >= 0, "%s: no error figure for %s in errors.json", what, name);
     double tol = 4 * e + 16 * FLT_EPSILON * maxref;
@@ -189,6 +193,10 @@ int main(void) {
     check_fixture("neox-tiny-sharded", "neox-tiny-f32", true, true);
     check_fixture("neox-tiny-f16", "neox-tiny-f16", true, false);
     check_fixture("neox-tiny-f16", "neox-tiny-f16", false, false);
+    check_fixture("gpt2-tiny-f32", "gpt2-tiny-f32", true, true);
+    check_fixture("gpt2-tiny-f32", "gpt2-tiny-f32", false, true);
+    check_fixture("gpt2-tiny-prefixed-f16", "gpt2-tiny-prefixed-f16", true, false);
+    check_fixture("gpt2-tiny-prefixed-f16", "gpt2-tiny-prefixed-f16", false, false);
     cJSON_Delete(errors);
     return test_report("test_model_golden");
 }
