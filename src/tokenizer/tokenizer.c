@@ -327,6 +327,10 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
         }
     }
     if (max_id < 0) return hs_errorf(HS_ERR_FORMAT, "%s: the vocabulary is empty", path);
+    /* per-id tables are dense: refuse id spaces far larger than the token count */
+    if (max_id >= 16 * (int64_t)(n_vocab + n_added) + 1024)
+        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: token id %lld is far beyond the %zu tokens (sparse ids are not supported)",
+                         path, (long long)max_id, n_vocab + n_added);
     t->n_ids = (int32_t)(max_id + 1);
     size_t nid = (size_t)t->n_ids;
     size_t cap = 16;
