@@ -17,6 +17,5 @@ cd "$repo"
 "$py" tests/reference/neox_ref.py --out tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
 "$py" tests/reference/gpt2_ref.py --out tests/fixtures --golden tests/golden   # gpt2-* (no node needed)
-if [ -f tests/reference/metrics_ref.py ]; then
-    "$py" tests/reference/metrics_ref.py --fixtures tests/fixtures --golden tests/golden
-fi
+"$py" tests/reference/metrics_ref.py --fixtures tests/fixtures --golden tests/golden \
+    --shared "$repo/../shared" --oracle-modules "$mods"
