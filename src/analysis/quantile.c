@@ -60,10 +60,13 @@ void hs_quantile_sort(float *x, int64_t n) {
     free(b);
 }
 
-/* torch's float32 lerp (aten/src/ATen/native/Lerp.h). */
+/* torch's float32 lerp as its CPU kernel computes it (aten/src/ATen/native/cpu/LerpKernel.cpp,
+ * torch 1.13 built for AVX2: vec::fmadd): w < 0.5 ? fma(w, b − a, a) : fma(w − 1, b − a, b).
+ * The spec's unfused a + w·(b − a) / b − (b − a)·(1 − w) differs in the last bit on some
+ * inputs; tests/golden/quantile (real torch output) settles it. */
 static inline float torch_lerp(float a, float b, float w) {
-    volatile float d = b - a;   /* volatile: keep the two roundings, never fused */
-    return w < 0.5f ? a + w * d : b - d * (1.0f - w);
+    float d = b - a;
+    return w < 0.5f ? fmaf(w, d, a) : fmaf(w - 1.0f, d, b);
 }
 
 void hs_quantile_sorted_f32(const float *sorted, int64_t n, const float *q, int nq, float *out) {

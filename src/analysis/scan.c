@@ -376,6 +376,15 @@ hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_p
             return hs_errorf(HS_ERR_INVALID_ARG, "token id %lld at row %lld, position %lld is outside the model's vocabulary (0..%d)",
                              (long long)v, (long long)(i / T), (long long)(i % T), V - 1);
     }
+    /* induction tokens must fit the model: check before any work */
+    if (!(p.skip & HS_SKIP_INDUCTION)) {
+        int64_t w = p.ind_tokens ? (p.ind_tokens->ndim == 2 ? p.ind_tokens->shape[1] : 0) : 1 + 2 * (int64_t)p.ind_seq_len;
+        if (!p.ind_tokens && (p.ind_batch < 1 || p.ind_seq_len < 1))
+            return hs_errorf(HS_ERR_INVALID_ARG, "induction batch and length must be positive (got %d x %d)", p.ind_batch, p.ind_seq_len);
+        if (w > cfg->n_ctx)
+            return hs_errorf(HS_ERR_INVALID_ARG, "induction sequences of %lld tokens (1 + 2 x %lld) exceed the model's maximum context %d: "
+                             "use a shorter induction length", (long long)w, (long long)((w - 1) / 2), cfg->n_ctx);
+    }
     hs_scan_result *r = hs_calloc(1, sizeof *r);
     if (!r) return HS_ERR_NOMEM;
     r->L = L; r->H = H; r->N = (int)N; r->T = T;

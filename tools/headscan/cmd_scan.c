@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,8 +56,12 @@ static double mono(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) { interrupted = sig; }
+
 static int on_progress(const char *stage, int64_t done, int64_t total, void *user) {
     progress_state *ps = user;
+    if (interrupted) return 1;   /* the scan stops with HS_ERR_CANCELLED; nothing is written */
     double t = mono();
     if (strcmp(stage, ps->stage)) {
         if (ps->tty && ps->stage[0]) fputc('\n', stderr);
@@ -202,8 +207,10 @@ int cmd_scan(int argc, char **argv) {
     } else {
         char *parent = strdup(out), *sl = strrchr(parent, '/');
         if (sl == parent) sl[1] = 0; else if (sl) *sl = 0; else strcpy(parent, ".");
-        int ok = access(parent, W_OK) == 0;
-        int e = errno;
+        struct stat pb;
+        int ok = stat(parent, &pb) == 0 && S_ISDIR(pb.st_mode) && access(parent, W_OK) == 0;
+        int e = errno ? errno : ENOTDIR;
+        if (ok == 0 && stat(parent, &pb) == 0 && !S_ISDIR(pb.st_mode)) e = ENOTDIR;
         if (!ok) fprintf(stderr, "headscan: error: --out %s: cannot create it in %s: %s\n", out, parent, strerror(e));
         free(parent);
         if (!ok) return 1;
@@ -284,9 +291,18 @@ int cmd_scan(int argc, char **argv) {
     progress_state ps = {.tty = cli_stderr_tty(), .T = tokens.shape[1]};
     sp.progress = on_progress;
     sp.progress_user = &ps;
-    if ((s = hs_scan_run(m, &tokens, &sp, &res))) {
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    s = hs_scan_run(m, &tokens, &sp, &res);
+    if (!s && interrupted) s = HS_ERR_CANCELLED;
+    if (s) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         if (ps.tty) fputc('\n', stderr);
-        rc = cli_fail(s, "scan");
+        rc = interrupted ? (fprintf(stderr, "headscan: scan interrupted: no outputs written\n"), 130) : cli_fail(s, "scan");
         goto done;
     }
     {
@@ -317,7 +333,13 @@ int cmd_scan(int argc, char **argv) {
                  ind_batch, ind_len, t_load, t_tok);
         hs_scan_set_manifest_extra(res, extra);
     }
-    if ((s = hs_scan_write(res, out))) { rc = cli_fail(s, "writing the outputs"); goto done; }
+    s = interrupted ? HS_ERR_CANCELLED : hs_scan_write(res, out);   /* the writer cleans up after itself */
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (s) {   /* a signal during the write itself lets the (complete) write finish */
+        rc = s == HS_ERR_CANCELLED ? (fprintf(stderr, "headscan: scan interrupted: no outputs written\n"), 130) : cli_fail(s, "writing the outputs");
+        goto done;
+    }
     if (top > 0) print_top(res, top, isatty(1));
     printf("scanned %d prompts x %d tokens (%lld positions, %lld non-induction) in %.1fs; outputs in %s\n", res->N, res->T,
            (long long)res->N * (res->T - 1), (long long)res->non_induction_cols, res->t_total, out);
