@@ -22,6 +22,12 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static int progress(const char *stage, int64_t done, int64_t total, void *u) {
+    (void)u;
+    fprintf(stderr, "  [%s %lld/%lld]\n", stage, (long long)done, (long long)total);
+    return 0;
+}
+
 static double sgemm_rate(void) {   /* GFLOP/s of a 2048^3 sgemm, best of 3 */
     const int n = 2048;
     float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n), *c = malloc(sizeof(float) * n * n);
@@ -73,6 +79,7 @@ int main(int argc, char **argv) {
         hs_scan_params sp = hs_scan_default_params();
         sp.prompts = prompts;
         sp.batch = batch;
+        sp.progress = progress;
         t = now_s();
         if (hs_scan_run(m, &tokens, &sp, &r)) { fprintf(stderr, "scan: %s\n", hs_last_error()); return 1; }
         double tt = now_s() - t;
