@@ -6,4 +6,5 @@
 #include "model.h"
 #include "data.h"
 #include "hub.h"
+#include "scan.h"
 #endif

@@ -3,6 +3,8 @@
 #include "core/internal.h"
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 size_t hs_dtype_size(hs_dtype t) {
     switch (t) {
@@ -43,6 +45,7 @@ hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t
     const char *descr = descr_of(dtype);
     if (!descr) return hs_errorf(HS_ERR_UNSUPPORTED, "%s: dtype cannot be written to .npy", path);
     if (ndim < 0 || ndim > HS_MAX_DIMS) return hs_errorf(HS_ERR_INVALID_ARG, "%s: bad ndim %d", path, ndim);
+    if (ndim > 0 && !shape) return hs_errorf(HS_ERR_INVALID_ARG, "%s: no shape given", path);
     char hdr[512];
     int k = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
     size_t n = 1;
@@ -70,7 +73,15 @@ hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t
     fwrite(hdr, 1, (size_t)k, af.fp);
     for (size_t i = 0; i < pad; i++) fputc(' ', af.fp);
     fputc('\n', af.fp);
-    size_t bytes = n * hs_dtype_size(dtype);
+    size_t bytes;
+    if (hs_mul_overflow(n, hs_dtype_size(dtype), &bytes)) {
+        hs_atomic_abort(&af);
+        return hs_errorf(HS_ERR_INVALID_ARG, "%s: size overflow", path);
+    }
+    if (bytes && !data) {
+        hs_atomic_abort(&af);
+        return hs_errorf(HS_ERR_INVALID_ARG, "%s: no data given", path);
+    }
     if (bytes && fwrite(data, 1, bytes, af.fp) != bytes) {
         hs_atomic_abort(&af);
         return hs_errorf(HS_ERR_IO, "%s: write failed", path);
@@ -86,31 +97,38 @@ static const char *find_key(const char *h, const char *key) {
     return p;
 }
 
+/* Reads the header first, then the data straight into the array's buffer, so a
+ * large matrix is held once (not file copy + array copy). */
 hs_status hs_npy_read(const char *path, hs_array *out) {
     memset(out, 0, sizeof *out);
-    char *buf;
-    size_t len;
-    hs_status s = hs_read_file(path, 0, &buf, &len);
-    if (s) return s;
-    const unsigned char *u = (const unsigned char *)buf;
-    if (len < 10 || memcmp(u, "\x93NUMPY", 6) != 0) {
-        free(buf);
+    FILE *f = fopen(path, "rb");
+    if (!f) return hs_errorf(HS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return hs_errorf(HS_ERR_IO, "%s: not a regular file", path);
+    }
+    size_t len = (size_t)st.st_size;
+    unsigned char u[12];
+    if (len < 10 || fread(u, 1, 10, f) != 10 || memcmp(u, "\x93NUMPY", 6) != 0) {
+        fclose(f);
         return hs_errorf(HS_ERR_FORMAT, "%s: not a .npy file (bad magic)", path);
     }
     size_t hlen, off;
     if (u[6] == 1) { hlen = u[8] | (size_t)u[9] << 8; off = 10; }
     else if (u[6] == 2 || u[6] == 3) {
-        if (len < 12) { free(buf); return hs_errorf(HS_ERR_FORMAT, "%s: truncated header", path); }
+        if (len < 12 || fread(u + 10, 1, 2, f) != 2) { fclose(f); return hs_errorf(HS_ERR_FORMAT, "%s: truncated header", path); }
         hlen = u[8] | (size_t)u[9] << 8 | (size_t)u[10] << 16 | (size_t)u[11] << 24;
         off = 12;
-    } else { int v = u[6]; free(buf); return hs_errorf(HS_ERR_UNSUPPORTED, "%s: .npy version %d", path, v); }
-    if (hlen > len - off) { free(buf); return hs_errorf(HS_ERR_FORMAT, "%s: header longer than the file", path); }
+    } else { int v = u[6]; fclose(f); return hs_errorf(HS_ERR_UNSUPPORTED, "%s: .npy version %d", path, v); }
+    if (hlen > len - off) { fclose(f); return hs_errorf(HS_ERR_FORMAT, "%s: header longer than the file", path); }
     char *h = hs_malloc(hlen + 1);
-    if (!h) { free(buf); return HS_ERR_NOMEM; }
-    memcpy(h, buf + off, hlen);
+    if (!h) { fclose(f); return HS_ERR_NOMEM; }
+    if (fread(h, 1, hlen, f) != hlen) { free(h); fclose(f); return hs_errorf(HS_ERR_IO, "%s: read failed", path); }
     h[hlen] = 0;
+    if (memchr(h, 0, hlen)) { free(h); fclose(f); return hs_errorf(HS_ERR_FORMAT, "%s: malformed header (NUL byte)", path); }
     const char *d = find_key(h, "'descr'"), *fo = find_key(h, "'fortran_order'"), *sh = find_key(h, "'shape'");
-    s = HS_OK;
+    hs_status s = HS_OK;
     if (!d || !fo || !sh || *d != '\'' || *sh != '(') s = hs_errorf(HS_ERR_FORMAT, "%s: malformed header", path);
     else if (strncmp(fo, "False", 5) != 0) s = hs_errorf(HS_ERR_UNSUPPORTED, "%s: Fortran-order arrays are not supported", path);
     if (!s) {
@@ -127,7 +145,7 @@ hs_status hs_npy_read(const char *path, hs_array *out) {
             else if (!strcmp(descr, "|u1")) out->dtype = HS_U8;
             else if (!strcmp(descr, "|b1")) out->dtype = HS_BOOL;
             else if (!strcmp(descr, "<f2")) out->dtype = HS_F16;
-            else s = hs_errorf(HS_ERR_UNSUPPORTED, "%s: dtype '%s' is not supported (f4 f8 i4 i8 u1 b1 f2)", path, descr);
+            else s = hs_errorf(HS_ERR_UNSUPPORTED, "%s: dtype '%s' is not supported (<f4 <f8 <i4 <i8 |u1 |b1 <f2)", path, descr);
         }
     }
     size_t n = 1;
@@ -138,8 +156,9 @@ hs_status hs_npy_read(const char *path, hs_array *out) {
             while (*p == ' ' || *p == ',') p++;
             if (*p == ')') break;
             char *end;
+            errno = 0;
             long long v = strtoll(p, &end, 10);
-            if (end == p || v < 0 || out->ndim >= HS_MAX_DIMS) { s = hs_errorf(HS_ERR_FORMAT, "%s: malformed shape", path); break; }
+            if (end == p || v < 0 || errno || out->ndim >= HS_MAX_DIMS) { s = hs_errorf(HS_ERR_FORMAT, "%s: malformed shape", path); break; }
             out->shape[out->ndim++] = v;
             if (hs_mul_overflow(n, (size_t)v, &n)) { s = hs_errorf(HS_ERR_FORMAT, "%s: shape overflows", path); break; }
             p = end;
@@ -152,9 +171,9 @@ hs_status hs_npy_read(const char *path, hs_array *out) {
     if (!s) {
         out->data = hs_malloc(bytes);
         if (!out->data) s = HS_ERR_NOMEM;
-        else memcpy(out->data, buf + off + hlen, bytes);
+        else if (bytes && fread(out->data, 1, bytes, f) != bytes) s = hs_errorf(HS_ERR_IO, "%s: read failed", path);
     }
-    free(buf);
-    if (s) memset(out, 0, sizeof *out);
+    fclose(f);
+    if (s) { free(out->data); memset(out, 0, sizeof *out); }
     return s;
 }

@@ -1,0 +1,46 @@
+/* data_internal.h — private pieces of the datasets code shared by the src/data files,
+ * the tests and the benchmark (not public API). */
+#ifndef HS_DATA_INTERNAL_H
+#define HS_DATA_INTERNAL_H
+
+#include "core/internal.h"
+#include "headscan/data.h"
+
+/* SHA-256 (OpenSSL libcrypto) as 64 lowercase hex digits + NUL. */
+hs_status hs_data_sha256(const void *data, size_t len, char hex[65]);
+hs_status hs_data_sha256_file(const char *path, char hex[65]);
+
+/* UTF-8 (Unicode 3.9 well-formed: no overlongs, surrogates or > U+10FFFF).
+ * Returns the byte offset of the first invalid sequence, or `len` when valid. */
+size_t hs_data_utf8_check(const char *s, size_t len);
+/* Copies s into *buf (grown as needed), each maximal invalid subpart replaced by
+ * U+FFFD (what Python's bytes.decode("utf-8", "replace") does). *out_len = bytes. */
+hs_status hs_data_utf8_replace(const char *s, size_t len, char **buf, size_t *cap, size_t *out_len);
+/* Number of code points in valid UTF-8. */
+size_t hs_data_utf8_count(const char *s, size_t len);
+
+/* The encoder the token builder calls: appends the ids of text[0..len) to *out.
+ * Must be callable from several threads at once. hs_tokens_build uses
+ * hs_tokenizer_encode; the tests also plug in a fake one to check the
+ * chunking/sharding logic independently of the tokenizer. */
+typedef hs_status (*hs_encode_fn)(const void *ctx, const char *text, size_t len, hs_ids *out);
+
+typedef struct hs_encoder {
+    hs_encode_fn encode;
+    const void *ctx;
+    int32_t pad_id;           /* removed in transformerlens mode; = EOS under TransformerLens */
+    int32_t bos_id;           /* the first column of every row */
+    int32_t eos_id;           /* plain mode's separator */
+    const char *eos_text;     /* "<|endoftext|>": the separator TL joins documents with */
+} hs_encoder;
+
+hs_status hs_tokens_build_with(const hs_encoder *enc, hs_docs *docs, const hs_tokens_params *params,
+                               hs_array *out, hs_tokens_stats *stats);
+
+/* The parameters a source was opened with (field points into the source). */
+hs_docs_params hs_docs_get_params(const hs_docs *d);
+
+/* Appends n ids to a hs_ids (growing it). */
+hs_status hs_data_ids_append(hs_ids *ids, const int32_t *v, size_t n);
+
+#endif
