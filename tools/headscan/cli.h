@@ -19,6 +19,10 @@ int cmd_train(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 
+/* The HTML report of a scan folder (cmd_report.c; also `scan --report`). out NULL = SCAN_DIR/report.html,
+ * tok_path/plotly NULL = found as `headscan report` finds them. Returns the exit code. */
+int cli_write_report(const char *scan_dir, const char *out, const char *tok_path, const char *plotly, bool cdn,
+                     const hs_report_params *base);
 /* Prints "headscan: error: <what>: <hs_last_error()>" and returns exit code 1. */
 int cli_fail(hs_status s, const char *what);
 /* Prints "headscan: <cmd>: <message>" and returns exit code 2 (usage errors). */
