@@ -73,6 +73,20 @@ EOF
    && ok "--induction-tokens replay gives identical induction scores" || bad "induction replay"
 "$PY" -c "import numpy as np; a=np.load('$W/out2/frac_copy_argmax.npy'); assert np.isnan(a).all()" && ok "--skip leaves NaN" || bad "--skip"
 
+# ---- --dataset: tokenized as TransformerLens does, shuffled (42): the rows scanned are the shared
+# corpus golden's (dev.tl-n256-shuffle42.npy, made by the HF/TL reference pipeline)
+if "$HS" scan --model "$SRC/tests/fixtures/neox-vocab-f16" --tokenizer "$SHARED/data/tokenizers/gpt-neox-20b.tokenizer.json" \
+     --dataset "$SHARED/data/corpus/dev.jsonl" --n-ctx 256 --prompts 3 --batch 2 --induction-len 20 --top 0 \
+     --skip frac_copy_argmax,eigenvalues --out "$W/ds" >/dev/null 2>"$W/eds"; then
+  "$PY" -c "
+import numpy as np, json
+a = np.load('$W/ds/tokens.npy'); b = np.load('$SHARED/data/corpus/dev.tl-n256-shuffle42.npy')
+assert a.shape == (3, 256) and (a == b[:3]).all()
+assert np.load('$W/ds/head_dla.npy').shape == (2, 2, 3, 255)
+m = json.load(open('$W/ds/manifest.json')); assert m['input']['kind'] == 'dataset' and m['input']['shuffle'] is True
+" && ok "--dataset: scanned rows equal the shared TL-tokenized golden" || bad "--dataset tokens differ"
+else bad "--dataset scan failed: $(cat "$W/eds")"; fi
+
 # ---- metrics_ref.py goldens, when present: the CLI output equals the reference within its errors
 for fx in neox-tiny-f32 neox-vocab-f16; do
   G=$SRC/tests/golden/$fx/scan

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #define SHARED HS_SHARED_DIR "/data/"
 #define GOLDEN HS_SOURCE_DIR "/tests/data/docs_golden.txt"
@@ -190,28 +191,34 @@ int main(void) {
         CHECK(st.nulls == 1 && st.docs == 5, "null counted: %lld", (long long)st.nulls);
     }
     /* bad inputs: clear errors naming file and line */
-    puts_file("missing.jsonl", "{\"text\": \"ok\"}\n{\"body\": \"x\"}\n");
-    expect_fail("missing.jsonl", &p, "line 2", "no field \"text\"");
-    puts_file("number.jsonl", "{\"text\": 12}\n");
-    expect_fail("number.jsonl", &p, "line 1", "a number, not a string");
-    puts_file("object.jsonl", "{\"text\": {\"a\": 1}}\n");
-    expect_fail("object.jsonl", &p, "line 1", "an object");
-    puts_file("badjson.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"x\",}\n");
-    expect_fail("badjson.jsonl", &p, "line 2", "invalid JSON");
-    puts_file("trailing.jsonl", "{\"text\": \"x\"} {}\n");
-    expect_fail("trailing.jsonl", &p, "line 1", "extra characters");
-    puts_file("unterminated.jsonl", "{\"text\": \"abc\n");
-    expect_fail("unterminated.jsonl", &p, "line 1", "unterminated");
-    puts_file("ctrl.jsonl", "{\"text\": \"a\tb\"}\n");
-    expect_fail("ctrl.jsonl", &p, "line 1", "control character");
-    puts_file("lone.jsonl", "{\"text\": \"a\\ud800b\"}\n");
-    expect_fail("lone.jsonl", &p, "line 1", "surrogate");
-    puts_file("lone2.jsonl", "{\"text\": \"a\\udc00\"}\n");
-    expect_fail("lone2.jsonl", &p, "line 1", "surrogate");
-    puts_file("array.jsonl", "[\"text\"]\n");
-    expect_fail("array.jsonl", &p, "line 1", "not a JSON object");
-    puts_file("badutf8.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"a\xff\xc3(b\xed\xa0\x80z\xf0\x9f\x98\"}\n");
-    expect_fail("badutf8.jsonl", &p, "line 2", "invalid UTF-8 at byte 1");
+    static const struct { const char *name, *content, *n1, *n2; } bad[] = {
+        {"missing.jsonl", "{\"text\": \"ok\"}\n{\"body\": \"x\"}\n",
+         "line 2", "no field \"text\""},
+        {"number.jsonl", "{\"text\": 12}\n",
+         "line 1", "a number, not a string"},
+        {"object.jsonl", "{\"text\": {\"a\": 1}}\n",
+         "line 1", "an object"},
+        {"badjson.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"x\",}\n",
+         "line 2", "invalid JSON"},
+        {"trailing.jsonl", "{\"text\": \"x\"} {}\n",
+         "line 1", "extra characters"},
+        {"unterminated.jsonl", "{\"text\": \"abc\n",
+         "line 1", "unterminated"},
+        {"ctrl.jsonl", "{\"text\": \"a\tb\"}\n",
+         "line 1", "control character"},
+        {"lone.jsonl", "{\"text\": \"a\\ud800b\"}\n",
+         "line 1", "surrogate"},
+        {"lone2.jsonl", "{\"text\": \"a\\udc00\"}\n",
+         "line 1", "surrogate"},
+        {"array.jsonl", "[\"text\"]\n",
+         "line 1", "not a JSON object"},
+        {"badutf8.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"a\xff\xc3(b\xed\xa0\x80z\xf0\x9f\x98\"}\n",
+         "line 2", "invalid UTF-8 at byte 1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        puts_file(bad[i].name, bad[i].content);
+        expect_fail(bad[i].name, &p, bad[i].n1, bad[i].n2);
+    }
     {   /* replace: one U+FFFD per maximal invalid subpart, as Python's errors="replace" */
         hs_docs_params pr = p;
         pr.utf8 = HS_UTF8_REPLACE;
@@ -269,6 +276,22 @@ int main(void) {
         free_out(&o);
     }
 
+    {   /* zstd-compressed JSONL (The Pile's format): two frames back to back; then truncated */
+        const char *f1 = "{\"text\": \"one\"}\n", *f2 = "{\"text\": \"two\"}\n{\"text\": \"three\"}\n";
+        size_t cap = ZSTD_compressBound(64) * 2;
+        char *z = malloc(cap);
+        size_t n1 = ZSTD_compress(z, cap, f1, strlen(f1), 3);
+        size_t n2 = ZSTD_compress(z + n1, cap - n1, f2, strlen(f2), 3);
+        put("zst.jsonl.zst", z, n1 + n2);
+        docs_out o;
+        CHECK_OK(collect("zst.jsonl.zst", &p, &o));
+        CHECK(o.n == 3 && DOC_IS(o, 0, "one") && DOC_IS(o, 2, "three"), "zstd JSONL: %d docs", o.n);
+        free_out(&o);
+        put("cut.jsonl.zst", z, n1 + n2 - 3);
+        expect_fail("cut.jsonl.zst", &p, "zstd", NULL);
+        free(z);
+    }
+
     /* ---- plain text ---- */
     puts_file("lines.txt", "a\r\nb\n\nc \xc3\xa9");
     {
@@ -306,12 +329,27 @@ int main(void) {
         f = fopen(path, "w"); fputs("{\"text\": \"hidden\"}\n", f); fclose(f);
         snprintf(path, sizeof path, "%s/notes.md", dir);
         f = fopen(path, "w"); fputs("ignored", f); fclose(f);
+        snprintf(path, sizeof path, "%s/dataset_infos.json", dir);
+        f = fopen(path, "w"); fputs("{\n  \"ignored\": true\n}\n", f); fclose(f);
         docs_out o;
         CHECK_OK(collect("corpus", &p, &o));
         CHECK(o.n == 3 && DOC_IS(o, 0, "a-doc") && DOC_IS(o, 1, "b1") && DOC_IS(o, 2, "b2"), "directory: %d docs", o.n);
         free_out(&o);
         CHECK_OK(collect("corpus/*.jsonl", &p, &o));
         CHECK(o.n == 2, "glob");
+        free_out(&o);
+        /* an HF-style snapshot: nothing at the top, files in data/ */
+        char hf[512];
+        tpath(hf, sizeof hf, "hf");
+        mkdir(hf, 0700);
+        snprintf(path, sizeof path, "%s/README.md", hf);
+        f = fopen(path, "w"); fputs("# card", f); fclose(f);
+        snprintf(path, sizeof path, "%s/data", hf);
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/data/train-00000-of-00001.jsonl", hf);
+        f = fopen(path, "w"); fputs("{\"text\": \"t\"}\n", f); fclose(f);
+        CHECK_OK(collect("hf", &p, &o));
+        CHECK(o.n == 1 && DOC_IS(o, 0, "t"), "data/ folder of a dataset snapshot");
         free_out(&o);
         mkdir(strcat(dir, "/sub"), 0700);
         hs_docs *d;

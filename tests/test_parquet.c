@@ -112,6 +112,32 @@ static int compare_column(hs_parquet *pq, int col, const expect_val *exp, int64_
     return bad;
 }
 
+/* Reads the column one row group at a time (as parallel readers would) and checks the
+ * pieces tile the expected rows. */
+static void compare_groups(hs_parquet *pq, int col, const expect_val *exp, int64_t n, const char *what) {
+    int64_t next = 0;
+    int bad = 0;
+    for (int g = 0; g < hs_parquet_num_row_groups(pq); g++) {
+        hs_pq_reader *r;
+        CHECK_OK(hs_parquet_reader_open_groups(pq, col, HS_PQ_NULLS_RETURN, g, 1, &r));
+        if (!r) return;
+        hs_pq_value v;
+        bool eof;
+        hs_status st;
+        while (!(st = hs_parquet_reader_next(r, &v, &eof)) && !eof) {
+            bad += v.row != next || next >= n || v.is_null != exp[next].is_null ||
+                   (!v.is_null && (v.len != exp[next].len || memcmp(v.data, exp[next].data, v.len) != 0));
+            next++;
+        }
+        CHECK_OK(st);
+        hs_parquet_reader_free(r);
+    }
+    CHECK(bad == 0 && next == n, "%s: by row group: %d bad, %lld of %lld rows", what, bad, (long long)next, (long long)n);
+    hs_pq_reader *r;
+    CHECK(hs_parquet_reader_open_groups(pq, col, HS_PQ_NULLS_RETURN, 1, hs_parquet_num_row_groups(pq), &r) == HS_ERR_INVALID_ARG,
+          "%s: range past the last group accepted", what);
+}
+
 /* ---- 1. apache/parquet-testing ----------------------------------------------- */
 
 static void test_apache(void) {
@@ -355,6 +381,7 @@ static void test_fixtures(void) {
             st = hs_parquet_text_column(pq, "text", &col);
             CHECK_OK(st);
             if (!st) compare_column(pq, col, text, n, rc->file);
+            if (!st && hs_parquet_num_row_groups(pq) > 1) compare_groups(pq, col, text, n, rc->file);
             if (hs_parquet_column_find(pq, "meta.pile_set_name", &col) == HS_OK) {
                 char what[300];
                 snprintf(what, sizeof what, "%s meta.pile_set_name", rc->file);

@@ -7,7 +7,7 @@
  *     every flat column read to the end; the outcome must be HS_OK or an error status
  *     with a message naming the file. Values are read byte by byte so that an
  *     out-of-bounds pointer shows up under AddressSanitizer (buffers are exact-size). */
-#include "data/parquet.h"
+#include "data/parquet_impl.h"   /* column chunk extents */
 #include "test.h"
 #include <dirent.h>
 #include <stdlib.h>
@@ -24,6 +24,7 @@ static uint64_t rnd(void) {   /* xorshift64* */
 }
 static size_t rnd_below(size_t n) { return n ? (size_t)(rnd() % n) : 0; }
 
+static double scale = 1;   /* HS_PQ_FUZZ_SCALE: more variants for a long manual run */
 static unsigned checksum;   /* keeps the byte reads from being optimised away */
 static char first_msg[1024]; /* message of read_all's first error */
 
@@ -62,7 +63,7 @@ static hs_status read_all(const uint8_t *data, size_t size, const char *name) {
     return first;
 }
 
-static void run_variant(uint8_t *buf, size_t n, const char *name, outcome *o) {
+static hs_status run_variant(uint8_t *buf, size_t n, const char *name, outcome *o) {
     /* copy into an exact-size allocation so that any overread is caught by ASan */
     uint8_t *exact = malloc(n ? n : 1);
     memcpy(exact, buf, n);
@@ -74,11 +75,13 @@ static void run_variant(uint8_t *buf, size_t n, const char *name, outcome *o) {
         o->ok++;
     }
     free(exact);
+    return st;
 }
 
 static void put_le32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 
-static void fuzz_file(const char *path, const char *name, outcome *o) {
+/* all_flat: every column is read (our fixtures), so cutting any data must fail */
+static void fuzz_file(const char *path, const char *name, bool all_flat, outcome *o) {
     char *data;
     size_t size;
     CHECK_OK(hs_read_file(path, 0, &data, &size));
@@ -89,15 +92,29 @@ static void fuzz_file(const char *path, const char *name, outcome *o) {
     size_t flen = size >= 12 ? (size_t)(d[size - 8] | d[size - 7] << 8 | d[size - 6] << 16 | (size_t)d[size - 5] << 24) : 0;
     if (flen > size - 12) flen = 0;
     size_t fstart = size - 8 - flen;
+    /* end of the last column chunk: page indexes may lie between it and the footer */
+    int64_t data_end = 0, starts[64];
+    int nstarts = 0;
+    hs_parquet *pq;
+    if (hs_parquet_open_memory(d, size, name, &pq) == HS_OK) {
+        for (int64_t i = 0; i < (int64_t)pq->nrg * pq->ncols; i++) {
+            const pq_chunk *k = &pq->chunks[i];
+            int64_t start = k->has_dict_offset && k->dict_page_offset > 0 && k->dict_page_offset < k->data_page_offset
+                          ? k->dict_page_offset : k->data_page_offset;
+            if (start + k->total_compressed_size > data_end) data_end = start + k->total_compressed_size;
+            if (nstarts < 64 && start >= 4 && (size_t)start < size) starts[nstarts++] = start;
+        }
+        hs_parquet_close(pq);
+    }
     /* variant budget: ~64 MB of input per file, at least 24 and at most 1500 variants */
-    size_t nvar = 64000000 / (size + 1);
-    nvar = nvar < 24 ? 24 : nvar > 1500 ? 1500 : nvar;
+    size_t nvar = (size_t)(64000000.0 * scale / (double)(size + 1));
+    nvar = nvar < 28 ? 28 : nvar > (size_t)(1500 * scale) ? (size_t)(1500 * scale) : nvar;
     uint8_t *buf = malloc(size + 16);
     char vname[512];
     for (size_t v = 0; v < nvar; v++) {
         size_t n = size;
         memcpy(buf, d, size);
-        int kind = (int)(v % 6);
+        int kind = (int)(v % 7);
         if (kind == 0) {                       /* plain truncation */
             n = rnd_below(size);
             snprintf(vname, sizeof vname, "%s[truncated at %zu]", name, n);
@@ -124,12 +141,21 @@ static void fuzz_file(const char *path, const char *name, outcome *o) {
                 buf[pos] ^= (uint8_t)(1u << rnd_below(8));
             }
             snprintf(vname, sizeof vname, "%s[%d bit flips, last at %zu]", name, k, pos);
+        } else if (kind == 6 && nstarts > 0) { /* 1-2 flips in the first page header of a chunk */
+            size_t st0 = (size_t)starts[rnd_below((size_t)nstarts)], pos = st0;
+            for (int i = 0, k = 1 + (int)rnd_below(2); i < k; i++) {
+                pos = st0 + rnd_below(40);
+                if (pos < size) buf[pos] ^= (uint8_t)(1u << rnd_below(8));
+            }
+            snprintf(vname, sizeof vname, "%s[page header flip at %zu]", name, pos);
         } else {                               /* a random byte in the footer or data */
             size_t pos = rnd() & 1 ? fstart + rnd_below(flen) : rnd_below(size);
             buf[pos] = (uint8_t)rnd();
             snprintf(vname, sizeof vname, "%s[byte set at %zu]", name, pos);
         }
-        run_variant(buf, n, vname, o);
+        hs_status st = run_variant(buf, n, vname, o);
+        /* a truncated file or footer can never be read; cut data only when every column is read */
+        if (kind == 0 || kind == 2 || (kind == 1 && all_flat && (int64_t)n - (int64_t)(size - fstart) < data_end)) CHECK(st != HS_OK, "%s: read without error", vname);
     }
     free(buf);
     free(data);
@@ -166,7 +192,7 @@ static void test_bad_files(void) {
     CHECK(n == 6, "%d bad files", n);
 }
 
-static void fuzz_dir(const char *dir, outcome *o, int *files) {
+static void fuzz_dir(const char *dir, bool all_flat, outcome *o, int *files) {
     DIR *dd = opendir(dir);
     CHECK(dd != NULL, "cannot open %s", dir);
     if (!dd) return;
@@ -176,18 +202,23 @@ static void fuzz_dir(const char *dir, outcome *o, int *files) {
         if (l < 9 || strcmp(de->d_name + l - 8, ".parquet") != 0) continue;
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        fuzz_file(path, de->d_name, o);
+        fuzz_file(path, de->d_name, all_flat, o);
         (*files)++;
     }
     closedir(dd);
 }
 
 int main(void) {
+    /* HS_PQ_FUZZ_SEED / HS_PQ_FUZZ_SCALE: other seeds and more variants, for manual runs */
+    const char *e = getenv("HS_PQ_FUZZ_SEED");
+    if (e && *e) rng_state = strtoull(e, NULL, 10) * 2654435761ull + 1;
+    e = getenv("HS_PQ_FUZZ_SCALE");
+    if (e && atof(e) > 0) scale = atof(e);
     test_bad_files();
     outcome o = { 0, 0 };
     int files = 0;
-    fuzz_dir(PQDIR, &o, &files);
-    fuzz_dir(PQDIR "/apache", &o, &files);
+    fuzz_dir(PQDIR, true, &o, &files);
+    fuzz_dir(PQDIR "/apache", false, &o, &files);
     printf("variants of %d files: %d read OK, %d failed cleanly (checksum %u)\n", files, o.ok, o.failed, checksum);
     CHECK(files >= 37, "%d files", files);
     return test_report("test_parquet_bad");

@@ -5,6 +5,7 @@
  *    (tests/reference/tokens_ref.py, HF tokenizers oracle) produced — tokens_golden.txt;
  *  - the Parquet subsets (rows limited / nulls skipped) against the reference's hashes
  *    for the same dev.jsonl rows; no-shuffle, another n_ctx and seed, plain mode;
+ *  - GPT-2's tokenizer (pad = eos = bos = 50256), both modes;
  *  - the per-batch accounting against the shared sidecar (pad/EOS dropped, tails);
  *  - 1 and 2 threads give the same bytes. */
 #include "headscan/headscan.h"
@@ -129,6 +130,19 @@ int main(void) {
     p.mode = HS_TOKENS_PLAIN;
     p.threads = 2;
     check_case(SHARED "parquet/dev.snappy.parquet", "plain_dev", &p, NULL);
+
+    /* GPT-2: pad = eos = bos = 50256 */
+    hs_tokenizer *neox = tok;
+    CHECK_OK(hs_tokenizer_load(SHARED "tokenizers/gpt2.tokenizer.json", &tok));
+    if (tok) {
+        check_case(SHARED "corpus/dev.jsonl", "tl_dev_gpt2", &tp, NULL);
+        p = tp;
+        p.mode = HS_TOKENS_PLAIN;
+        p.n_ctx = 128;
+        check_case(SHARED "corpus/dev.jsonl", "plain_dev_gpt2", &p, NULL);
+        hs_tokenizer_free(tok);
+    }
+    tok = neox;
 
     hs_array_free(&shared);
     hs_tokenizer_free(tok);

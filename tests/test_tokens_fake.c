@@ -145,6 +145,19 @@ int main(void) {
         p = tp;
         p.num_chunks = 0;
         CHECK(build(path, &p, &a, NULL) == HS_ERR_INVALID_ARG, "0 chunks refused");
+        /* hs_tokens_load: int32 matrices are widened, other shapes/dtypes refused */
+        int32_t m32[6] = {0, 5, 6, 0, 7, 8};
+        int64_t sh2[2] = {2, 3}, sh1[1] = {6};
+        snprintf(path, sizeof path, "%s/m32.npy", dir);
+        CHECK_OK(hs_npy_write(path, HS_I32, 2, sh2, m32));
+        CHECK_OK(hs_tokens_load(path, &a));
+        CHECK(a.dtype == HS_I64 && a.ndim == 2 && a.shape[0] == 2 && a.data && ((int64_t *)a.data)[5] == 8, "int32 widened");
+        hs_array_free(&a);
+        CHECK_OK(hs_npy_write(path, HS_I32, 1, sh1, m32));
+        CHECK(hs_tokens_load(path, &a) == HS_ERR_FORMAT && strstr(hs_last_error(), "m32.npy"), "1-D refused");
+        float fz[6] = {0};
+        CHECK_OK(hs_npy_write(path, HS_F32, 2, sh2, fz));
+        CHECK(hs_tokens_load(path, &a) == HS_ERR_FORMAT, "float refused");
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         CHECK(system(cmd) == 0, "cleanup");

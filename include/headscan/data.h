@@ -28,15 +28,17 @@ extern "C" {
  * Document sources.
  *
  * A source is a file, a directory (its regular files with a known extension,
- * not recursive, hidden files ignored) or a glob pattern; files are read in
+ * not recursive, hidden and plain .json files ignored; when it has none, those of
+ * its data/ folder, as in a HuggingFace dataset snapshot) or a glob pattern; files are read in
  * byte-wise sorted order of their paths, each from first row to last.
  * Formats (HS_FORMAT_AUTO picks by extension, then by content):
- *   JSONL   .jsonl .ndjson .json (and the same + .gz): one JSON object per line,
+ *   JSONL   .jsonl .ndjson .json (and the same + .gz or .zst): one JSON object per line,
  *           the document is the string field `field`; blank lines are skipped.
  *           A missing field, or a non-string one, is an error naming file and line.
- *   text    .txt .text (+ .gz): a whole file per document (HS_TEXT_PER_FILE) or one
- *           document per line (HS_TEXT_PER_LINE: split on '\n', one trailing '\r'
- *           removed, a last line without '\n' kept, empty lines are documents).
+ *   text    .txt .text (+ .gz, .zst): a whole file per document (HS_TEXT_PER_FILE) or one
+ *           document per line (HS_TEXT_PER_LINE: split on '\n' only, one trailing '\r'
+ *           removed, a last line without '\n' kept, empty lines are documents; unlike
+ *           Python's str.splitlines, \v \f U+0085 U+2028... do not split).
  *   Parquet .parquet: the column named `field` (a dotted path for struct children,
  *           e.g. "meta.pile_set_name"), one document per row.
  * Lines and documents may be of any length (no fixed buffers).
@@ -98,7 +100,9 @@ HS_API hs_docs_stats hs_docs_file_stats(const hs_docs *d, int i);
  *   batch the texts joined with "<|endoftext|>", cut into 20 chunks of equal length
  *   in Unicode code points, each chunk encoded, every pad id (= EOS = BOS) removed,
  *   rows of n_ctx-1 tokens with the remainder of each batch dropped, then a BOS
- *   column. Documents therefore run together with no separator.
+ *   column. Documents therefore run together with no separator. (TL 2.x differs only
+ *   for a blank batch or one with < n_ctx-1 tokens, which 2.x pads into a row; neither
+ *   happens with pile-10k. This is the 1.6 behaviour: such a batch gives no row.)
  * HS_TOKENS_PLAIN: each document encoded whole, documents separated by one EOS id
  *   (between documents, as TL joins them), literal special tokens kept; the single
  *   stream is cut into rows of n_ctx-1 tokens after a BOS column; the final

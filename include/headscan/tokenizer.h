@@ -26,6 +26,8 @@ typedef enum { HS_UTF8_STRICT = 0, HS_UTF8_REPLACE = 1 } hs_utf8_errors;
 
 HS_API hs_status hs_tokenizer_load(const char *path, hs_tokenizer **out);
 HS_API void hs_tokenizer_free(hs_tokenizer *tok);
+/* The calling thread's last error message (same as hs_last_error(): one handle may be
+ * shared by many threads, so errors are kept per thread, not in the handle). */
 HS_API const char *hs_tokenizer_error(const hs_tokenizer *tok);
 
 /* Encodes UTF-8 text (no BOS added) and APPENDS the ids to *out.
@@ -35,6 +37,7 @@ HS_API hs_status hs_tokenizer_encode(const hs_tokenizer *tok, const char *text, 
                                      hs_utf8_errors errors, hs_ids *out);
 
 /* Whole-sequence decode (tokenizer.decode, special tokens kept, lossy UTF-8).
+ * Ids without a token (>= size) are dropped, as HF does; a negative id is HS_ERR_INVALID_ARG.
  * *out is malloc'd and NUL-terminated; *out_len excludes the NUL. */
 HS_API hs_status hs_tokenizer_decode(const hs_tokenizer *tok, const int32_t *ids, size_t n,
                                      char **out, size_t *out_len);

@@ -10,13 +10,7 @@
 hs_status hs_data_sha256(const void *data, size_t len, char hex[65]);
 hs_status hs_data_sha256_file(const char *path, char hex[65]);
 
-/* UTF-8 (Unicode 3.9 well-formed: no overlongs, surrogates or > U+10FFFF).
- * Returns the byte offset of the first invalid sequence, or `len` when valid. */
-size_t hs_data_utf8_check(const char *s, size_t len);
-/* Copies s into *buf (grown as needed), each maximal invalid subpart replaced by
- * U+FFFD (what Python's bytes.decode("utf-8", "replace") does). *out_len = bytes. */
-hs_status hs_data_utf8_replace(const char *s, size_t len, char **buf, size_t *cap, size_t *out_len);
-/* Number of code points in valid UTF-8. */
+/* Number of code points in valid UTF-8 (Python's len of the str). */
 size_t hs_data_utf8_count(const char *s, size_t len);
 
 /* The encoder the token builder calls: appends the ids of text[0..len) to *out.

@@ -2,7 +2,8 @@
  * them or a glob, streamed one document at a time (see headscan/data.h).
  *
  * JSONL and text files are read through zlib's gzread, which reads plain files
- * transparently and .gz files decompressed. Lines are read into a buffer that
+ * transparently and .gz files decompressed, or through libzstd's streaming
+ * decompressor for .zst files (The Pile's own format is .jsonl.zst). Lines are read into a buffer that
  * grows as needed, so a single huge line is fine (memory = that line). Every
  * document is checked to be UTF-8 (or repaired, on request) here, once, so that
  * the token builder can count code points. */
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "data/parquet.h"
 
@@ -37,6 +39,11 @@ struct hs_docs {
     int64_t index;
     /* JSONL / text */
     gzFile gz;
+    FILE *zf;                   /* .zst: the compressed file, its decoder and input buffer */
+    ZSTD_DCtx *zd;
+    unsigned char *zin;
+    ZSTD_inBuffer zib;
+    size_t zret;                /* last ZSTD_decompressStream result: 0 = at a frame end */
     char *lb;                   /* line buffer: bytes [lb_pos, lb_end) not consumed yet */
     size_t lb_cap, lb_pos, lb_end;
     bool lb_eof;
@@ -44,7 +51,6 @@ struct hs_docs {
     bool whole_done;            /* per-file text: the document was returned */
     hs_strbuf val, key;         /* JSON field value, key scratch */
     char *rep;                  /* UTF-8 replacement output */
-    size_t rep_cap;
     hs_parquet *pq;
     hs_pq_reader *pqr;
 };
@@ -64,7 +70,8 @@ static hs_doc_format format_by_name(const char *path) {
     static const struct { const char *ext; hs_doc_format f; } map[] = {
         {".jsonl", HS_FORMAT_JSONL}, {".ndjson", HS_FORMAT_JSONL}, {".json", HS_FORMAT_JSONL},
         {".jsonl.gz", HS_FORMAT_JSONL}, {".ndjson.gz", HS_FORMAT_JSONL}, {".json.gz", HS_FORMAT_JSONL},
-        {".txt", HS_FORMAT_TEXT}, {".text", HS_FORMAT_TEXT}, {".txt.gz", HS_FORMAT_TEXT},
+        {".jsonl.zst", HS_FORMAT_JSONL}, {".ndjson.zst", HS_FORMAT_JSONL}, {".json.zst", HS_FORMAT_JSONL},
+        {".txt", HS_FORMAT_TEXT}, {".text", HS_FORMAT_TEXT}, {".txt.gz", HS_FORMAT_TEXT}, {".txt.zst", HS_FORMAT_TEXT},
         {".parquet", HS_FORMAT_PARQUET}, {".pq", HS_FORMAT_PARQUET},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
@@ -103,28 +110,41 @@ static hs_status add_file(hs_docs *d, size_t *cap, const char *path) {
     return HS_OK;
 }
 
+/* A directory's dataset files (not recursive). Plain .json files are left out here
+ * (an HF dataset folder holds dataset_infos.json beside its data); name them
+ * explicitly to read them as JSONL. */
+static hs_status list_dir(hs_docs *d, const char *path, size_t *cap) {
+    DIR *dir = opendir(path);
+    if (!dir) return hs_errorf(HS_ERR_IO, "%s: cannot list: %s", path, strerror(errno));
+    struct dirent *e;
+    hs_status s = HS_OK;
+    while (!s && (e = readdir(dir))) {
+        if (e->d_name[0] == '.' || (d->p.format == HS_FORMAT_AUTO && ends_with(e->d_name, ".json"))) continue;
+        char *full = hs_path_join(path, e->d_name);
+        if (!full) { s = HS_ERR_NOMEM; break; }
+        struct stat fs;
+        if (stat(full, &fs) == 0 && S_ISREG(fs.st_mode) &&
+            (d->p.format != HS_FORMAT_AUTO || format_by_name(full) != HS_FORMAT_AUTO))
+            s = add_file(d, cap, full);
+        free(full);
+    }
+    closedir(dir);
+    return s;
+}
+
 static hs_status list_files(hs_docs *d, const char *path) {
     size_t cap = 0;
     struct stat st;
     hs_status s = HS_OK;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        DIR *dir = opendir(path);
-        if (!dir) return hs_errorf(HS_ERR_IO, "%s: cannot list: %s", path, strerror(errno));
-        struct dirent *e;
-        while (!s && (e = readdir(dir))) {
-            if (e->d_name[0] == '.') continue;
-            char *full = hs_path_join(path, e->d_name);
-            if (!full) { s = HS_ERR_NOMEM; break; }
-            struct stat fs;
-            if (stat(full, &fs) == 0 && S_ISREG(fs.st_mode) &&
-                (d->p.format != HS_FORMAT_AUTO || format_by_name(full) != HS_FORMAT_AUTO))
-                s = add_file(d, &cap, full);
-            free(full);
-        }
-        closedir(dir);
+        s = list_dir(d, path, &cap);
+        /* the HuggingFace dataset layout: files under data/ */
+        char *sub = s || d->nfiles ? NULL : hs_path_join(path, "data");
+        if (sub && stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) s = list_dir(d, sub, &cap);
+        free(sub);
         if (!s && d->nfiles == 0)
-            s = hs_errorf(HS_ERR_NOT_FOUND, "%s: no dataset files in this directory "
-                          "(.jsonl .ndjson .json .txt .text .parquet, optionally .gz for JSONL/text)", path);
+            s = hs_errorf(HS_ERR_NOT_FOUND, "%s: no dataset files in this directory or its data/ folder "
+                          "(.jsonl .ndjson .txt .text .parquet, optionally .gz/.zst for JSONL/text)", path);
     } else if (stat(path, &st) == 0) {
         if (!S_ISREG(st.st_mode)) return hs_errorf(HS_ERR_IO, "%s: not a regular file or directory", path);
         s = add_file(d, &cap, path);
@@ -180,6 +200,7 @@ hs_status hs_docs_open(const char *path, const hs_docs_params *params, hs_docs *
 
 static void close_current(hs_docs *d) {
     if (d->gz) { gzclose(d->gz); d->gz = NULL; }
+    if (d->zf) { fclose(d->zf); d->zf = NULL; }
     if (d->pqr) { hs_parquet_reader_free(d->pqr); d->pqr = NULL; }
     if (d->pq) { hs_parquet_close(d->pq); d->pq = NULL; }
     d->open = false;
@@ -198,6 +219,8 @@ void hs_docs_close(hs_docs *d) {
     free(d->val.data);
     free(d->key.data);
     free(d->rep);
+    ZSTD_freeDCtx(d->zd);
+    free(d->zin);
     free(d);
 }
 
@@ -235,6 +258,18 @@ static hs_status open_current(hs_docs *d) {
         d->open = true;
         return HS_OK;
     }
+    if (ends_with(path, ".zst") || ends_with(path, ".zstd")) {
+        if (!d->zd && !(d->zd = ZSTD_createDCtx())) return hs_errorf(HS_ERR_NOMEM, "%s: cannot create a zstd decoder", path);
+        if (!d->zin && !(d->zin = hs_malloc(ZSTD_DStreamInSize()))) return HS_ERR_NOMEM;
+        ZSTD_DCtx_reset(d->zd, ZSTD_reset_session_only);
+        d->zf = fopen(path, "rb");
+        if (!d->zf) return hs_errorf(HS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        d->zib.src = d->zin;
+        d->zib.size = d->zib.pos = 0;
+        d->zret = 0;
+        d->open = true;
+        return HS_OK;
+    }
     d->gz = gzopen(path, "rb");
     if (!d->gz) return hs_errorf(HS_ERR_IO, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
     gzbuffer(d->gz, 1u << 17);
@@ -261,7 +296,28 @@ static hs_status fill(hs_docs *d) {
         d->lb = nb;
         d->lb_cap = nc;
     }
-    int r = gzread(d->gz, d->lb + d->lb_end, READ_CHUNK);
+    long r;
+    if (d->zf) {
+        /* decompress until some output, or the input ends */
+        ZSTD_outBuffer ob = {d->lb + d->lb_end, READ_CHUNK, 0};
+        while (ob.pos == 0) {
+            if (d->zib.pos == d->zib.size) {
+                d->zib.size = fread(d->zin, 1, ZSTD_DStreamInSize(), d->zf);
+                d->zib.pos = 0;
+                if (d->zib.size == 0) {
+                    if (ferror(d->zf)) return hs_errorf(HS_ERR_IO, "%s: read failed", d->files[d->cur]);
+                    if (d->zret != 0) return hs_errorf(HS_ERR_FORMAT, "%s: truncated zstd stream", d->files[d->cur]);
+                    break;
+                }
+            }
+            d->zret = ZSTD_decompressStream(d->zd, &ob, &d->zib);
+            if (ZSTD_isError(d->zret))
+                return hs_errorf(HS_ERR_FORMAT, "%s: zstd: %s", d->files[d->cur], ZSTD_getErrorName(d->zret));
+        }
+        r = (long)ob.pos;
+    } else {
+        r = gzread(d->gz, d->lb + d->lb_end, READ_CHUNK);
+    }
     if (r < 0) {
         int e;
         const char *m = gzerror(d->gz, &e);
@@ -276,7 +332,7 @@ static hs_status fill(hs_docs *d) {
 static hs_status next_line(hs_docs *d, char **line, size_t *len, bool *got) {
     size_t scanned = d->lb_pos;
     for (;;) {
-        char *nl = memchr(d->lb + scanned, '\n', d->lb_end - scanned);
+        char *nl = d->lb_end > scanned ? memchr(d->lb + scanned, '\n', d->lb_end - scanned) : NULL;
         if (nl) {
             *line = d->lb + d->lb_pos;
             *len = (size_t)(nl - *line);
@@ -309,14 +365,16 @@ static const char *where(const hs_docs *d, int64_t row, char *buf, size_t cap) {
 
 /* Validates (or repairs) UTF-8 and fills *doc. */
 static hs_status finish_doc(hs_docs *d, const char *text, size_t len, int64_t row, hs_doc *doc) {
-    size_t bad = hs_data_utf8_check(text, len);
+    size_t bad = hs_utf8_validate(text, len);
     if (bad < len) {
         char w[48];
         if (d->p.utf8 != HS_UTF8_REPLACE)
             return hs_errorf(HS_ERR_FORMAT, "%s: %s: invalid UTF-8 at byte %zu of the text "
                              "(use the replace option to substitute U+FFFD)", d->files[d->cur],
                              where(d, row, w, sizeof w), bad);
-        hs_status s = hs_data_utf8_replace(text, len, &d->rep, &d->rep_cap, &len);
+        free(d->rep);
+        d->rep = NULL;
+        hs_status s = hs_utf8_replace_invalid(text, len, &d->rep, &len);
         if (s) return s;
         text = d->rep;
     }

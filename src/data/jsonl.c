@@ -9,6 +9,7 @@
  * (the HF tokenizer could not take a lone surrogate either).
  */
 #include "data/jsonl.h"
+#include "tokenizer/tok_internal.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,16 +112,7 @@ static bool parse_string(jcur *c, hs_strbuf *out) {
         }
         if (out) {
             if (!sb_reserve(out, 4)) { c->err = "out of memory"; return false; }
-            char *o = out->data + out->len;
-            if (cp < 0x80) { o[0] = (char)cp; out->len += 1; }
-            else if (cp < 0x800) { o[0] = (char)(0xC0 | cp >> 6); o[1] = (char)(0x80 | (cp & 63)); out->len += 2; }
-            else if (cp < 0x10000) {
-                o[0] = (char)(0xE0 | cp >> 12); o[1] = (char)(0x80 | ((cp >> 6) & 63));
-                o[2] = (char)(0x80 | (cp & 63)); out->len += 3;
-            } else {
-                o[0] = (char)(0xF0 | cp >> 18); o[1] = (char)(0x80 | ((cp >> 12) & 63));
-                o[2] = (char)(0x80 | ((cp >> 6) & 63)); o[3] = (char)(0x80 | (cp & 63)); out->len += 4;
-            }
+            out->len += (size_t)hs_utf8_put((uint32_t)cp, (uint8_t *)out->data + out->len);
         }
     }
 }
@@ -154,6 +146,18 @@ static bool parse_number(jcur *c) {
     return true;
 }
 
+/* A member's key (decoded into `key` unless NULL) and the ':' after it. */
+static bool parse_key(jcur *c, hs_strbuf *key) {
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != '"') { c->err = "expected a key string"; return false; }
+    if (key) key->len = 0;
+    if (!parse_string(c, key)) return false;
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != ':') { c->err = "expected ':'"; return false; }
+    c->p++;
+    return true;
+}
+
 /* Skips one value of any kind, validating it. Containers are tracked with an
  * explicit stack of '{' / '[' so that depth is bounded without recursion. */
 static bool skip_value(jcur *c) {
@@ -171,13 +175,7 @@ static bool skip_value(jcur *c) {
             skip_ws(c);
             if (c->p < c->end && *c->p == (ch == '{' ? '}' : ']')) { c->p++; depth--; }
             else {
-                if (ch == '{') {  /* first key */
-                    if (c->p >= c->end || *c->p != '"') { c->err = "expected a key string"; return false; }
-                    if (!parse_string(c, NULL)) return false;
-                    skip_ws(c);
-                    if (c->p >= c->end || *c->p != ':') { c->err = "expected ':'"; return false; }
-                    c->p++;
-                }
+                if (ch == '{' && !parse_key(c, NULL)) return false;  /* first key */
                 continue;
             }
         }
@@ -194,14 +192,7 @@ static bool skip_value(jcur *c) {
             char top = stack[depth - 1];
             if (*c->p == ',') {
                 c->p++;
-                if (top == '{') {
-                    skip_ws(c);
-                    if (c->p >= c->end || *c->p != '"') { c->err = "expected a key string"; return false; }
-                    if (!parse_string(c, NULL)) return false;
-                    skip_ws(c);
-                    if (c->p >= c->end || *c->p != ':') { c->err = "expected ':'"; return false; }
-                    c->p++;
-                }
+                if (top == '{' && !parse_key(c, NULL)) return false;
                 break;
             }
             if (*c->p == (top == '{' ? '}' : ']')) { c->p++; depth--; continue; }
@@ -233,13 +224,7 @@ hs_status hs_jsonl_field(const char *line, size_t len, const char *field, size_t
     skip_ws(&c);
     if (c.p < c.end && *c.p == '}') { c.p++; goto done; }
     for (;;) {
-        skip_ws(&c);
-        if (c.p >= c.end || *c.p != '"') { c.err = "expected a key string"; goto fail; }
-        keybuf->len = 0;
-        if (!parse_string(&c, keybuf)) goto fail;
-        skip_ws(&c);
-        if (c.p >= c.end || *c.p != ':') { c.err = "expected ':'"; goto fail; }
-        c.p++;
+        if (!parse_key(&c, keybuf)) goto fail;
         skip_ws(&c);
         if (c.p >= c.end) { c.err = "unexpected end of line"; goto fail; }
         if (keybuf->len == field_len && memcmp(keybuf->data, field, field_len) == 0) {

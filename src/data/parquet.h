@@ -24,18 +24,21 @@
  * other columns of the file (lists, structs) are simply not looked at.
  *   Encodings: PLAIN, PLAIN_DICTIONARY / RLE_DICTIONARY (dictionary page anywhere
  *   before the data pages, including at offset 0), DELTA_LENGTH_BYTE_ARRAY,
- *   DELTA_BYTE_ARRAY; definition levels RLE/bit-packed hybrid.
+ *   DELTA_BYTE_ARRAY (and DELTA_BINARY_PACKED for INT32/INT64); definition levels
+ *   RLE/bit-packed hybrid (the deprecated BIT_PACKED level encoding is refused).
  *   Pages: DATA_PAGE (v1), DATA_PAGE_V2 (levels uncompressed, is_compressed flag,
  *   empty pages), DICTIONARY_PAGE; INDEX_PAGE and unknown page types are skipped.
  *   Codecs: UNCOMPRESSED, SNAPPY, GZIP (concatenated members), ZSTD, LZ4_RAW, LZ4
- *   (Hadoop framing, falling back to a raw LZ4 block), BROTLI. LZO is refused.
- *   Page CRCs are not verified (hyparquet and arrow-rs do not either by default).
+ *   (Hadoop framing, else an LZ4 frame, else a raw LZ4 block), BROTLI. LZO is refused.
+ *   Page CRCs are not verified: parquet-testing's expected rows for
+ *   rle-dict-uncompressed-corrupt-checksum.parquet say a reader should read that file.
  *
  * Values: `data` points into the file mapping, a decompressed page or the dictionary
  * (zero copy) except for DELTA_BYTE_ARRAY, whose values are rebuilt in a buffer. It
  * stays valid until the next hs_parquet_reader_next/free on that reader. Text is not
  * checked for valid UTF-8 here. A hs_parquet is read-only after open: several readers
- * (one per thread) may share it.
+ * (one per thread) may share it, e.g. one per range of row groups
+ * (hs_parquet_reader_open_groups); error messages are per thread (hs_last_error).
  *
  * Robustness: every offset, length and count read from the file is checked against
  * the bytes actually present before use, and against the limits below before any
@@ -49,7 +52,9 @@
 
 /* Limits (a file beyond them is refused as malformed/unsupported before allocating). */
 #define HS_PQ_MAX_FOOTER      (256u << 20)   /* FileMetaData bytes */
-#define HS_PQ_MAX_PAGE_SIZE   (1u << 30)     /* uncompressed or compressed page bytes */
+#define HS_PQ_MAX_PAGE_SIZE   (256u << 20)   /* uncompressed page bytes */
+#define HS_PQ_MAX_DICT        (1u << 24)     /* dictionary entries (pyarrow's 1 MiB dictionary
+                                                pages hold far fewer) */
 #define HS_PQ_MAX_DEPTH       64             /* Thrift struct nesting and schema depth */
 #define HS_PQ_MAX_COLUMNS     100000         /* leaf columns */
 #define HS_PQ_MAX_NAME        4096           /* bytes in a column's dotted path */
@@ -104,6 +109,10 @@ hs_status hs_parquet_column_find(const hs_parquet *pq, const char *name, int *co
 hs_status hs_parquet_text_column(const hs_parquet *pq, const char *name, int *col);
 
 hs_status hs_parquet_reader_open(hs_parquet *pq, int col, hs_pq_nulls nulls, hs_pq_reader **out);
+/* Same, for row groups [first, first + count) only (v.row stays the file's row index):
+ * lets several threads decode one file, one range of row groups each. */
+hs_status hs_parquet_reader_open_groups(hs_parquet *pq, int col, hs_pq_nulls nulls, int first, int count,
+                                        hs_pq_reader **out);
 /* Next value in row order; *eof = true (and HS_OK) after the last row. After an error
  * the reader stays failed (every later call returns the same status). */
 hs_status hs_parquet_reader_next(hs_pq_reader *r, hs_pq_value *v, bool *eof);

@@ -9,6 +9,7 @@
 #include <snappy-c.h>
 #include <zstd.h>
 #include <lz4.h>
+#include <lz4frame.h>
 #include <brotli/decode.h>
 
 enum { PAGE_DATA = 0, PAGE_INDEX = 1, PAGE_DICT = 2, PAGE_DATA_V2 = 3 };
@@ -236,9 +237,12 @@ struct hs_pq_reader {
     int width;                    /* fixed value width, 0 for BYTE_ARRAY */
     int def_width;                /* bits per definition level */
     hs_status failed;
+    bool done;                    /* end of file reached */
     char err[HS_ERRMSG_MAX];
 
-    int rg;                       /* current row group, -1 before the first */
+    int rg;                       /* current row group, first - 1 before the first */
+    int rg_end;                   /* one past the last row group to read */
+    int64_t row_end;              /* one past the last row to read */
     int64_t row, nulls_seen;
     /* column chunk */
     const pq_chunk *chunk;
@@ -311,8 +315,8 @@ static hs_status inflate_gzip(hs_pq_reader *r, const uint8_t *src, size_t n, uin
             continue;
         }
         if (rc == Z_OK && (ci != z.avail_in || co != z.avail_out)) continue;
-        if (rc == Z_BUF_ERROR && out_left == 0 && in_left > 0) { why = "more data than the page header's size"; break; }
-        why = z.msg ? z.msg : rc == Z_BUF_ERROR ? "truncated stream" : "invalid data";
+        if (out_left == 0 && in_left > 0) { why = "more data than the page header's size"; break; }
+        why = z.msg ? z.msg : (rc == Z_BUF_ERROR || rc == Z_OK) ? "truncated stream" : "invalid data";
         break;
     }
     inflateEnd(&z);
@@ -342,6 +346,23 @@ static bool lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t want) 
     return out == want;
 }
 
+/* LZ4 (codec 5) as older parquet-cpp wrote it: the LZ4 frame format. */
+static bool lz4_frame(const uint8_t *src, size_t n, uint8_t *dst, size_t want) {
+    if (n < 4 || src[0] != 0x04 || src[1] != 0x22 || src[2] != 0x4d || src[3] != 0x18) return false;
+    LZ4F_dctx *dc;
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&dc, LZ4F_VERSION))) return false;
+    size_t in_pos = 0, out_pos = 0, rc = 1;
+    while (rc != 0 && in_pos < n) {
+        size_t in_sz = n - in_pos, out_sz = want - out_pos;
+        rc = LZ4F_decompress(dc, dst + out_pos, &out_sz, src + in_pos, &in_sz, NULL);
+        if (LZ4F_isError(rc) || (in_sz == 0 && out_sz == 0)) break;
+        in_pos += in_sz;
+        out_pos += out_sz;
+    }
+    LZ4F_freeDecompressionContext(dc);
+    return rc == 0 && in_pos == n && out_pos == want;
+}
+
 /* Decompresses src[0..n) into exactly `want` bytes at dst. */
 static hs_status decompress(hs_pq_reader *r, const uint8_t *src, size_t n, uint8_t *dst, size_t want) {
     int codec = r->chunk->codec;
@@ -366,7 +387,7 @@ static hs_status decompress(hs_pq_reader *r, const uint8_t *src, size_t n, uint8
     }
     case CODEC_LZ4_RAW: case CODEC_LZ4: {
         if (n > INT32_MAX || want > INT32_MAX) return fail(r, HS_ERR_UNSUPPORTED, "LZ4 page over 2 GiB");
-        if (codec == CODEC_LZ4 && lz4_hadoop(src, n, dst, want)) return HS_OK;
+        if (codec == CODEC_LZ4 && (lz4_hadoop(src, n, dst, want) || lz4_frame(src, n, dst, want))) return HS_OK;
         int got = LZ4_decompress_safe((const char *)src, (char *)dst, (int)n, (int)want);
         if (got < 0) return fail(r, HS_ERR_FORMAT, "%s: invalid data", codec_name(codec));
         if ((size_t)got != want) return fail(r, HS_ERR_FORMAT, "%s data is %d bytes, the page header says %zu", codec_name(codec), got, want);
@@ -420,8 +441,7 @@ static bool parse_data_hdr(tc_reader *c, page_hdr *h, int which) {
     while (tc_field(c, &last, &t, &id) && t != TC_STOP) {
         bool ok;
         if (id == 1) { ok = tc_field_i32(c, t, &h->num_values); got_n = true; }
-        else if (which == 2 && id == 2) { ok = tc_field_i32(c, t, &h->encoding); got_enc = true; }   /* dictionary */
-        else if (which == 1 && id == 2) { ok = tc_field_i32(c, t, &h->encoding); got_enc = true; }
+        else if (which != 3 && id == 2) { ok = tc_field_i32(c, t, &h->encoding); got_enc = true; }   /* v1, dictionary */
         else if (which == 1 && id == 3) ok = tc_field_i32(c, t, &h->def_encoding);
         else if (which == 3 && id == 2) ok = tc_field_i32(c, t, &h->num_nulls);
         else if (which == 3 && id == 3) ok = tc_field_i32(c, t, &h->num_rows);
@@ -480,6 +500,7 @@ static hs_status read_dictionary(hs_pq_reader *r, const page_hdr *h, const uint8
     /* each entry takes ≥4 bytes (BYTE_ARRAY) or `width` bytes: bound before allocating */
     uint64_t min_entry = r->width ? (uint64_t)r->width : 4;
     if (count > n / min_entry) return fail(r, HS_ERR_FORMAT, "dictionary claims %llu entries in %zu bytes", (unsigned long long)count, n);
+    if (count > HS_PQ_MAX_DICT) return fail(r, HS_ERR_UNSUPPORTED, "dictionary of %llu entries (limit %u)", (unsigned long long)count, HS_PQ_MAX_DICT);
     if (count > r->dict_cap) {
         const uint8_t **pp = realloc(r->dict_ptr, (size_t)count * sizeof *pp);
         if (pp) r->dict_ptr = pp;
@@ -591,10 +612,10 @@ static hs_status start_data_page(hs_pq_reader *r, const page_hdr *h, const uint8
 /* Moves to the next column chunk. Returns HS_OK with *eof at the end of the file. */
 static hs_status next_chunk(hs_pq_reader *r, bool *eof) {
     hs_parquet *pq = r->pq;
-    if (r->rg >= 0 && r->chunk_left)
+    if (r->chunk && r->chunk_left)
         return fail(r, HS_ERR_FORMAT, "column chunk ends after its pages with %lld values missing", (long long)r->chunk_left);
     r->chunk = NULL;
-    if (++r->rg >= pq->nrg) {
+    if (++r->rg >= r->rg_end) {
         *eof = true;
         return HS_OK;
     }
@@ -729,13 +750,15 @@ hs_status hs_parquet_reader_next(hs_pq_reader *r, hs_pq_value *v, bool *eof) {
     *eof = false;
     memset(v, 0, sizeof *v);
     if (r->failed) return hs_errorf(r->failed, "%s", r->err);
+    if (r->done) { *eof = true; return HS_OK; }
     for (;;) {
         hs_status st;
         if (r->page_left == 0) {
             if ((st = next_page(r, eof))) return st;
             if (*eof) {
-                if (r->row != r->pq->num_rows)
-                    return fail(r, HS_ERR_FORMAT, "read %lld rows, the footer says %lld", (long long)r->row, (long long)r->pq->num_rows);
+                if (r->row != r->row_end)
+                    return fail(r, HS_ERR_FORMAT, "read up to row %lld, the footer says %lld", (long long)r->row, (long long)r->row_end);
+                r->done = true;
                 return HS_OK;
             }
         }
@@ -761,8 +784,14 @@ hs_status hs_parquet_reader_next(hs_pq_reader *r, hs_pq_value *v, bool *eof) {
 }
 
 hs_status hs_parquet_reader_open(hs_parquet *pq, int col, hs_pq_nulls nulls, hs_pq_reader **out) {
+    return hs_parquet_reader_open_groups(pq, col, nulls, 0, pq->nrg, out);
+}
+
+hs_status hs_parquet_reader_open_groups(hs_parquet *pq, int col, hs_pq_nulls nulls, int first, int count, hs_pq_reader **out) {
     *out = NULL;
     if (col < 0 || col >= pq->ncols) return hs_errorf(HS_ERR_INVALID_ARG, "%s: no column %d", pq->name, col);
+    if (first < 0 || count < 0 || first > pq->nrg || count > pq->nrg - first)
+        return hs_errorf(HS_ERR_INVALID_ARG, "%s: row groups [%d, +%d) outside [0, %d)", pq->name, first, count, pq->nrg);
     const hs_pq_column_info *ci = &pq->cols[col];
     if (ci->max_rep > 0) return hs_errorf(HS_ERR_UNSUPPORTED, "%s: column '%s' is inside a list (repeated); only flat columns are read", pq->name, ci->path);
     static const int widths[] = { 0, 4, 8, 12, 4, 8, 0, 0 };
@@ -775,7 +804,10 @@ hs_status hs_parquet_reader_open(hs_parquet *pq, int col, hs_pq_nulls nulls, hs_
     r->nulls = nulls;
     r->width = ci->physical_type == HS_PQ_FIXED_LEN_BYTE_ARRAY ? ci->type_length : widths[ci->physical_type];
     while ((1 << r->def_width) <= ci->max_def) r->def_width++;
-    r->rg = -1;
+    r->rg = first - 1;
+    r->rg_end = first + count;
+    r->row = first < pq->nrg ? pq->rg_first_row[first] : pq->num_rows;
+    r->row_end = r->rg_end < pq->nrg ? pq->rg_first_row[r->rg_end] : pq->num_rows;
     *out = r;
     return HS_OK;
 }

@@ -9,7 +9,8 @@
  *   the remainder dropped. The C chunks are encoded in parallel; results are joined
  *   in chunk order, so the output does not depend on the thread count.
  * The shard layout needs the document count, hence a first counting pass.
- * Only one batch's text is held at a time (plus the growing matrix).
+ * Two batches' text are held at a time (one encoded while one thread reads the
+ * next), plus the growing matrix.
  */
 #include "data/data_internal.h"
 #include <stdlib.h>
@@ -42,7 +43,7 @@ typedef struct {
 static hs_status matrix_reserve(matrix *m, int64_t rows) {
     if (rows <= m->cap_rows) return HS_OK;
     int64_t nc = m->cap_rows ? m->cap_rows : 64;
-    while (nc < rows) nc *= 2;
+    while (nc < rows) nc += nc / 2;  /* x1.5: the matrix is the largest allocation */
     size_t bytes;
     if (hs_mul_overflow((size_t)nc, (size_t)m->n_ctx * sizeof(int64_t), &bytes))
         return hs_errorf(HS_ERR_NOMEM, "token matrix too large");
@@ -70,30 +71,18 @@ static hs_status emit_rows(matrix *m, int32_t bos, const int32_t *ids, size_t n,
     return HS_OK;
 }
 
-/* Encodes n_items texts in parallel into ids[i] (cleared first). The first
- * failure (lowest index) is re-raised on the calling thread. */
 typedef struct { const char *text; size_t len; } span;
 
-static hs_status encode_parallel(const hs_encoder *enc, const span *items, int n_items, hs_ids *ids, int threads) {
-    hs_status first = HS_OK;
-    int first_i = n_items;
-    char msg[HS_ERRMSG_MAX] = "";
-    for (int i = 0; i < n_items; i++) ids[i].len = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && n_items > 1)
-    for (int i = 0; i < n_items; i++) {
-        hs_status s = enc->encode(enc->ctx, items[i].text, items[i].len, &ids[i]);
-        if (s) {
-#pragma omp critical(hs_tokens_err)
-            if (i < first_i) {
-                first_i = i;
-                first = s;
-                snprintf(msg, sizeof msg, "%s", hs_last_error());
-            }
-        }
-    }
-    if (first) return hs_errorf(first, "%s", msg);
-    return HS_OK;
-}
+/* One batch's (TL) or group's (plain) text, read ahead while the previous one is
+ * being encoded. Plain mode also records where each document starts. */
+enum { GROUP_DOCS = 256, GROUP_BYTES = 4 << 20 };
+typedef struct {
+    char *data;
+    size_t len, cap;
+    int n_docs;
+    size_t offs[GROUP_DOCS + 1];
+    bool eof;             /* plain: the source ended while reading this group */
+} textbuf;
 
 typedef struct {
     const hs_encoder *enc;
@@ -104,24 +93,105 @@ typedef struct {
     hs_ids *ids;          /* per chunk / per document */
     int ids_n;
     hs_ids flat;          /* the batch's filtered ids, or the plain stream's pending ids */
-    char *buf;            /* the batch's text */
-    size_t buf_len, buf_cap;
+    textbuf tb[2];        /* being encoded / being read */
     span *spans;
     int spans_cap;
 } builder;
 
-static hs_status buf_append(builder *b, const char *s, size_t n) {
-    if (b->buf_len + n + 1 > b->buf_cap) {
-        size_t nc = b->buf_cap ? b->buf_cap : (1u << 20);
-        while (nc < b->buf_len + n + 1) nc *= 2;
-        char *nb = realloc(b->buf, nc);
+static hs_status buf_append(textbuf *t, const char *s, size_t n) {
+    if (t->len + n + 1 > t->cap) {
+        size_t nc = t->cap ? t->cap : (1u << 20);
+        while (nc < t->len + n + 1) nc *= 2;
+        char *nb = realloc(t->data, nc);
         if (!nb) return hs_errorf(HS_ERR_NOMEM, "out of memory (batch text of %zu bytes)", nc);
-        b->buf = nb;
-        b->buf_cap = nc;
+        t->data = nb;
+        t->cap = nc;
     }
-    memcpy(b->buf + b->buf_len, s, n);
-    b->buf_len += n;
-    b->buf[b->buf_len] = 0;
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = 0;
+    return HS_OK;
+}
+
+/* TL: the next nb documents joined with the EOS text. */
+static hs_status read_tl_batch(builder *b, hs_docs *docs, int64_t nb, textbuf *t) {
+    size_t eos_len = strlen(b->enc->eos_text);
+    t->len = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        hs_doc d;
+        bool eof;
+        hs_status s = hs_docs_next(docs, &d, &eof);
+        if (s) return s;
+        if (eof) return hs_errorf(HS_ERR_IO, "dataset: fewer documents on the second pass (files changed while reading?)");
+        if (i && (s = buf_append(t, b->enc->eos_text, eos_len))) return s;
+        if ((s = buf_append(t, d.text, d.len))) return s;
+    }
+    return HS_OK;
+}
+
+/* plain: up to GROUP_DOCS documents / GROUP_BYTES bytes. */
+static hs_status read_plain_group(hs_docs *docs, textbuf *t) {
+    t->len = 0;
+    t->n_docs = 0;
+    t->offs[0] = 0;
+    t->eof = false;
+    while (t->n_docs < GROUP_DOCS && t->len < GROUP_BYTES) {
+        hs_doc d;
+        hs_status s = hs_docs_next(docs, &d, &t->eof);
+        if (s) return s;
+        if (t->eof) break;
+        if ((s = buf_append(t, d.text, d.len))) return s;
+        t->offs[++t->n_docs] = t->len;
+    }
+    return HS_OK;
+}
+
+/* Work one thread does while the others encode: read the next batch/group. */
+typedef struct {
+    builder *b;
+    hs_docs *docs;
+    int64_t nb;           /* TL batch size; 0 = a plain group */
+    textbuf *t;
+    hs_status status;
+    char msg[HS_ERRMSG_MAX];
+} prefetch;
+
+static void run_prefetch(prefetch *pf) {
+    pf->status = pf->nb ? read_tl_batch(pf->b, pf->docs, pf->nb, pf->t) : read_plain_group(pf->docs, pf->t);
+    if (pf->status) snprintf(pf->msg, sizeof pf->msg, "%s", hs_last_error());
+}
+
+/* Encodes n_items texts into ids[i] (cleared first) as OpenMP tasks, while one
+ * thread runs the prefetch (if any) and then joins in. The first encoding failure
+ * (lowest index) is re-raised on the calling thread, then a prefetch failure. */
+static hs_status encode_parallel(const hs_encoder *enc, const span *items, int n_items, hs_ids *ids, int threads,
+                                 prefetch *pf) {
+    hs_status first = HS_OK;
+    int first_i = n_items;
+    char msg[HS_ERRMSG_MAX] = "";
+    for (int i = 0; i < n_items; i++) ids[i].len = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+#pragma omp single
+    {
+        for (int i = 0; i < n_items; i++) {
+#pragma omp task firstprivate(i) shared(first, first_i, msg)
+            {
+                hs_status s = enc->encode(enc->ctx, items[i].text, items[i].len, &ids[i]);
+                if (s) {
+#pragma omp critical(hs_tokens_err)
+                    if (i < first_i) {
+                        first_i = i;
+                        first = s;
+                        snprintf(msg, sizeof msg, "%s", hs_last_error());
+                    }
+                }
+            }
+        }
+        if (pf) run_prefetch(pf);
+#pragma omp taskwait
+    }
+    if (first) return hs_errorf(first, "%s", msg);
+    if (pf && pf->status) return hs_errorf(pf->status, "%s", pf->msg);
     return HS_OK;
 }
 
@@ -142,18 +212,18 @@ static hs_status ensure_work(builder *b, int n) {
     return HS_OK;
 }
 
-/* One TransformerLens batch: the joined text is in b->buf. */
-static hs_status tl_batch(builder *b) {
+/* One TransformerLens batch (joined text in t); pf reads the next one meanwhile. */
+static hs_status tl_batch(builder *b, const textbuf *t, prefetch *pf) {
     int C = b->p->num_chunks;
     hs_status s = ensure_work(b, C);
     if (s) return s;
-    const char *t = b->buf;
-    size_t len = b->buf_len;
-    size_t L = hs_data_utf8_count(t, len);
+    const char *text = t->data ? t->data : "";
+    size_t len = t->len;
+    size_t L = hs_data_utf8_count(text, len);
     size_t cl = L ? (L - 1) / (size_t)C + 1 : 0;
-    /* byte offset of code point i*cl for i = 0..C (clamped to L) */
+    /* chunk i = code points [i*cl, (i+1)*cl) clamped to L, as byte ranges */
     size_t pos = 0, cp = 0;
-    const unsigned char *u = (const unsigned char *)t;
+    const unsigned char *u = (const unsigned char *)text;
     for (int i = 0; i < C; i++) {
         size_t start_cp = (size_t)i * cl, end_cp = start_cp + cl;
         if (start_cp > L) start_cp = L;
@@ -162,12 +232,12 @@ static hs_status tl_batch(builder *b) {
         size_t a = pos;
         size_t q = pos, qc = cp;
         while (qc < end_cp) { q++; while (q < len && (u[q] & 0xC0) == 0x80) q++; qc++; }
-        b->spans[i].text = t + a;
+        b->spans[i].text = text + a;
         b->spans[i].len = q - a;
         pos = q;
         cp = qc;
     }
-    if ((s = encode_parallel(b->enc, b->spans, C, b->ids, b->threads))) return s;
+    if ((s = encode_parallel(b->enc, b->spans, C, b->ids, b->threads, pf))) return s;
     b->flat.len = 0;
     for (int i = 0; i < C; i++) {
         hs_ids *c = &b->ids[i];
@@ -192,54 +262,44 @@ static int progress(builder *b, int64_t done, int64_t total) {
 static hs_status build_tl(builder *b, hs_docs *docs, int64_t n_docs) {
     const hs_tokens_params *p = b->p;
     if (n_docs == 0) return HS_OK;
+    /* batch sizes: num_proc contiguous shards (datasets lowers num_proc to the
+     * document count), each cut into batches of batch_size */
     int64_t nproc = p->num_proc < n_docs ? p->num_proc : n_docs;
-    int64_t div = n_docs / nproc, mod = n_docs % nproc, done = 0;
-    size_t eos_len = strlen(b->enc->eos_text);
-    hs_status s = HS_OK;
-    for (int64_t k = 0; k < nproc && !s; k++) {
+    int64_t div = n_docs / nproc, mod = n_docs % nproc;
+    int64_t nbatches = 0, cap = nproc + n_docs / p->batch_size + 1;
+    int64_t *sizes = hs_malloc((size_t)cap * sizeof *sizes);
+    if (!sizes) return HS_ERR_NOMEM;
+    for (int64_t k = 0; k < nproc; k++) {
         int64_t shard_len = div + (k < mod ? 1 : 0);
-        for (int64_t off = 0; off < shard_len && !s; off += p->batch_size) {
-            int64_t nb = shard_len - off < p->batch_size ? shard_len - off : p->batch_size;
-            b->buf_len = 0;
-            for (int64_t i = 0; i < nb && !s; i++) {
-                hs_doc d;
-                bool eof;
-                if ((s = hs_docs_next(docs, &d, &eof))) break;
-                if (eof) { s = hs_errorf(HS_ERR_IO, "dataset: fewer documents on the second pass (files changed while reading?)"); break; }
-                if (i) s = buf_append(b, b->enc->eos_text, eos_len);
-                if (!s) s = buf_append(b, d.text, d.len);
-            }
-            if (!s) s = tl_batch(b);
-            done += nb;
-            if (!s && progress(b, done, n_docs)) s = hs_errorf(HS_ERR_CANCELLED, "tokens: cancelled");
-        }
+        for (int64_t off = 0; off < shard_len; off += p->batch_size)
+            sizes[nbatches++] = shard_len - off < p->batch_size ? shard_len - off : p->batch_size;
     }
+    int64_t done = 0;
+    hs_status s = read_tl_batch(b, docs, sizes[0], &b->tb[0]);
+    for (int64_t k = 0; k < nbatches && !s; k++) {
+        prefetch pf = {b, docs, k + 1 < nbatches ? sizes[k + 1] : 0, &b->tb[(k + 1) % 2], HS_OK, ""};
+        s = tl_batch(b, &b->tb[k % 2], k + 1 < nbatches ? &pf : NULL);
+        done += sizes[k];
+        if (!s && progress(b, done, n_docs)) s = hs_errorf(HS_ERR_CANCELLED, "tokens: cancelled");
+    }
+    free(sizes);
     return s;
 }
 
 /* Plain mode: documents encoded whole in groups, joined with EOS in order. */
 static hs_status build_plain(builder *b, hs_docs *docs, int64_t n_docs) {
-    enum { GROUP_DOCS = 256, GROUP_BYTES = 4 << 20 };
     hs_status s = ensure_work(b, GROUP_DOCS);
     if (s) return s;
-    size_t *offs = hs_malloc((GROUP_DOCS + 1) * sizeof *offs);
-    if (!offs) return HS_ERR_NOMEM;
     int64_t done = 0;
-    bool eof = false;
     b->flat.len = 0;
-    while (!s && !eof) {
-        int n = 0;
-        b->buf_len = 0;
-        offs[0] = 0;
-        while (n < GROUP_DOCS && b->buf_len < GROUP_BYTES) {
-            hs_doc d;
-            if ((s = hs_docs_next(docs, &d, &eof)) || eof) break;
-            if ((s = buf_append(b, d.text, d.len))) break;
-            offs[++n] = b->buf_len;
-        }
-        if (s || n == 0) break;
-        for (int i = 0; i < n; i++) { b->spans[i].text = b->buf + offs[i]; b->spans[i].len = offs[i + 1] - offs[i]; }
-        if ((s = encode_parallel(b->enc, b->spans, n, b->ids, b->threads))) break;
+    s = read_plain_group(docs, &b->tb[0]);
+    for (int k = 0; !s && b->tb[k % 2].n_docs > 0; k++) {
+        textbuf *t = &b->tb[k % 2];
+        int n = t->n_docs;
+        for (int i = 0; i < n; i++) { b->spans[i].text = t->data + t->offs[i]; b->spans[i].len = t->offs[i + 1] - t->offs[i]; }
+        prefetch pf = {b, docs, 0, &b->tb[(k + 1) % 2], HS_OK, ""};
+        if (t->eof) b->tb[(k + 1) % 2].n_docs = 0;
+        if ((s = encode_parallel(b->enc, b->spans, n, b->ids, b->threads, t->eof ? NULL : &pf))) break;
         for (int i = 0; i < n && !s; i++) {
             if (done + i > 0) s = hs_data_ids_append(&b->flat, &b->enc->eos_id, 1);
             if (!s) s = hs_data_ids_append(&b->flat, b->ids[i].data, b->ids[i].len);
@@ -255,7 +315,6 @@ static hs_status build_plain(builder *b, hs_docs *docs, int64_t n_docs) {
         if (!s && progress(b, done, n_docs)) s = hs_errorf(HS_ERR_CANCELLED, "tokens: cancelled");
     }
     if (!s) b->st->tail_dropped += (int64_t)b->flat.len;
-    free(offs);
     return s;
 }
 
@@ -332,7 +391,8 @@ hs_status hs_tokens_build_with(const hs_encoder *enc, hs_docs *docs, const hs_to
     free(b.ids);
     free(b.spans);
     free(b.flat.data);
-    free(b.buf);
+    free(b.tb[0].data);
+    free(b.tb[1].data);
     if (s) { free(b.m.data); return s; }
     out->dtype = HS_I64;
     out->ndim = 2;

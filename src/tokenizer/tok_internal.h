@@ -38,6 +38,10 @@ hs_status hs_nfc(const uint8_t *s, size_t n, uint8_t **out, size_t *out_len);
  * Pre-tokens tile the text (every character is matched by some alternative). */
 size_t hs_pretok_next(const uint8_t *s, size_t n);
 
+/* Words longer than this many bytes go through the O(n log n) heap BPE instead of the
+ * quadratic array loop (both give HF's result; tests set it to 0 to check the heap path). */
+extern int hs_tok_bpe_heap_threshold;
+
 /* Reference implementation with Debian's Oniguruma (tests only; Unicode 14 tables, so it
  * differs from HF on letters/digits added in Unicode 15 and 16). */
 typedef struct hs_pretok_onig hs_pretok_onig;

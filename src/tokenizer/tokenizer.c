@@ -674,10 +674,10 @@ static size_t bpe_short(const hs_tokenizer *t, const uint8_t *w, size_t n, int32
  * Per-thread word cache: open addressing on (hash, bytes) -> ids, keyed to one tokenizer uid.
  * Cleared when full; has no effect on results.
  */
-#define CACHE_SLOTS (1u << 16)
+#define CACHE_SLOTS (1u << 17)
 #define CACHE_MAX_WORD 64
-#define CACHE_KEY_BYTES (2u << 20)
-#define CACHE_ID_SLOTS (1u << 20)
+#define CACHE_KEY_BYTES (1u << 20)
+#define CACHE_ID_SLOTS (1u << 18)
 
 typedef struct { uint64_t hash; uint32_t key_off, ids_off; uint16_t key_len, n_ids; } cache_entry;
 

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/../.."
 SHARED=${HS_SHARED_DIR:-../shared}
 DEV=$SHARED/data/corpus/dev.jsonl
 NEOX=$SHARED/data/tokenizers/gpt-neox-20b.tokenizer.json
+GPT2=$SHARED/data/tokenizers/gpt2.tokenizer.json
 out=tests/data/tokens_golden.txt
 run() {  # case, then tokens_ref.py arguments
     local name=$1; shift
@@ -28,6 +29,8 @@ run() {  # case, then tokens_ref.py arguments
     run tl_nulls5_first80 --tokenizer "$NEOX" --limit 80 --null-every 5
     run tl_nulls4_80_40 --tokenizer "$NEOX" --skip 80 --limit 40 --null-every 4
     run plain_dev --tokenizer "$NEOX" --mode plain
+    run tl_dev_gpt2 --tokenizer "$GPT2" --special-id 50256
+    run plain_dev_gpt2 --tokenizer "$GPT2" --special-id 50256 --mode plain --n-ctx 128
     run fake_dev --fake
     run fake_dev_odd --fake --num-proc 3 --batch-size 50 --n-ctx 17 --chunks 7 --seed 7
     run fake_dev_plain --fake --mode plain --n-ctx 100 --no-shuffle

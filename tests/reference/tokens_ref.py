@@ -141,6 +141,8 @@ def main():
     ap.add_argument("--skip", type=int, default=0)
     ap.add_argument("--limit", type=int)
     ap.add_argument("--null-every", type=int, default=0)
+    ap.add_argument("--special-id", type=int, default=0,
+                    help="id of <|endoftext|> = TL's pad = eos = bos (0 for Pythia, 50256 for GPT-2)")
     ap.add_argument("--out")
     a = ap.parse_args()
     if a.fake == bool(a.tokenizer):
@@ -153,9 +155,9 @@ def main():
         def encode_many(texts):
             return oracle_encode_all(texts, a.tokenizer, a.oracle)
     if a.mode == "tl":
-        m = build_tl(docs, encode_many, a.n_ctx, a.num_proc, a.batch_size, a.chunks)
+        m = build_tl(docs, encode_many, a.n_ctx, a.num_proc, a.batch_size, a.chunks, a.special_id, a.special_id)
     else:
-        m = build_plain(docs, encode_many, a.n_ctx)
+        m = build_plain(docs, encode_many, a.n_ctx, a.special_id, a.special_id)
     if not a.no_shuffle:
         m = m[np.random.default_rng(a.seed).permutation(len(m))]
     m = np.ascontiguousarray(m, dtype="<i8")

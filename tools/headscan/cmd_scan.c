@@ -194,7 +194,11 @@ int cmd_scan(int argc, char **argv) {
             if (!strcmp(t, "frac_copy_argmax")) sp.skip |= HS_SKIP_FRAC_COPY_ARGMAX;
             else if (!strcmp(t, "eigenvalues") || !strcmp(t, "eigenvals_vocab") || !strcmp(t, "eigenvals_resid")) sp.skip |= HS_SKIP_EIGENVALUES;
             else if (!strcmp(t, "induction")) sp.skip |= HS_SKIP_INDUCTION;
-            else { free(list); return cli_usage_error("scan", "--skip: unknown item '%s' (frac_copy_argmax, eigenvalues, induction)", t); }
+            else {
+                int rc = cli_usage_error("scan", "--skip: unknown item '%s' (frac_copy_argmax, eigenvalues, induction)", t);
+                free(list);
+                return rc;
+            }
         }
         free(list);
     }
