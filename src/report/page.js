@@ -223,7 +223,7 @@
   function heat(parent, id, title, v, signed) {
     var z = lh(v), flat = [].concat.apply([], z).filter(isFinite), mx = flat.length ? Math.max.apply(null, flat.map(Math.abs)) : 1;
     var tr = { type: 'heatmap', z: z, x: hx, y: ly, text: lhText, colorscale: COOLWARM, hovertemplate: '<b>%{text}</b><br>%{z:.4f}<extra></extra>',
-               texttemplate: '%{z:.2f}', textfont: { size: 10 } };
+               texttemplate: '%{z:.3g}', textfont: { size: 10 } };
     if (signed) { tr.zmid = 0; tr.zmin = -mx; tr.zmax = mx; }
     plot(parent, id, [tr], { title: { text: title }, xaxis: ax('head', { side: 'bottom' }), yaxis: ax('layer', { autorange: 'reversed' }), height: 60 + 38 * D.L + 80 });
   }
