@@ -30,10 +30,12 @@ static int by_desc(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* display form (process_token) of one id, "#id" without a tokenizer */
+/* display form (process_token) of one id, "#id" without a tokenizer; "" for the model's
+ * padding ids beyond the tokenizer (create_vocab_df shows ids >= 50277 of Pythia so) */
 static char *disp(const hs_tokenizer *tk, int32_t id) {
     char *s = NULL, *d = NULL;
     size_t n, dn;
+    if (tk && id >= hs_tokenizer_size(tk)) return strdup("");
     if (tk && id < hs_tokenizer_size(tk) && hs_tokenizer_token_str(tk, id, &s, &n) == HS_OK && hs_token_display(s, n, &d, &dn) == HS_OK) {
         free(s);
         return d;
