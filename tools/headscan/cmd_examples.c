@@ -19,24 +19,6 @@ static void usage(void) {
            "  --tokenizer FILE     token strings (default: the scan model's tokenizer.json; else #id)\n");
 }
 
-static char *disp(const hs_tokenizer *tk, int64_t id) {
-    char *s = NULL, *d = NULL;
-    size_t n, dn;
-    if (tk && id >= 0 && id < hs_tokenizer_size(tk) && hs_tokenizer_token_str(tk, (int32_t)id, &s, &n) == HS_OK &&
-        hs_token_display(s, n, &d, &dn) == HS_OK) {
-        free(s);
-        for (char *q = d, *w = d;; q++) {   /* "↩\n" → "↩": one line per example */
-            if (*q != '\n') *w++ = *q;
-            if (!*q) break;
-        }
-        return d;
-    }
-    free(s);
-    char buf[24];
-    snprintf(buf, sizeof buf, "#%lld", (long long)id);
-    return strdup(buf);
-}
-
 static int read_arr(const char *dir, const char *name, hs_array *a) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -99,18 +81,9 @@ int cmd_examples(int argc, char **argv) {
         hs_status s = hs_tokenizer_load(tok_path, &tk);
         if (s) { rc = cli_fail(s, "loading the tokenizer"); goto done; }
     } else {
-        /* the scan's model folder (manifest "path") may hold tokenizer.json: look for it cheaply */
-        char mpath[4096];
-        snprintf(mpath, sizeof mpath, "%s/manifest.json", dir);
-        FILE *f = fopen(mpath, "r");
-        char line[4096], tpath[4096] = "";
-        while (f && fgets(line, sizeof line, f)) {
-            char *p = strstr(line, "\"tokenizer\":");
-            char *q = p ? strchr(p + 12, '"') : NULL, *e = q ? strchr(q + 1, '"') : NULL;
-            if (e && e > q + 1) { *e = 0; snprintf(tpath, sizeof tpath, "%s", q + 1); break; }
-        }
-        if (f) fclose(f);
-        if (*tpath && access(tpath, R_OK) == 0 && hs_tokenizer_load(tpath, &tk) != HS_OK) tk = NULL;
+        char *tp = cli_scan_tokenizer(dir);
+        if (tp && hs_tokenizer_load(tp, &tk) != HS_OK) tk = NULL;
+        free(tp);
         if (!tk) fprintf(stderr, "headscan: note: no tokenizer (give --tokenizer FILE): tokens are shown as #id\n");
     }
     const int64_t N = vals.shape[2], P = vals.shape[3], T = P + 1;
@@ -128,11 +101,11 @@ int cmd_examples(int argc, char **argv) {
         int64_t a = p + 1 - context > 0 ? p + 1 - context : 0;
         if (a > 0) printf("…");
         for (int64_t j = a; j <= p; j++) {
-            char *d = disp(tk, tok[j]);
+            char *d = cli_token_string(tk, tok[j], CLI_TOKEN_DISPLAY_LINE);
             printf("%s", d);
             free(d);
         }
-        char *d = disp(tk, tok[p + 1]);
+        char *d = cli_token_string(tk, tok[p + 1], CLI_TOKEN_DISPLAY_LINE);
         printf("  =>  %s\n", d);
         free(d);
     }

@@ -30,22 +30,6 @@ static int by_desc(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* display form (process_token) of one id, "#id" without a tokenizer; "" for the model's
- * padding ids beyond the tokenizer (create_vocab_df shows ids >= 50277 of Pythia so) */
-static char *disp(const hs_tokenizer *tk, int32_t id) {
-    char *s = NULL, *d = NULL;
-    size_t n, dn;
-    if (tk && id >= hs_tokenizer_size(tk)) return strdup("");
-    if (tk && id < hs_tokenizer_size(tk) && hs_tokenizer_token_str(tk, id, &s, &n) == HS_OK && hs_token_display(s, n, &d, &dn) == HS_OK) {
-        free(s);
-        return d;
-    }
-    free(s);
-    char buf[24];
-    snprintf(buf, sizeof buf, "#%d", id);
-    return strdup(buf);
-}
-
 static void csv_field(const char *s) {
     putchar('"');
     for (; *s; s++) {
@@ -146,7 +130,7 @@ int cmd_head_vocab(int argc, char **argv) {
     for (int v = 0; v < V; v++) all[v] = (vi){out[v], v};
     qsort(all, (size_t)V, sizeof *all, by_desc);
     int K = top < V ? (int)top : V;
-    char *cur = disp(tk, seq[n - 1]);
+    char *cur = cli_token_string(tk, seq[n - 1], CLI_TOKEN_DISPLAY_LINE);
     if (csv) printf("rank,id,token,logit\n");
     else printf("L%ldH%ld at position %ld (current token %s): z · W_OU / scale over %d tokens\n%6s %7s  %-24s %10s\n", layer,
                 head, pos, cur, V, "rank", "id", "token", "logit");
@@ -155,7 +139,7 @@ int cmd_head_vocab(int argc, char **argv) {
         if (!csv) printf(part ? "bottom %d:\n" : "top %d:\n", K);
         for (int i = 0; i < K; i++) {
             int j = part ? V - 1 - i : i;
-            char *d = disp(tk, all[j].id);
+            char *d = cli_token_string(tk, all[j].id, CLI_TOKEN_DISPLAY);
             long rank = part ? -(long)(i + 1) : (long)i;
             if (csv) {
                 printf("%ld,%d,", rank, all[j].id);

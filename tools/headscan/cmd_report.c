@@ -30,35 +30,6 @@ static void usage(void) {
            "  --seed S         seed of the per-token subsample\n");
 }
 
-/* The tokenizer the scan used (manifest input.tokenizer), else the model folder's. */
-static char *scan_tokenizer(const char *scan_dir) {
-    char path[4096], *text = NULL, *res = NULL;
-    snprintf(path, sizeof path, "%s/manifest.json", scan_dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    text = malloc(cap);
-    size_t k;
-    while (text && (k = fread(text + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (n + 1 == cap) text = realloc(text, cap *= 2);
-    }
-    fclose(f);
-    if (!text) return NULL;
-    text[n] = 0;
-    cJSON *m = cJSON_Parse(text);
-    free(text);
-    const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "input"), "tokenizer"));
-    const char *mp = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "model"), "path"));
-    if (t && *t && access(t, R_OK) == 0) res = strdup(t);
-    else if (mp) {
-        snprintf(path, sizeof path, "%s/tokenizer.json", mp);
-        if (access(path, R_OK) == 0) res = strdup(path);
-    }
-    cJSON_Delete(m);
-    return res;
-}
-
 int cli_write_report(const char *scan_dir, const char *out, const char *tok_path, const char *plotly, bool cdn,
                      const hs_report_params *base) {
     hs_report_params rp = base ? *base : hs_report_default_params();
@@ -79,7 +50,7 @@ int cli_write_report(const char *scan_dir, const char *out, const char *tok_path
     }
     rp.plotly_js = cdn ? NULL : plotly;
     hs_tokenizer *tk = NULL;
-    char *tpath = tok_path ? strdup(tok_path) : scan_tokenizer(scan_dir);
+    char *tpath = tok_path ? strdup(tok_path) : cli_scan_tokenizer(scan_dir);
     if (tpath) {
         hs_status s = hs_tokenizer_load(tpath, &tk);
         if (s) {

@@ -24,18 +24,6 @@ static void usage(void) {
            "  --out FILE          default: standard output\n");
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0, k;
-    char *t = malloc(cap);
-    while (t && (k = fread(t + n, 1, cap - n - 1, f)) > 0)
-        if ((n += k) + 1 == cap) t = realloc(t, cap *= 2);
-    fclose(f);
-    if (t) t[n] = 0;
-    return t;
-}
-
 typedef struct tv { char **s; float *v; size_t n; } tv;
 static void tv_free(tv *x) {
     for (size_t i = 0; x->s && i < x->n; i++) free(x->s[i]);
@@ -43,17 +31,8 @@ static void tv_free(tv *x) {
     free(x->v);
 }
 
-static char *tok_str(const hs_tokenizer *tk, int64_t id) {
-    char *s = NULL;
-    size_t n;
-    if (tk && id >= 0 && id < hs_tokenizer_size(tk) && hs_tokenizer_token_str(tk, (int32_t)id, &s, &n) == HS_OK) return s;
-    char buf[24];
-    snprintf(buf, sizeof buf, "#%lld", (long long)id);
-    return strdup(buf);
-}
-
 static int from_files(const char *sp, const char *vp, tv *out) {
-    char *t = slurp(sp);
+    char *t = cli_read_text(sp);
     cJSON *js = t ? cJSON_Parse(t) : NULL;
     free(t);
     if (!cJSON_IsArray(js)) { cJSON_Delete(js); fprintf(stderr, "headscan: error: --strings %s: not a JSON list of strings\n", sp); return 1; }
@@ -82,7 +61,7 @@ static int from_files(const char *sp, const char *vp, tv *out) {
         hs_array_free(&a);
         return 0;
     }
-    t = slurp(vp);
+    t = cli_read_text(vp);
     js = t ? cJSON_Parse(t) : NULL;
     free(t);
     if (!cJSON_IsArray(js) || (size_t)cJSON_GetArraySize(js) != n) {
@@ -128,7 +107,7 @@ static int from_scan(const char *dir, long row, const char *head, const char *me
         out->s = calloc((size_t)P, sizeof *out->s);
         out->v = malloc(sizeof(float) * (size_t)P);
         for (int64_t j = 1; j < T; j++) {   /* token j coloured by the value for predicting it (position j − 1) */
-            out->s[j - 1] = tok_str(tk, ((const int64_t *)tok.data)[row * T + j]);
+            out->s[j - 1] = cli_token_string(tk, ((const int64_t *)tok.data)[row * T + j], CLI_TOKEN_RAW);
             out->v[j - 1] = v[j - 1];
         }
     }
@@ -159,7 +138,7 @@ static int from_text(const char *model, const char *text, const hs_tokenizer *tk
     hs_forward_params fp = hs_forward_default_params();
     fp.loss = out->v;
     if ((s = hs_forward_run(f, ids.data, 1, T, &fp))) { rc = cli_fail(s, "forward"); goto done; }
-    for (int j = 1; j < T; j++) out->s[j - 1] = tok_str(tk, ids.data[j]);
+    for (int j = 1; j < T; j++) out->s[j - 1] = cli_token_string(tk, ids.data[j], CLI_TOKEN_RAW);
 done:
     hs_forward_free(f);
     hs_ids_free(&ids);
@@ -209,9 +188,11 @@ int cmd_tokens_html(int argc, char **argv) {
     hs_tokenizer *tk = NULL;
     char deftok[4096] = "";
     if (model) snprintf(deftok, sizeof deftok, "%s/tokenizer.json", model);
-    const char *tp = tok_path ? tok_path : (*deftok && access(deftok, R_OK) == 0 ? deftok : NULL);
+    char *scan_tok = scan && !tok_path ? cli_scan_tokenizer(scan) : NULL;
+    const char *tp = tok_path ? tok_path : scan_tok ? scan_tok : (*deftok && access(deftok, R_OK) == 0 ? deftok : NULL);
     if (tp) {
         hs_status s = hs_tokenizer_load(tp, &tk);
+        free(scan_tok);
         if (s) return cli_fail(s, "loading the tokenizer");
     } else if (model) {
         fprintf(stderr, "headscan: error: --text needs a tokenizer: %s has no tokenizer.json (give --tokenizer FILE)\n", model);
