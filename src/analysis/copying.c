@@ -352,15 +352,15 @@ hs_status hs_copy_argmax_count(const float *A, const float *Bt, int64_t V, int D
     const tile_fn kern = pick_kernel();
     const int64_t RB = 256;
     int64_t cnt = 0;
-    hs_status st = HS_OK;
+    int nomem = 0;
     #pragma omp parallel reduction(+ : cnt)
     {
         const float **ap = malloc(sizeof(float *) * RB);
         int64_t *act = malloc(sizeof(int64_t) * RB);
         float *out = aligned_alloc(64, sizeof(float) * RB * TW);
         if (!ap || !act || !out) {
-            #pragma omp critical
-            st = hs_errorf(HS_ERR_NOMEM, "out of memory in copy argmax");
+            #pragma omp atomic write
+            nomem = 1;
         } else {
             #pragma omp for schedule(dynamic, 1)
             for (int64_t i0 = 0; i0 < V; i0 += RB) {
@@ -401,7 +401,7 @@ hs_status hs_copy_argmax_count(const float *A, const float *Bt, int64_t V, int D
     free(tmax);
     free(na);
     free(dg);
-    if (st) return st;
+    if (nomem) return hs_errorf(HS_ERR_NOMEM, "out of memory in the copy argmax workers");
     *count = cnt;
     return HS_OK;
 }
