@@ -16,6 +16,5 @@ py=/usr/bin/python3
 cd "$repo"
 "$py" tests/reference/neox_ref.py --out tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
-if [ -f tests/reference/metrics_ref.py ]; then
-    "$py" tests/reference/metrics_ref.py --fixtures tests/fixtures --golden tests/golden
-fi
+"$py" tests/reference/metrics_ref.py --fixtures tests/fixtures --golden tests/golden \
+    --shared "$repo/../shared" --oracle-modules "$mods"

@@ -368,7 +368,7 @@ def run_scan(name, fixtures, golden, shared, modules):
     lv, hh = L - 1, 0
     vec = hv[lv, hh]
     order = torch.sort(vec, descending=True, stable=True).indices
-    lp = torch.log_softmax(vec, -1)
+    lp, pr = torch.log_softmax(vec, -1), torch.softmax(vec, -1)
     # pandas' quicksort order is undefined among equal logits: only the dumped top 50 must be tie-free
     # (with V = 50304 float32 values, exact duplicates elsewhere in the vector are expected)
     sv = vec[order][:51]
@@ -380,7 +380,7 @@ def run_scan(name, fixtures, golden, shared, modules):
             for i, s in zip(top_ids, dec)]
     vdf = {"source": f"head_vocab[{lv}, {hh}] (L{lv}H{hh}), tokens[{b0}, :{p0 + 1}], position {p0}",
            "rows": [{"id": i, "token": s, "logit": float(vec[i]), "log_prob": float(lp[i]),
-                     "prob": float(lp[i].exp())} for i, s in zip(top_ids, proc)]}
+                     "prob": float(pr[i])} for i, s in zip(top_ids, proc)]}
     with open(os.path.join(out, "vocab_df_top50.json"), "w", encoding="utf-8") as f:
         f.write(json.dumps(vdf, indent=1, ensure_ascii=False) + "\n")
 

@@ -583,7 +583,8 @@ def write_goldens(gdir, arch, w, tokens, big_vocab, minimal):
     checks = cross_checks(res, os.path.basename(gdir))
     r32, r64 = res[torch.float32], res[torch.float64]
     errors = {"note": "float32 golden vs the same computation in float64: max_abs_err, max_abs_ref, "
-                      "max_rel_err (over elements with |ref| >= 1e-3*max|ref|)",
+                      "max_rel_err (over elements with |ref| >= 1e-3*max|ref|); hook_attn_scores: "
+                      "unmasked (causal) entries only",
               "cross_checks": checks, "peakiness": peakiness(r32["hooks"], arch),
               "weights": {}, "hooks": {}, "no_processing_hooks": {}, "outputs": {}}
     save_npy(os.path.join(gdir, "tokens.npy"), tokens)
@@ -596,14 +597,19 @@ def write_goldens(gdir, arch, w, tokens, big_vocab, minimal):
             continue
         save_npy(os.path.join(gdir, "weights", short_weight_name(n) + ".npy"), r32["psd"][n])
         errors["weights"][short_weight_name(n)] = err_stats(r32["psd"][n], r64["psd"][n])
+    def hook_err(a32, a64, n):
+        if n.endswith("hook_attn_scores"):  # errors over the causal (unmasked) entries only
+            keep = torch.tril(torch.ones(a32.shape[-2:], dtype=torch.bool)).expand(a32.shape)
+            return err_stats(a32[keep], a64[keep])
+        return err_stats(a32, a64)
+
     for n in hook_order(arch):
+        errors["hooks"][n] = hook_err(r32["hooks"][n], r64["hooks"][n], n)
         if minimal:
-            errors["hooks"][n] = err_stats(r32["hooks"][n], r64["hooks"][n])
             continue
         save_npy(os.path.join(gdir, "hooks", n + ".npy"), r32["hooks"][n])
-        errors["hooks"][n] = err_stats(r32["hooks"][n], r64["hooks"][n])
         save_npy(os.path.join(gdir, "no_processing", "hooks", n + ".npy"), r32["np_hooks"][n])
-        errors["no_processing_hooks"][n] = err_stats(r32["np_hooks"][n], r64["np_hooks"][n])
+        errors["no_processing_hooks"][n] = hook_err(r32["np_hooks"][n], r64["np_hooks"][n], n)
     save_npy(os.path.join(gdir, "loss.npy"), r32["loss"])
     errors["outputs"]["loss"] = err_stats(r32["loss"], r64["loss"])
     errors["outputs"]["logits"] = err_stats(r32["logits"], r64["logits"])
@@ -633,6 +639,17 @@ def write_goldens(gdir, arch, w, tokens, big_vocab, minimal):
 # --------------------------------------------------------------------------------------
 # test_prompt golden (analysis.md §13) — needs the HF tokenizer oracle (node)
 # --------------------------------------------------------------------------------------
+def run_oracle(cmd, modules, **kw):
+    """Runs a node oracle; a failure ends the script with the oracle's own message."""
+    r = subprocess.run(cmd, env=oracle_env(modules), capture_output=True, text=True, encoding="utf-8", **kw)
+    if r.returncode != 0:
+        sys.stderr.write(f"neox_ref.py: oracle {cmd[1]} failed (exit {r.returncode}): {r.stderr.strip()}\n"
+                         "  install it with npm install --prefix DIR @anush008/tokenizers@0.6.0 and pass "
+                         "--oracle-modules DIR/node_modules\n")
+        sys.exit(2)
+    return r.stdout
+
+
 def oracle_env(modules):
     env = dict(os.environ)
     if modules:
@@ -646,10 +663,9 @@ def oracle_encode(texts, shared, modules):
             f.write(json.dumps({"text": t}) + "\n")
         path = f.name
     try:
-        out = subprocess.run(["node", os.path.join(shared, "tools", "hf-tokenize.mjs"),
-                              os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json"),
-                              path, "--tokens"], env=oracle_env(modules), check=True,
-                             capture_output=True, text=True).stdout
+        out = run_oracle(["node", os.path.join(shared, "tools", "hf-tokenize.mjs"),
+                          os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json"),
+                          path, "--tokens"], modules)
     finally:
         os.unlink(path)
     return [json.loads(line) for line in out.splitlines()]
@@ -657,10 +673,9 @@ def oracle_encode(texts, shared, modules):
 
 def oracle_decode_each(ids, shared, modules):
     """tokenizer.decode([id], skip_special_tokens=False) for each id (TL to_str_tokens / to_string)."""
-    out = subprocess.run(["node", os.path.join(HERE, "hf-decode.mjs"),
-                          os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json")],
-                         input=json.dumps([[int(i)] for i in ids]), env=oracle_env(modules),
-                         check=True, capture_output=True, text=True, encoding="utf-8").stdout
+    out = run_oracle(["node", os.path.join(HERE, "hf-decode.mjs"),
+                      os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json")],
+                     modules, input=json.dumps([[int(i)] for i in ids]))
     return json.loads(out)
 
 
@@ -693,16 +708,24 @@ def test_prompt_golden(gdir, arch, w, shared, modules):
     answer_str = [strs[i] for i in answer_ids]
     lines = ["Tokenized prompt: " + repr(prompt_str), "Tokenized answer: " + repr(answer_str)]
     ranks = []
+    printed_logits, printed_probs, rank_margins = [], [], []
     for index, sp, si in sorted_all:
         atok = full_ids[index]
         astr = answer_str[index - plen]
         rank = int((si == atok).nonzero()[0, 0])
         ranks.append((astr, rank))
+        lg_s = logits[index - 1][si]
+        nb = [lg_s[j] for j in (rank - 1, rank + 1) if 0 <= j < len(lg_s)]
+        rank_margins += [abs(float(lg_s[rank] - x)) for x in nb]
+        printed_logits.append(logits[index - 1, atok].item())
+        printed_probs.append(probs[index - 1, atok].item())
         lines.append("Performance on answer token:")
         lines.append(f"Rank: {rank: <8} Logit: {logits[index - 1, atok].item():5.2f} "
                      f"Prob: {probs[index - 1, atok].item():6.2%} Token: |{astr}|")
         for i in range(10):
             tid = int(si[i])
+            printed_logits.append(logits[index - 1, tid].item())
+            printed_probs.append(sp[i].item())
             lines.append(f"Top {i}th token. Logit: {logits[index - 1, tid].item():5.2f} "
                          f"Prob: {sp[i].item():6.2%} Token: |{strs[tid]}|")
     lines.append(f"Ranks of the answer tokens: {ranks}")
@@ -715,6 +738,11 @@ def test_prompt_golden(gdir, arch, w, shared, modules):
             "answer_ids": answer_ids, "prompt_str_tokens": prompt_str, "answer_str_tokens": answer_str,
             "decoded": {str(i): strs[i] for i in need},
             "top11_min_logit_gap": float((lg_sorted[:-1] - lg_sorted[1:]).min()),
+            # distance of every printed number from a rounding boundary of its format (in logit /
+            # probability units) and of the answer's logit from its sorted neighbours (rank stability)
+            "min_print_margin_logit": min(abs((x * 100) % 1 - 0.5) / 100 for x in printed_logits),
+            "min_print_margin_prob": min(abs((x * 1e4) % 1 - 0.5) / 1e4 for x in printed_probs),
+            "answer_rank_logit_margin": min(rank_margins),
             "note": "ids from hf-tokenize.mjs (HF tokenizers, gpt-neox-20b.tokenizer.json); strings from "
                     "hf-decode.mjs (decode([id], skip_special_tokens=False)); logits = processed TL logits"}
     with open(os.path.join(gdir, "test_prompt_tokens.json"), "w", encoding="utf-8") as f:
