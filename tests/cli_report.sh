@@ -95,6 +95,35 @@ EOF
 "$HS" head-vocab --model "$TINY" --layer 0 --head 0 --tokens "$SRC/tests/golden/neox-tiny-f32/tokens.npy" --row 9 --pos 3 >/dev/null 2>"$W/e4"
 [ $? -ne 0 ] && grep -q "row 9" "$W/e4" && ok "head-vocab: row out of range" || bad "head-vocab row: $(cat "$W/e4")"
 
+# head-vocab vs the torch reference's create_vocab_df(head_vocab) top 50 and bottom 20 (metrics_ref.py):
+# tolerance 1e-4·max|ref| + 1e-6 as for the scan's per-token DLA (test_scan_golden.c derives it);
+# rank i must hold an id whose reference logit is within 2·tol of the reference's rank-i logit
+for fx in neox-tiny-f32 neox-vocab-f16; do
+  G=$SRC/tests/golden/$fx/scan
+  [ -f "$G/vocab_df_top50.json" ] || { echo "# no $G/vocab_df_top50.json: head-vocab reference check skipped"; continue; }
+  read -r B P LV HV < <("$PY" -c "import json,sys; s=json.load(open(sys.argv[1])); print(*s['head_vocab_b_p'], *s['vocab_df_head'])" "$G/stats.json")
+  "$HS" head-vocab --model "$SRC/tests/fixtures/$fx" --tokenizer "$TOK" --tokens "$G/tokens.npy" --row "$B" --pos "$P" \
+    --layer "$LV" --head "$HV" --top 50 --csv >"$W/hv_$fx.csv" 2>&1
+  "$PY" - "$W/hv_$fx.csv" "$G" "$LV" "$HV" <<'EOF' && ok "head-vocab $fx L${LV}H${HV}: top 50 / bottom 20 == the torch reference" || bad "head-vocab $fx vs reference"
+import csv, json, sys, numpy as np
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8", newline="")))[1:]
+g, l, h = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+ref = json.load(open(f"{g}/vocab_df_top50.json", encoding="utf-8"))["rows"]
+bid, bv = np.load(f"{g}/head_vocab_bottom20_ids.npy")[l, h], np.load(f"{g}/head_vocab_bottom20_values.npy")[l, h]
+tol = 1e-4 * max(abs(ref[0]["logit"]), abs(float(bv[0]))) + 1e-6
+top, bot = rows[:50], rows[50:70]
+rl = {r["id"]: r["logit"] for r in ref}
+for i, (rank, id_, tok, val) in enumerate(top):
+    id_, val = int(id_), float(val)
+    assert abs(val - ref[i]["logit"]) <= 2 * tol, (i, id_, val, ref[i])
+    if id_ in rl: assert abs(val - rl[id_]) <= tol, (id_, val, rl[id_])
+    if id_ == ref[i]["id"]: assert tok == ref[i]["token"], (tok, ref[i]["token"])
+assert sum(int(r[1]) == x["id"] for r, x in zip(top, ref)) >= 45, "top-50 order"
+for i, (rank, id_, tok, val) in enumerate(bot):
+    assert abs(float(val) - float(bv[i])) <= 2 * tol, (i, id_, val, bv[i])
+EOF
+done
+
 # ---- examples: the top value is the max of the metric over non-induction positions (numpy)
 "$HS" examples "$W/scan" --head L1H0 --metric mover_dla --exclude-induction --top 5 --tokenizer "$TOK" >"$W/ex.txt" 2>&1
 "$PY" - "$W/scan" "$W/ex.txt" <<'EOF' && ok "examples: rows/pos/values == numpy's top 5" || bad "examples: $(cat "$W/ex.txt")"

@@ -4,7 +4,8 @@
  *  - hs_tokens_html vs create_html written in Python with colorsys and the sign fix
  *    (analysis.md §13), byte for byte;
  *  - hs_head_vocab vs z · (W_O @ W_U) / scale computed here from the torch reference's own
- *    hooks and processed weights (tests/golden/neox-tiny-f32). Tolerance 1e-4·max|ref| + 1e-6
+ *    hooks and processed weights (tests/golden/neox-tiny-f32), and vs metrics_ref.py's
+ *    head_vocab [L, H, V] (tests/golden/neox-tiny-f32/scan). Tolerance 1e-4·max|ref| + 1e-6
  *    per vector, derived as in test_scan_golden.c: the reference's hook_z / hook_scale carry
  *    float32 errors ≲ 2e-6 relative and ours the same order; one entry is a D·M-term sum,
  *    whose worst-case relative error stays below 1e-4 of the vector's max;
@@ -197,6 +198,33 @@ static void test_head_vocab(void) {
         free(out2);
         hs_array_free(&z);
         hs_array_free(&wo);
+    }
+    /* metrics_ref.py's head_vocab [L, H, V] (scan/head_vocab.npy, tokens[b, :p+1]) for every head */
+    if (access(HS_SOURCE_DIR "/tests/golden/neox-tiny-f32/scan/head_vocab.npy", R_OK) == 0) {
+        hs_array hv = load("scan/head_vocab.npy"), st = load("scan/tokens.npy");
+        char *stats = slurp(HS_SOURCE_DIR "/tests/golden/neox-tiny-f32/scan/stats.json");
+        cJSON *js = stats ? cJSON_Parse(stats) : NULL, *bp = cJSON_GetObjectItem(js, "head_vocab_b_p");
+        const int b = cJSON_GetArrayItem(bp, 0)->valueint, p = cJSON_GetArrayItem(bp, 1)->valueint, T2 = (int)st.shape[1];
+        int32_t *s2 = malloc(sizeof(int32_t) * (size_t)T2);
+        for (int t = 0; t < T2; t++) s2[t] = (int32_t)((const int64_t *)st.data)[(size_t)b * T2 + t];
+        for (int l = 0; l < c->n_layers; l++)
+            for (int h = 0; h < H; h++) {
+                const float *r = (const float *)hv.data + ((size_t)l * H + h) * V;
+                CHECK_OK(hs_head_vocab(m, s2, p + 1, l, h, p, out));
+                double worst = 0, rmax = 0;
+                for (int v = 0; v < V; v++) {
+                    worst = fmax(worst, fabs(out[v] - r[v]));
+                    rmax = fmax(rmax, fabs(r[v]));
+                }
+                CHECK(worst <= 1e-4 * rmax + 1e-6, "head_vocab L%dH%d vs metrics_ref: max err %.3g (max|ref| %.3g)", l, h, worst, rmax);
+            }
+        free(s2);
+        cJSON_Delete(js);
+        free(stats);
+        hs_array_free(&hv);
+        hs_array_free(&st);
+    } else {
+        printf("note: no scan/head_vocab.npy golden: metrics_ref head-vocab check skipped\n");
     }
     CHECK(hs_head_vocab(m, seq, T, 2, 0, 0, out) == HS_ERR_INVALID_ARG, "layer out of range");
     CHECK(hs_head_vocab(m, seq, T, 0, 4, 0, out) == HS_ERR_INVALID_ARG, "head out of range");
