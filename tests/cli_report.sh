@@ -54,8 +54,13 @@ HEADSCAN_PLOTLY_JS=/nonexistent/plotly.min.js "$HS" report "$W/scan" --out "$W/c
   || bad "missing scan folder (rc $rc): $(cat "$W/e1")"
 "$HS" report >/dev/null 2>&1; [ $? -eq 2 ] && ok "no SCAN_DIR: usage error" || bad "no SCAN_DIR"
 "$HS" scan --model "$TINY" --tokens "$SRC/tests/golden/neox-tiny-f32/tokens.npy" --batch 2 --induction-batch 2 --induction-len 5 \
-  --skip frac_copy_argmax --out "$W/scan2" --report >"$W/s2.out" 2>"$W/s2.err" && [ -s "$W/scan2/report.html" ] \
+  --skip frac_copy_argmax,eigenvalues,induction --out "$W/scan2" --report >"$W/s2.out" 2>"$W/s2.err" && [ -s "$W/scan2/report.html" ] \
   && ok "scan --report writes OUT/report.html" || bad "scan --report: $(tail -2 "$W/s2.err")"
+# skipped metrics are NaN: their maps and the induction scatter must still draw without errors
+if [ -x /usr/bin/chromium ] && [ -d "$NODE_DIR/node_modules/playwright-core" ]; then
+  (cd "$NODE_DIR" && timeout 600 node check_report.mjs "$W/scan2/report.html" "$W/shot2.png") >"$W/browser2.out" 2>&1 \
+    && ok "browser: report of a scan with skipped (NaN) metrics" || bad "browser, skipped metrics: $(cat "$W/browser2.out")"
+fi
 
 # ---- prompt == TransformerLens test_prompt (golden from the torch reference)
 PROMPT="When John and Mary went to the store, John gave the bag to his friend"
