@@ -9,7 +9,7 @@
 #  - head-vocab, examples, tokens-html, scan --report, and bad inputs.
 # usage: bash cli_report.sh HEADSCAN SOURCE_DIR SHARED_DIR
 set -u
-HS=$1; SRC=$2; SHARED=$3
+HS=$(realpath "$1"); SRC=$(realpath "$2"); SHARED=$(realpath "$3")
 PY=/usr/bin/python3
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 fail=0; n=0
@@ -20,7 +20,7 @@ TINY=$SRC/tests/fixtures/neox-tiny-f32
 TOK=$SHARED/data/tokenizers/gpt-neox-20b.tokenizer.json
 CORPUS=$SHARED/data/corpus/dev.tl-n256-shuffle42.npy
 NODE_DIR=$SRC/tools/report
-SHOT=$(dirname "$HS")/report-screenshot.png
+SHOT=$(cd "$(dirname "$HS")" && pwd)/report-screenshot.png
 
 # ---- the browser needs: node, playwright-core + plotly (npm ci), chromium (scripts/deps.sh)
 if [ ! -d "$NODE_DIR/node_modules/playwright-core" ] || [ ! -f "$NODE_DIR/node_modules/plotly.js-dist-min/plotly.min.js" ]; then
