@@ -328,11 +328,12 @@ def tl_convert(w, arch, dt):
     return sd
 
 
-def tl_process(sd, arch):
+def tl_process(sd, arch, fold_ln=True, center_writing=True, center_unembed=True, fold_value_biases=True):
+    """TL 1.6.1 load_and_process_state_dict: the enabled steps, always in this order."""
     sd = dict(sd)
     nL = arch["layers"]
     # 4.1 fold_ln (biases first, with the unscaled weights)
-    for L in range(nL):
+    for L in (range(nL) if fold_ln else []):
         b = f"blocks.{L}."
         for X in "QKV":
             sd[b + f"attn.b_{X}"] = sd[b + f"attn.b_{X}"] + (sd[b + f"attn.W_{X}"] * sd[b + "ln1.b"][None, :, None]).sum(-2)
@@ -344,23 +345,26 @@ def tl_process(sd, arch):
         sd[b + "mlp.W_in"] = Wi - Wi.mean(dim=0, keepdim=True)
         for k in ("ln1.w", "ln1.b", "ln2.w", "ln2.b"):
             del sd[b + k]
-    sd["unembed.b_U"] = sd["unembed.b_U"] + (sd["unembed.W_U"] * sd["ln_final.b"][:, None]).sum(dim=-2)
-    Wu = sd["unembed.W_U"] * sd["ln_final.w"][:, None]
-    sd["unembed.W_U"] = Wu - Wu.mean(dim=0, keepdim=True)
-    del sd["ln_final.w"], sd["ln_final.b"]
+    if fold_ln:
+        sd["unembed.b_U"] = sd["unembed.b_U"] + (sd["unembed.W_U"] * sd["ln_final.b"][:, None]).sum(dim=-2)
+        Wu = sd["unembed.W_U"] * sd["ln_final.w"][:, None]
+        sd["unembed.W_U"] = Wu - Wu.mean(dim=0, keepdim=True)
+        del sd["ln_final.w"], sd["ln_final.b"]
     # 4.2 center_writing_weights (rotary: no W_pos)
-    sd["embed.W_E"] = sd["embed.W_E"] - sd["embed.W_E"].mean(-1, keepdim=True)
-    for L in range(nL):
+    if center_writing:
+        sd["embed.W_E"] = sd["embed.W_E"] - sd["embed.W_E"].mean(-1, keepdim=True)
+    for L in (range(nL) if center_writing else []):
         b = f"blocks.{L}."
         sd[b + "attn.W_O"] = sd[b + "attn.W_O"] - sd[b + "attn.W_O"].mean(-1, keepdim=True)
         sd[b + "attn.b_O"] = sd[b + "attn.b_O"] - sd[b + "attn.b_O"].mean()
         sd[b + "mlp.W_out"] = sd[b + "mlp.W_out"] - sd[b + "mlp.W_out"].mean(-1, keepdim=True)
         sd[b + "mlp.b_out"] = sd[b + "mlp.b_out"] - sd[b + "mlp.b_out"].mean()
     # 4.3 center_unembed
-    sd["unembed.W_U"] = sd["unembed.W_U"] - sd["unembed.W_U"].mean(-1, keepdim=True)
-    sd["unembed.b_U"] = sd["unembed.b_U"] - sd["unembed.b_U"].mean()
+    if center_unembed:
+        sd["unembed.W_U"] = sd["unembed.W_U"] - sd["unembed.W_U"].mean(-1, keepdim=True)
+        sd["unembed.b_U"] = sd["unembed.b_U"] - sd["unembed.b_U"].mean()
     # 4.4 fold_value_biases
-    for L in range(nL):
+    for L in (range(nL) if fold_value_biases else []):
         b = f"blocks.{L}."
         bV, WO = sd[b + "attn.b_V"], sd[b + "attn.W_O"]
         sd[b + "attn.b_O"] = sd[b + "attn.b_O"] + (bV[:, :, None] * WO).sum([0, 1])
@@ -396,8 +400,10 @@ def tl_rotary(arch, dt):
     return torch.sin(angles), torch.cos(angles)
 
 
-def tl_forward(sd, arch, tokens, dt, processed):
-    """Returns (logits, hooks dict name -> tensor) with TL 1.6.1 hook names and shapes."""
+def tl_forward(sd, arch, tokens, dt, processed=None):
+    """Returns (logits, hooks dict name -> tensor) with TL 1.6.1 hook names and shapes.
+    LN layers are LayerNorm when sd has their weights (fold_ln off), else LayerNormPre;
+    `processed` is informational only."""
     hooks = {}
     d, H = arch["d"], arch["heads"]
     Dh, rd = d // H, rotary_dim_of(arch)
@@ -412,7 +418,7 @@ def tl_forward(sd, arch, tokens, dt, processed):
         scale = (x.pow(2).mean(-1, keepdim=True) + EPS).sqrt()
         hooks[prefix + ".hook_scale"] = scale
         x = x / scale
-        if not processed:
+        if prefix + ".w" in sd:  # LayerNorm (fold_ln off) rather than LayerNormPre
             x = x * sd[prefix + ".w"] + sd[prefix + ".b"]
         hooks[prefix + ".hook_normalized"] = x
         return x
@@ -576,6 +582,44 @@ def peakiness(hooks, arch):
     return out
 
 
+VARIANTS = {  # one processing step off at a time (hs_model_params toggles), TL 1.6.1 order kept
+    "no_fold_ln": dict(fold_ln=False),
+    "no_center_writing": dict(center_writing=False),
+    "no_center_unembed": dict(center_unembed=False),
+    "no_fold_value_biases": dict(fold_value_biases=False),
+}
+
+
+def variant_hooks(arch):
+    last = arch["layers"] - 1
+    return [f"blocks.{last}.attn.hook_v", f"blocks.{last}.hook_attn_out", f"blocks.{last}.hook_resid_post",
+            "ln_final.hook_normalized"]
+
+
+def write_variants(gdir, arch, tokens, res, errors):
+    """Small goldens per single-step-off processing variant: last-position logits, loss, a few
+    hooks and the biases that the steps change."""
+    tk = torch.from_numpy(tokens)
+    errors["variants"] = {}
+    for vname, flags in VARIANTS.items():
+        out, ev = {}, {}
+        for dt in (torch.float32, torch.float64):
+            sd = tl_process(res[dt]["sd"], arch, **flags)
+            lg, hk = tl_forward(sd, arch, tk, dt)
+            lsd = float((torch.log_softmax(lg, -1) - torch.log_softmax(res[dt]["hf"], -1)).abs().max())
+            check(lsd <= (1e-4 if dt == torch.float32 else 1e-10), f"variant {vname} {dt}: log_softmax differs ({lsd:g})")
+            arrs = {"logits_last": lg[:, -1], "loss": tl_loss(lg, tk), "weights/b_U": sd["unembed.b_U"]}
+            for L in range(arch["layers"]):
+                arrs[f"weights/blocks.{L}.attn.b_O"] = sd[f"blocks.{L}.attn.b_O"]
+            for n in variant_hooks(arch):
+                arrs["hooks/" + n] = hk[n]
+            out[dt] = arrs
+        for k, a32 in out[torch.float32].items():
+            save_npy(os.path.join(gdir, "variants", vname, k + ".npy"), a32)
+            ev[k] = err_stats(a32, out[torch.float64][k])
+        errors["variants"][vname] = ev
+
+
 def write_goldens(gdir, arch, w, tokens, big_vocab, minimal):
     """minimal: only tokens, hf_logits, logits, loss (+ errors.json) — for neox-tiny-f16, whose
     purpose is the F16 loader path; its processing/hook behaviour is covered by neox-tiny-f32."""
@@ -615,6 +659,8 @@ def write_goldens(gdir, arch, w, tokens, big_vocab, minimal):
     errors["outputs"]["logits"] = err_stats(r32["logits"], r64["logits"])
     errors["outputs"]["hf_logits"] = err_stats(r32["hf"], r64["hf"])
     errors["outputs"]["no_processing/logits"] = err_stats(r32["np_logits"], r64["np_logits"])
+    if not minimal and not big_vocab:
+        write_variants(gdir, arch, tokens, res, errors)
     lse32 = torch.logsumexp(r32["logits"], -1)
     errors["outputs"]["logsumexp"] = err_stats(lse32, torch.logsumexp(r64["logits"], -1))
     if not big_vocab:
@@ -772,9 +818,11 @@ def build_fixture(name, out, golden, shared, modules):
     if golden is None or sharded:
         return  # the sharded fixture holds neox-tiny-f32's numbers: its goldens are those
     gdir = os.path.join(golden, name)
-    if os.path.isdir(gdir):
-        shutil.rmtree(gdir)
-    os.makedirs(gdir)
+    os.makedirs(gdir, exist_ok=True)
+    for entry in os.listdir(gdir):  # start clean, but keep metrics_ref.py's scan/ goldens
+        if entry != "scan":
+            path = os.path.join(gdir, entry)
+            shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
     big = arch["vocab"] > 4096
     if big:
         tokens = make_tokens(arch["vocab"], 24, 99, TOKENIZER_VOCAB)
