@@ -7,4 +7,5 @@
 #include "data.h"
 #include "hub.h"
 #include "scan.h"
+#include "report.h"
 #endif

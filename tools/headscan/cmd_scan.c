@@ -19,7 +19,7 @@ static void usage(void) {
            "                     [--induction-seed S | --induction-tokens ind.npy] [--induction-batch 16]\n"
            "                     [--induction-len 200] [--quantile 0.9] [--no-ind-quantile 0.95]\n"
            "                     [--sort mover_dla_no_ind] [--skip frac_copy_argmax,eigenvalues,induction]\n"
-           "                     [--top 10] [--tokenizer FILE] [--threads N]\n"
+           "                     [--top 10] [--tokenizer FILE] [--threads N] [--report]\n"
            "Characterises every attention head of a model over a token set, computing every\n"
            "quantity of the study (head DLA, mover attention / DLA and their ratio, induction,\n"
            "OV copying eigenvalue scores, frac_copy_argmax, 'no induction' quantiles).\n"
@@ -39,7 +39,8 @@ static void usage(void) {
            "Outputs in --out (written all-or-nothing): head_table.csv/.json, head_dla.npy,\n"
            "mover_attn.npy, mover_dla.npy [L,H,N,T-1], loss.npy, num_copies.npy, induction_mask.npy\n"
            "[N,T-1], induction_scores.npy, eigenvals_*.npy, frac_copy_argmax*.npy [L,H], ind_tokens.npy,\n"
-           "tokens.npy, quantiles.json, manifest.json.\n");
+           "tokens.npy, quantiles.json, manifest.json.\n"
+           "  --report           also write --out/report.html (as `headscan report DIR`)\n");
 }
 
 /* ------------------------------------------------------------------ progress */
@@ -130,6 +131,7 @@ int cmd_scan(int argc, char **argv) {
     const char *model = NULL, *tokens_path = NULL, *dataset = NULL, *field = "text", *out = NULL, *ind_path = NULL,
                *sort = "mover_dla_no_ind", *skip = NULL, *tok_path = NULL;
     long long prompts = 288, shuffle_seed = 42;
+    int report = 0;
     int batch = 32, n_ctx = -1, threads = 0, top = 10, no_shuffle = 0, ind_batch = 16, ind_len = 200;
     unsigned long long ind_seed = 0;
     double quant = 0.9, quant_ni = 0.95;
@@ -142,7 +144,8 @@ int cmd_scan(int argc, char **argv) {
         {"induction-len", required_argument, 0, 'R'}, {"quantile", required_argument, 0, 'q'},
         {"no-ind-quantile", required_argument, 0, 'Q'}, {"sort", required_argument, 0, 'o' + 256},
         {"skip", required_argument, 0, 'k'}, {"threads", required_argument, 0, 'T'}, {"top", required_argument, 0, 'K'},
-        {"tokenizer", required_argument, 0, 'z'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"tokenizer", required_argument, 0, 'z'}, {"help", no_argument, 0, 'h'}, {"report", no_argument, 0, 'r' + 256},
+        {0, 0, 0, 0}};
     int o;
     char *end;
 #define NUM(var, conv, ok, what) do { errno = 0; var = conv(optarg, &end, 10); if (errno || *end || end == optarg || !(ok)) \
@@ -170,6 +173,7 @@ int cmd_scan(int argc, char **argv) {
         case 'T': NUM(threads, (int)strtol, threads >= 0, "--threads"); break;
         case 'K': NUM(top, (int)strtol, top >= 0, "--top"); break;
         case 'z': tok_path = optarg; break;
+        case 'r' + 256: report = 1; break;
         case 'h': usage(); return 0;
         default: return cli_usage_error("scan", "bad option");
         }
@@ -349,6 +353,7 @@ int cmd_scan(int argc, char **argv) {
            (long long)res->N * (res->T - 1), (long long)res->non_induction_cols, res->t_total, out);
     if (res->prompts_short)
         printf("note: %lld prompts were asked for but the token set has only %d rows\n", (long long)res->prompts_asked, res->N);
+    if (report) rc = cli_write_report(out, NULL, tk ? tpath : NULL, NULL, false, NULL);
 done:
     free(extra);
     hs_scan_result_free(res);
