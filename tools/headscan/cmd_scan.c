@@ -14,20 +14,23 @@
 #include <unistd.h>
 
 static void usage(void) {
-    printf("usage: headscan scan --model DIR (--tokens tokens.npy | --dataset PATH [--field text]) --out DIR\n"
+    printf("usage: headscan scan   (no arguments: the bundled model on the bundled data, into ./headscan-scan)\n"
+           "       headscan scan --model DIR|NAME (--tokens tokens.npy | --dataset PATH|NAME [--field text]) --out DIR\n"
            "                     [--prompts 288] [--batch 32] [--n-ctx 256] [--shuffle 42 | --no-shuffle]\n"
            "                     [--induction-seed S | --induction-tokens ind.npy] [--induction-batch 16]\n"
            "                     [--induction-len 200] [--quantile 0.9] [--no-ind-quantile 0.95]\n"
            "                     [--sort mover_dla_no_ind] [--skip frac_copy_argmax,eigenvalues,induction]\n"
-           "                     [--top 10] [--tokenizer FILE] [--threads N] [--report]\n"
+           "                     [--top 10] [--tokenizer FILE] [--threads N] [--report] [--revision R] [--offline]\n"
            "Characterises every attention head of a model over a token set, computing every\n"
            "quantity of the study (head DLA, mover attention / DLA and their ratio, induction,\n"
            "OV copying eigenvalue scores, frac_copy_argmax, 'no induction' quantiles).\n"
-           "  --model DIR        HuggingFace folder (config.json + safetensors). Required for now\n"
-           "                     (a bundled default model is planned).\n"
+           "  --model DIR|NAME   HuggingFace folder (config.json + safetensors), or a hub name\n"
+           "                     (EleutherAI/pythia-70m, pythia-70m, gpt2) through the HuggingFace cache\n"
+           "                     (downloaded when missing unless --offline; --revision for the model)\n"
            "  --tokens FILE      int64/int32 .npy [rows, n_ctx] (e.g. from `headscan tokens`);\n"
            "                     the first --prompts rows are scanned (--n-ctx may cut columns).\n"
-           "  --dataset PATH     JSONL / text / Parquet file, folder or glob, tokenized with the\n"
+           "  --dataset PATH     JSONL / text / Parquet file, folder or glob, or a hub dataset name\n"
+           "                     (NeelNanda/pile-10k: its train-split Parquet files), tokenized with the\n"
            "                     model's tokenizer.json (or --tokenizer) into rows of --n-ctx as\n"
            "                     TransformerLens's tokenize_and_concatenate, shuffled (seed 42).\n"
            "  --prompts N        rows to scan (0 = all; fewer available: all are scanned, with a note)\n"
@@ -131,7 +134,8 @@ int cmd_scan(int argc, char **argv) {
     const char *model = NULL, *tokens_path = NULL, *dataset = NULL, *field = "text", *out = NULL, *ind_path = NULL,
                *sort = "mover_dla_no_ind", *skip = NULL, *tok_path = NULL;
     long long prompts = 288, shuffle_seed = 42;
-    int report = 0;
+    int report = 0, offline = 0;
+    const char *revision = NULL;
     int batch = 32, n_ctx = -1, threads = 0, top = 10, no_shuffle = 0, ind_batch = 16, ind_len = 200;
     unsigned long long ind_seed = 0;
     double quant = 0.9, quant_ni = 0.95;
@@ -145,6 +149,7 @@ int cmd_scan(int argc, char **argv) {
         {"no-ind-quantile", required_argument, 0, 'Q'}, {"sort", required_argument, 0, 'o' + 256},
         {"skip", required_argument, 0, 'k'}, {"threads", required_argument, 0, 'T'}, {"top", required_argument, 0, 'K'},
         {"tokenizer", required_argument, 0, 'z'}, {"help", no_argument, 0, 'h'}, {"report", no_argument, 0, 'r' + 256},
+        {"revision", required_argument, 0, 'v' + 256}, {"offline", no_argument, 0, 'f' + 256},
         {0, 0, 0, 0}};
     int o;
     char *end;
@@ -153,6 +158,8 @@ int cmd_scan(int argc, char **argv) {
     while ((o = getopt_long(argc, argv, "m:t:d:f:o:p:b:n:h", opts, NULL)) != -1) {
         switch (o) {
         case 'm': model = optarg; break;
+        case 'v' + 256: revision = optarg; break;
+        case 'f' + 256: offline = 1; break;
         case 't': tokens_path = optarg; break;
         case 'd': dataset = optarg; break;
         case 'f': field = optarg; break;
@@ -180,9 +187,40 @@ int cmd_scan(int argc, char **argv) {
     }
 #undef NUM
     if (optind < argc) return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
-    if (!model) return cli_usage_error("scan", "--model DIR is required (a bundled default model is not available yet)");
+    /* no model and no data: the bundled default (models/toy on data/toy), output in
+     * ./headscan-scan with its report */
+    char bundled_model[4096], bundled_data[4096];
+    if (!model && !tokens_path && !dataset) {
+        const char *home = getenv("HEADSCAN_HOME");
+        if (!home || !*home) home = HS_HOME_DEFAULT;
+        snprintf(bundled_model, sizeof bundled_model, "%s/models/toy", home);
+        snprintf(bundled_data, sizeof bundled_data, "%s/data/toy/toy.jsonl", home);
+        if (access(bundled_model, R_OK) != 0 || access(bundled_data, R_OK) != 0) {
+            fprintf(stderr, "headscan scan: the bundled model (%s) or dataset (%s) is missing; give --model and "
+                            "--dataset/--tokens, or set HEADSCAN_HOME to the headscan source folder\n", bundled_model, bundled_data);
+            return 2;
+        }
+        model = bundled_model;
+        dataset = bundled_data;
+        if (!out) out = "headscan-scan";
+        report = 1;
+        fprintf(stderr, "headscan: no --model/--dataset: scanning the bundled model %s on %s into %s/\n", model, dataset, out);
+    }
+    if (!model) return cli_usage_error("scan", "--model DIR|NAME is required when --dataset or --tokens is given");
     if (!tokens_path == !dataset) return cli_usage_error("scan", "give either --tokens FILE or --dataset PATH");
     if (!out) return cli_usage_error("scan", "--out DIR is required");
+    char *model_dir = NULL;
+    int rc0 = cli_resolve_model(model, revision, offline, &model_dir);
+    if (rc0) return rc0;
+    model = model_dir;
+    /* a dataset that is not a local path is a hub dataset (e.g. NeelNanda/pile-10k) */
+    char **ds_files = NULL;
+    size_t ds_n = 0;
+    if (dataset && access(dataset, F_OK) != 0 && !strpbrk(dataset, "*?[")) {
+        hs_hub_params hp = cli_hub_params(NULL, offline, NULL) /* datasets: main */;
+        hs_status hs = hs_hub_resolve_dataset(dataset, &hp, &ds_files, &ds_n);
+        if (hs) { free(model_dir); return cli_fail(hs, dataset); }
+    }
     hs_scan_params sp = hs_scan_default_params();
     sp.prompts = prompts;
     sp.batch = batch;
@@ -271,7 +309,8 @@ int cmd_scan(int argc, char **argv) {
     } else {
         hs_docs_params dp = hs_docs_default_params();
         dp.field = field;
-        if ((s = hs_docs_open(dataset, &dp, &docs))) { rc = cli_fail(s, "opening --dataset"); goto done; }
+        s = ds_files ? hs_docs_open_files((const char *const *)ds_files, ds_n, &dp, &docs) : hs_docs_open(dataset, &dp, &docs);
+        if (s) { rc = cli_fail(s, "opening --dataset"); goto done; }
         hs_tokens_params tp = hs_tokens_default_params();
         tp.n_ctx = n_ctx > 0 ? n_ctx : 256;
         tp.shuffle = !no_shuffle;
@@ -362,5 +401,7 @@ done:
     hs_array_free(&ind);
     hs_tokenizer_free(tk);
     hs_model_free(m);
+    free(model_dir);
+    hs_hub_free_files(ds_files, ds_n);
     return rc;
 }
