@@ -5,4 +5,5 @@
 #include "tokenizer.h"
 #include "model.h"
 #include "data.h"
+#include "train.h"
 #endif
