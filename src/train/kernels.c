@@ -214,11 +214,12 @@ double tr_xent_fwd_bwd(float *logits, const int32_t *targets, float *rowloss, in
         if (t < 0) { memset(row, 0, (size_t)V * sizeof(float)); rowloss[n] = 0; continue; }
         float mx = row[0];
         for (int j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+        float logit_t = row[t];
         double sum = 0;
-        for (int j = 0; j < V; j++) sum += expf(row[j] - mx);
-        double lse = mx + log(sum);
-        rowloss[n] = (float)(lse - row[t]);
-        for (int j = 0; j < V; j++) row[j] = (float)exp(row[j] - lse) * inv;
+        for (int j = 0; j < V; j++) { row[j] = expf(row[j] - mx); sum += row[j]; }
+        rowloss[n] = (float)(mx + log(sum) - logit_t);
+        float scale = (float)(inv / sum);      /* softmax / count */
+        for (int j = 0; j < V; j++) row[j] *= scale;
         row[t] -= inv;
     }
     double s = 0;
