@@ -212,6 +212,7 @@ def main():
     ap.add_argument("--rows", type=int, default=24000, help="training rows")
     ap.add_argument("--n-ctx", type=int, default=256)
     ap.add_argument("--docs", type=int, default=200, help="documents in toy.jsonl")
+    ap.add_argument("--bos-rr", type=float, default=0.3, help="fraction of rows [BOS, R, R]")
     ap.add_argument("--tokenizer", help="reuse this tokenizer.json instead of training one")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -250,11 +251,11 @@ def main():
         toks, pending = [], []
         while len(toks) < width:
             u = rng.uniform()
-            if pending and u < 0.5:
+            if pending and u < 0.6:
                 toks += pending.pop(0)          # a repeat of an earlier random span
-            elif u < 0.45:
+            elif u < 0.5:
                 toks += enc.encode(" " + sentence(rng, words))
-            elif u < 0.75:
+            elif u < 0.85:
                 span = rand_span(4 + rng.below(36))
                 toks += span
                 pending.append(span)
@@ -266,7 +267,7 @@ def main():
     W = a.n_ctx
     rows = []
     for r in range(a.rows):
-        if rng.uniform() < 0.15:                # [BOS, R, R] as in the induction score
+        if rng.uniform() < a.bos_rr:            # [BOS, R, R] as in the induction score
             n = 5 + rng.below((W - 1) // 2 - 4)
             span = rand_span(n)
             body = span + span
