@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all build run test test-asan bench deps clean
+.PHONY: all build run test test-fast test-asan bench deps clean toy-model
 
 all: build
 
@@ -15,11 +15,15 @@ $(BUILD)/Makefile:
 build: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on the bundled default.
+# The main job on the bundled default. (Until the bundled model lands: one
+# sequence through the committed test checkpoint.)
 run: deps build
-	./$(BUILD)/headscan
+	./$(BUILD)/headscan run --model tests/fixtures/neox-tiny-f32 --tokens 0,5,7,9,5,7,9,100 --top 3
 
-test: deps build
+# The whole suite, then again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: test-fast test-asan
+
+test-fast: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -27,6 +31,10 @@ test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# Retrains the bundled toy model (models/toy, data/toy) from scratch, reproducibly.
+toy-model: deps build
+	bash scripts/toy_model.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan

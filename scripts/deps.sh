@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev libcjson-dev
       libonig-dev libutf8proc-dev zlib1g-dev libsnappy-dev libzstd-dev liblz4-dev
-      libbrotli-dev libcurl4-openssl-dev python3 unicode-data)
+      libbrotli-dev libcurl4-openssl-dev libssl-dev python3 python3-numpy unicode-data libjansson-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,5 +5,6 @@
 #include "tokenizer.h"
 #include "model.h"
 #include "data.h"
+#include "hub.h"
 #include "train.h"
 #endif

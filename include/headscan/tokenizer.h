@@ -39,12 +39,43 @@ HS_API hs_status hs_tokenizer_encode(const hs_tokenizer *tok, const char *text, 
 HS_API hs_status hs_tokenizer_decode(const hs_tokenizer *tok, const int32_t *ids, size_t n,
                                      char **out, size_t *out_len);
 
-/* Number of ids the tokenizer knows (vocab + added tokens), e.g. 50277 for Pythia. */
+/* Number of ids the tokenizer knows (vocab + added tokens; largest id + 1), e.g. 50277 for Pythia. */
 HS_API int32_t hs_tokenizer_size(const hs_tokenizer *tok);
 /* Id of a token string (vocab or added token), or -1. */
 HS_API int32_t hs_tokenizer_token_to_id(const hs_tokenizer *tok, const char *token);
 /* BOS/EOS as TransformerLens sees them: the id of "<|endoftext|>" (0 for Pythia, 50256 for GPT-2). */
 HS_API int32_t hs_tokenizer_bos_id(const hs_tokenizer *tok);
+
+/* ---- additions (TransformerLens conveniences, batch encoding, per-token strings) ---- */
+
+/* Number of ids is hs_tokenizer_size(); this is the raw token string of an id (e.g. "Ġworld",
+ * or an added token's content), NUL-terminated and owned by the tokenizer, or NULL. */
+HS_API const char *hs_tokenizer_id_to_token(const hs_tokenizer *tok, int32_t id);
+
+/* TL's model.to_tokens(text, prepend_bos): [bos] + encode(text) when prepend_bos (the
+ * TransformerLens default), else encode(text). APPENDS to *out. */
+HS_API hs_status hs_tokenizer_to_tokens(const hs_tokenizer *tok, const char *text, size_t len, bool prepend_bos,
+                                        hs_utf8_errors errors, hs_ids *out);
+
+/* Encodes n texts on hs_get_num_threads() threads; outs[i] (zero-initialised by the caller)
+ * receives the ids of texts[i]. On failure the error names the first failing text. */
+HS_API hs_status hs_tokenizer_encode_batch(const hs_tokenizer *tok, const char *const *texts, const size_t *lens,
+                                           size_t n, hs_utf8_errors errors, hs_ids *outs);
+
+/* to_string for one id: decode([id]) — what to_str_tokens shows for that token. Byte
+ * fragments of a multi-byte character come out as U+FFFD (e.g. "\uFFFD\uFFFD").
+ * *out is malloc'd and NUL-terminated. to_string of a sequence is hs_tokenizer_decode. */
+HS_API hs_status hs_tokenizer_token_str(const hs_tokenizer *tok, int32_t id, char **out, size_t *out_len);
+
+/* The notebook's display form of a token string (process_token): " " -> "·", "\n" -> "↩\n",
+ * "\t" -> "→". *out is malloc'd and NUL-terminated. */
+HS_API hs_status hs_token_display(const char *s, size_t len, char **out, size_t *out_len);
+
+/* Byte offset of the first invalid UTF-8 byte in s[0..n), or n when s is valid UTF-8. */
+HS_API size_t hs_utf8_validate(const char *s, size_t n);
+/* Copy of s with each maximal invalid UTF-8 subpart replaced by U+FFFD (what Python's
+ * errors="replace" gives). *out is malloc'd and NUL-terminated. */
+HS_API hs_status hs_utf8_replace_invalid(const char *s, size_t n, char **out, size_t *out_len);
 
 #ifdef __cplusplus
 }

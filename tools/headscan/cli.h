@@ -25,6 +25,17 @@ int cli_fail(hs_status s, const char *what);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses "1,2,3" into a malloc'd array; returns count or -1 on a bad list. */
 long cli_parse_int_list(const char *s, int64_t **out);
+/* A local model folder, or a hub name (ORG/NAME or a TransformerLens alias such as
+ * pythia-70m) resolved through the HuggingFace cache, downloading what is missing unless
+ * offline. *dir is malloc'd. Returns 0 or an exit code (the error already printed). */
+int cli_resolve_model(const char *name, const char *revision, bool offline, char **dir);
 /* True when stderr is a terminal (progress bars, colour). */
 int cli_stderr_tty(void);
+/* "12.3 MB" (decimal units) into out. */
+void cli_human_size(double bytes, char *out, size_t cap);
+/* Hub download progress on stderr (bar on a terminal, plain lines otherwise). */
+bool cli_hub_progress(const hs_hub_progress *p, void *user);
+/* hs_hub_default_params() plus --revision/--offline/--cache-dir (NULL/false = unset),
+ * the progress bar, and warnings (e.g. "hub unreachable, using the cache") on stderr. */
+hs_hub_params cli_hub_params(const char *revision, bool offline, const char *cache_dir);
 #endif

@@ -1,0 +1,363 @@
+/* forward.c — the TransformerLens forward pass with ask-then-receive hooks (model.md §5).
+ *
+ * One hs_forward holds every activation buffer for batches up to max_batch x max_ctx
+ * (sized at creation: nothing is allocated per batch). Layouts are TL's:
+ *   resid/ln/attn_out/mlp_out [B, T, M]; q k v z [B, T, H, D]; pattern [B, H, T, T];
+ *   mlp pre/post [B, T, F]; scales [B, T]. Logits are produced one sequence at a
+ *   time ([T, V]) and reduced to the loss at once, so the [B, T, V] tensor never
+ *   exists unless the caller asks for it.
+ * Matrix products go to BLAS (sgemm); attention runs per (batch, head) in parallel
+ * (OpenMP), where the OpenMP build of OpenBLAS keeps each sgemm single-threaded.
+ */
+#include "model/model_internal.h"
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define IGNORE_SCORE (-100000.0f)   /* TL 1.6.1's IGNORE for masked attention scores */
+
+enum {   /* per-block hooks, in the order TL runs them */
+    HK_RESID_PRE, HK_LN1_SCALE, HK_LN1_NORM, HK_Q, HK_K, HK_V, HK_ROT_Q, HK_ROT_K, HK_SCORES, HK_PATTERN, HK_Z,
+    HK_ATTN_OUT, HK_RESID_MID, HK_LN2_SCALE, HK_LN2_NORM, HK_MLP_PRE, HK_MLP_POST, HK_MLP_OUT, HK_RESID_POST, HK_COUNT
+};
+static const char *const block_hook_names[HK_COUNT] = {
+    "hook_resid_pre", "ln1.hook_scale", "ln1.hook_normalized", "attn.hook_q", "attn.hook_k", "attn.hook_v",
+    "attn.hook_rot_q", "attn.hook_rot_k", "attn.hook_attn_scores", "attn.hook_pattern", "attn.hook_z",
+    "hook_attn_out", "hook_resid_mid", "ln2.hook_scale", "ln2.hook_normalized", "mlp.hook_pre", "mlp.hook_post",
+    "hook_mlp_out", "hook_resid_post"};
+enum { GH_EMBED, GH_POS_EMBED, GH_LNF_SCALE, GH_LNF_NORM, GH_LOGITS, GH_COUNT };
+static const char *const global_hook_names[GH_COUNT] = {"hook_embed", "hook_pos_embed", "ln_final.hook_scale",
+                                                         "ln_final.hook_normalized", "logits"};
+
+struct hs_forward {
+    const hs_model *m;
+    int max_B, max_T;
+    float *resid, *ln1, *ln2, *attn_out, *mlp_out, *resid_mid;   /* [B,T,M] */
+    float *q, *k, *v, *rq, *rk, *z;                               /* [B,T,H,D] */
+    float *pattern;                                               /* [B,H,T,T] */
+    float *pre, *post;                                            /* [B,T,F] */
+    float *scale1, *scale2, *scalef;                              /* [B,T] */
+    float *logits;                                                /* [T,V] one sequence */
+    bool want_block[HK_COUNT];  /* scratch per layer */
+    char err[HS_ERRMSG_MAX];
+};
+
+hs_forward_params hs_forward_default_params(void) { return (hs_forward_params){0}; }
+const char *hs_forward_error(const hs_forward *f) { return f ? f->err : hs_last_error(); }
+
+void hs_forward_free(hs_forward *f) {
+    if (!f) return;
+    float *bufs[] = {f->resid, f->ln1, f->ln2, f->attn_out, f->mlp_out, f->resid_mid, f->q, f->k, f->v, f->rq, f->rk,
+                     f->z, f->pattern, f->pre, f->post, f->scale1, f->scale2, f->scalef, f->logits};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) hs_aligned_free(bufs[i]);
+    free(f);
+}
+
+hs_status hs_forward_create(const hs_model *m, int max_batch, int max_ctx, hs_forward **out) {
+    *out = NULL;
+    const hs_model_config *c = &m->cfg;
+    if (max_batch < 1 || max_ctx < 1)
+        return hs_errorf(HS_ERR_INVALID_ARG, "batch size and context length must be positive (got %d x %d)", max_batch, max_ctx);
+    if (max_ctx > c->n_ctx)
+        return hs_errorf(HS_ERR_INVALID_ARG, "%s: context length %d exceeds the model's max_position_embeddings %d", m->dir, max_ctx, c->n_ctx);
+    hs_forward *f = hs_calloc(1, sizeof *f);
+    if (!f) return HS_ERR_NOMEM;
+    f->m = m;
+    f->max_B = max_batch;
+    f->max_T = max_ctx;
+    size_t BT = (size_t)max_batch * max_ctx, M = (size_t)c->d_model, F = (size_t)c->d_mlp;
+    size_t HD = (size_t)c->n_heads * c->d_head;
+    bool ok = true;
+#define ALLOC(p, n) ok = ok && (p = hs_aligned_alloc((n) * sizeof(float))) != NULL
+    ALLOC(f->resid, BT * M); ALLOC(f->ln1, BT * M); ALLOC(f->ln2, BT * M); ALLOC(f->attn_out, BT * M);
+    ALLOC(f->mlp_out, BT * M); ALLOC(f->resid_mid, BT * M);
+    ALLOC(f->q, BT * HD); ALLOC(f->k, BT * HD); ALLOC(f->v, BT * HD); ALLOC(f->rq, BT * HD); ALLOC(f->rk, BT * HD);
+    ALLOC(f->z, BT * HD);
+    ALLOC(f->pattern, (size_t)max_batch * c->n_heads * max_ctx * max_ctx);
+    ALLOC(f->pre, BT * F); ALLOC(f->post, BT * F);
+    ALLOC(f->scale1, BT); ALLOC(f->scale2, BT); ALLOC(f->scalef, BT);
+    ALLOC(f->logits, (size_t)max_ctx * c->d_vocab);
+#undef ALLOC
+    if (!ok) {
+        hs_forward_free(f);
+        return hs_error_prefix(HS_ERR_NOMEM, "forward workspace for %d x %d", max_batch, max_ctx);
+    }
+    *out = f;
+    return HS_OK;
+}
+
+/* ------------------------------------------------------------------ hook plumbing */
+typedef struct hook_ctx {
+    const hs_forward_params *p;
+    char name[96];
+    bool stopped;
+} hook_ctx;
+
+static bool hook_ask(hook_ctx *h, int layer, const char *suffix, int ndim, const int64_t *shape) {
+    if (!h->p->hook) return false;
+    if (layer >= 0) snprintf(h->name, sizeof h->name, "blocks.%d.%s", layer, suffix);
+    else snprintf(h->name, sizeof h->name, "%s", suffix);
+    hs_hook_tensor t = {.name = h->name, .layer = layer, .ndim = ndim};
+    memcpy(t.shape, shape, sizeof(int64_t) * (size_t)ndim);
+    return h->p->hook(&t, true, h->p->hook_user);
+}
+
+static void hook_give(hook_ctx *h, int layer, const char *suffix, int ndim, const int64_t *shape, const float *data, int64_t b0) {
+    if (layer >= 0) snprintf(h->name, sizeof h->name, "blocks.%d.%s", layer, suffix);
+    else snprintf(h->name, sizeof h->name, "%s", suffix);
+    hs_hook_tensor t = {.name = h->name, .layer = layer, .ndim = ndim, .data = data, .batch_offset = b0};
+    memcpy(t.shape, shape, sizeof(int64_t) * (size_t)ndim);
+    if (!h->p->hook(&t, false, h->p->hook_user)) h->stopped = true;
+}
+
+/* ------------------------------------------------------------------ kernels */
+/* y[r, :] = x[r, :] @ W [K, N] + b, for R rows (row-major). */
+static void linear(const float *x, int R, int K, const float *W, const float *b, int N, float *y) {
+    if (b) {
+        #pragma omp parallel for schedule(static)
+        for (int r = 0; r < R; r++) memcpy(y + (size_t)r * N, b, sizeof(float) * (size_t)N);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, N, K, 1.0f, x, K, W, N, b ? 1.0f : 0.0f, y, N);
+}
+
+/* TL LayerNormPre (or LayerNorm when w != NULL): x' = x - mean; scale = sqrt(mean(x'^2) + eps);
+ * out = x'/scale (· w + b). scale is the divisor (TL hook_scale). */
+static void layer_norm(const float *x, int R, int M, float eps, const float *w, const float *b, float *out, float *scale) {
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < R; r++) {
+        const float *xr = x + (size_t)r * M;
+        float *o = out + (size_t)r * M;
+        double s = 0;
+        for (int i = 0; i < M; i++) s += xr[i];
+        float mean = (float)(s / M);
+        double s2 = 0;
+        for (int i = 0; i < M; i++) {
+            float d = xr[i] - mean;
+            o[i] = d;
+            s2 += (double)d * d;
+        }
+        float sc = sqrtf((float)(s2 / M) + eps);
+        scale[r] = sc;
+        if (w) for (int i = 0; i < M; i++) o[i] = o[i] / sc * w[i] + b[i];
+        else for (int i = 0; i < M; i++) o[i] = o[i] / sc;
+    }
+}
+
+/* Partial rotary (rotate-half) on the first R dims of each head: [BT, H, D] → out. */
+static void rotary(const hs_model *m, const float *x, float *out, int B, int T) {
+    const int H = m->cfg.n_heads, D = m->cfg.d_head, R = m->cfg.rotary_dim, half = R / 2;
+    #pragma omp parallel for schedule(static)
+    for (int bt = 0; bt < B * T; bt++) {
+        int p = bt % T;
+        const float *cs = m->rot_cos + (size_t)p * R, *sn = m->rot_sin + (size_t)p * R;
+        for (int h = 0; h < H; h++) {
+            const float *xi = x + ((size_t)bt * H + h) * D;
+            float *o = out + ((size_t)bt * H + h) * D;
+            for (int j = 0; j < R; j++) {
+                float flip = j < half ? -xi[j + half] : xi[j - half];
+                o[j] = xi[j] * cs[j] + flip * sn[j];
+            }
+            if (o != xi) memcpy(o + R, xi + R, sizeof(float) * (size_t)(D - R));
+        }
+    }
+}
+
+static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *hc, int layer, bool want_scores) {
+    const int H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D;
+    const float attn_scale = sqrtf((float)D);
+    const float *Q = m->cfg.rotary_dim ? f->rq : f->q, *K = m->cfg.rotary_dim ? f->rk : f->k;
+    /* scores into the pattern buffer [B, H, T, T] */
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H;
+        float *S = f->pattern + (size_t)bh * T * T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, Q + (size_t)b * T * HD + h * D, HD,
+                    K + (size_t)b * T * HD + h * D, HD, 0.0f, S, T);
+        for (int i = 0; i < T; i++) {
+            float *s = S + (size_t)i * T;
+            for (int j = 0; j <= i; j++) s[j] /= attn_scale;
+            for (int j = i + 1; j < T; j++) s[j] = IGNORE_SCORE;
+        }
+    }
+    if (want_scores) {
+        int64_t shp[4] = {B, H, T, T};
+        hook_give(hc, layer, block_hook_names[HK_SCORES], 4, shp, f->pattern, 0);
+    }
+    /* softmax over sources j <= i, then z = pattern @ v */
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H;
+        float *S = f->pattern + (size_t)bh * T * T;
+        for (int i = 0; i < T; i++) {
+            float *s = S + (size_t)i * T;
+            float mx = s[0];
+            for (int j = 1; j <= i; j++) mx = s[j] > mx ? s[j] : mx;
+            float sum = 0;
+            for (int j = 0; j <= i; j++) { s[j] = expf(s[j] - mx); sum += s[j]; }
+            for (int j = 0; j <= i; j++) s[j] /= sum;
+            for (int j = i + 1; j < T; j++) s[j] = 0.0f;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, S, T, f->v + (size_t)b * T * HD + h * D, HD,
+                    0.0f, f->z + (size_t)b * T * HD + h * D, HD);
+    }
+}
+
+static inline float gelu_exact(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752440f)); }
+
+/* loss[p] = logsumexp(logits[p]) - logits[p][tok[p+1]] for p < T-1 */
+static void loss_rows(const float *logits, int T, int V, const int32_t *tok, float *loss) {
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < T - 1; p++) {
+        const float *x = logits + (size_t)p * V;
+        float mx = x[0];
+        for (int j = 1; j < V; j++) mx = x[j] > mx ? x[j] : mx;
+        double s = 0;
+        for (int j = 0; j < V; j++) s += expf(x[j] - mx);
+        loss[p] = (float)((double)mx + log(s) - (double)x[tok[p + 1]]);
+    }
+}
+
+/* ------------------------------------------------------------------ the pass */
+hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, const hs_forward_params *params) {
+    const hs_model *m = f->m;
+    const hs_model_config *c = &m->cfg;
+    const hs_weights *w = &m->w;
+    hs_forward_params defaults = hs_forward_default_params();
+    const hs_forward_params *p = params ? params : &defaults;
+    f->err[0] = 0;
+    if (B < 1 || T < 1) {
+        hs_errorf(HS_ERR_INVALID_ARG, "batch size and sequence length must be positive (got B=%d, T=%d)", B, T);
+        hs_error_copy(f->err, sizeof f->err);
+        return HS_ERR_INVALID_ARG;
+    }
+    if (B > f->max_B || T > f->max_T) {
+        hs_errorf(HS_ERR_INVALID_ARG, "batch %d x %d is larger than the workspace (%d x %d)", B, T, f->max_B, f->max_T);
+        hs_error_copy(f->err, sizeof f->err);
+        return HS_ERR_INVALID_ARG;
+    }
+    for (int64_t i = 0; i < (int64_t)B * T; i++)
+        if (tokens[i] < 0 || tokens[i] >= c->d_vocab) {
+            hs_errorf(HS_ERR_INVALID_ARG, "token id %d at [%lld, %lld] is outside the model's vocabulary (0..%d)", tokens[i],
+                      (long long)(i / T), (long long)(i % T), c->d_vocab - 1);
+            hs_error_copy(f->err, sizeof f->err);
+            return HS_ERR_INVALID_ARG;
+        }
+    const int M = c->d_model, H = c->n_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab, HD = H * D;
+    const int BT = B * T;
+    const bool ln_w = !m->params.fold_ln;
+    hook_ctx hc = {.p = p};
+    int64_t sh_btm[3] = {B, T, M}, sh_bt1[3] = {B, T, 1}, sh_bthd[4] = {B, T, H, D}, sh_bhtt[4] = {B, H, T, T},
+            sh_btf[3] = {B, T, F};
+
+    /* embeddings */
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < BT; i++) memcpy(f->resid + (size_t)i * M, w->W_E + (size_t)tokens[i] * M, sizeof(float) * (size_t)M);
+    if (hook_ask(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm)) hook_give(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm, f->resid, 0);
+    if (w->W_pos) {
+        /* pos embed goes through ln1's buffer as scratch */
+        for (int i = 0; i < BT; i++) memcpy(f->ln1 + (size_t)i * M, w->W_pos + (size_t)(i % T) * M, sizeof(float) * (size_t)M);
+        if (hook_ask(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm)) hook_give(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm, f->ln1, 0);
+        for (size_t i = 0; i < (size_t)BT * M; i++) f->resid[i] += f->ln1[i];
+    }
+
+    for (int l = 0; l < c->n_layers && !hc.stopped; l++) {
+        const hs_layer *L = &w->layers[l];
+        bool *want = f->want_block;
+        static const int ndims[HK_COUNT] = {3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3};
+        for (int k = 0; k < HK_COUNT; k++) {
+            const int64_t *shape = ndims[k] == 4 ? (k == HK_SCORES || k == HK_PATTERN ? sh_bhtt : sh_bthd)
+                                   : (k == HK_LN1_SCALE || k == HK_LN2_SCALE) ? sh_bt1
+                                   : (k == HK_MLP_PRE || k == HK_MLP_POST) ? sh_btf : sh_btm;
+            bool exists = !((k == HK_ROT_Q || k == HK_ROT_K) && !c->rotary_dim) && !(k == HK_RESID_MID && c->parallel_residual);
+            want[k] = exists && hook_ask(&hc, l, block_hook_names[k], ndims[k], shape);
+        }
+#define GIVE(k, nd, shp, data) do { if (want[k] && !hc.stopped) hook_give(&hc, l, block_hook_names[k], nd, shp, data, 0); } while (0)
+        GIVE(HK_RESID_PRE, 3, sh_btm, f->resid);
+        layer_norm(f->resid, BT, M, c->ln_eps, ln_w ? L->ln1_w : NULL, ln_w ? L->ln1_b : NULL, f->ln1, f->scale1);
+        GIVE(HK_LN1_SCALE, 3, sh_bt1, f->scale1);
+        GIVE(HK_LN1_NORM, 3, sh_btm, f->ln1);
+        /* q, k, v: one GEMM per head into the [B, T, H, D] layout */
+        for (int h = 0; h < H; h++) {
+            const float *Wx[3] = {L->W_Q + (size_t)h * M * D, L->W_K + (size_t)h * M * D, L->W_V + (size_t)h * M * D};
+            const float *bx[3] = {L->b_Q + h * D, L->b_K + h * D, L->b_V + h * D};
+            float *out[3] = {f->q + h * D, f->k + h * D, f->v + h * D};
+            for (int x = 0; x < 3; x++) {
+                #pragma omp parallel for schedule(static)
+                for (int r = 0; r < BT; r++) memcpy(out[x] + (size_t)r * HD, bx[x], sizeof(float) * (size_t)D);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, BT, D, M, 1.0f, f->ln1, M, Wx[x], D, 1.0f, out[x], HD);
+            }
+        }
+        GIVE(HK_Q, 4, sh_bthd, f->q);
+        GIVE(HK_K, 4, sh_bthd, f->k);
+        GIVE(HK_V, 4, sh_bthd, f->v);
+        if (c->rotary_dim) {
+            rotary(m, f->q, f->rq, B, T);
+            rotary(m, f->k, f->rk, B, T);
+            GIVE(HK_ROT_Q, 4, sh_bthd, f->rq);
+            GIVE(HK_ROT_K, 4, sh_bthd, f->rk);
+        }
+        if (hc.stopped) break;
+        attention(m, f, B, T, &hc, l, want[HK_SCORES]);
+        GIVE(HK_PATTERN, 4, sh_bhtt, f->pattern);
+        GIVE(HK_Z, 4, sh_bthd, f->z);
+        /* attn_out = z [BT, H*D] @ W_O [H*D, M] + b_O */
+        linear(f->z, BT, HD, L->W_O, L->b_O, M, f->attn_out);
+        GIVE(HK_ATTN_OUT, 3, sh_btm, f->attn_out);
+        const float *mlp_in = f->resid;
+        if (!c->parallel_residual) {
+            for (size_t i = 0; i < (size_t)BT * M; i++) f->resid_mid[i] = f->resid[i] + f->attn_out[i];
+            GIVE(HK_RESID_MID, 3, sh_btm, f->resid_mid);
+            mlp_in = f->resid_mid;
+        }
+        layer_norm(mlp_in, BT, M, c->ln_eps, ln_w ? L->ln2_w : NULL, ln_w ? L->ln2_b : NULL, f->ln2, f->scale2);
+        GIVE(HK_LN2_SCALE, 3, sh_bt1, f->scale2);
+        GIVE(HK_LN2_NORM, 3, sh_btm, f->ln2);
+        linear(f->ln2, BT, M, L->W_in, L->b_in, F, f->pre);
+        GIVE(HK_MLP_PRE, 3, sh_btf, f->pre);
+        #pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = gelu_exact(f->pre[i]);
+        GIVE(HK_MLP_POST, 3, sh_btf, f->post);
+        linear(f->post, BT, F, L->W_out, L->b_out, M, f->mlp_out);
+        GIVE(HK_MLP_OUT, 3, sh_btm, f->mlp_out);
+        /* TL: resid_post = resid_pre + attn_out + mlp_out (left to right), or resid_mid + mlp_out */
+        if (c->parallel_residual) {
+            #pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < (size_t)BT * M; i++) f->resid[i] = (f->resid[i] + f->attn_out[i]) + f->mlp_out[i];
+        } else {
+            #pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < (size_t)BT * M; i++) f->resid[i] = f->resid_mid[i] + f->mlp_out[i];
+        }
+        GIVE(HK_RESID_POST, 3, sh_btm, f->resid);
+#undef GIVE
+    }
+    if (hc.stopped) {
+        hs_errorf(HS_ERR_CANCELLED, "forward pass stopped by the hook callback at %s", hc.name);
+        hs_error_copy(f->err, sizeof f->err);
+        return HS_ERR_CANCELLED;
+    }
+    /* final LN (ln1 buffer reused) and unembed */
+    layer_norm(f->resid, BT, M, c->ln_eps, ln_w ? w->lnf_w : NULL, ln_w ? w->lnf_b : NULL, f->ln1, f->scalef);
+    if (hook_ask(&hc, -1, global_hook_names[GH_LNF_SCALE], 3, sh_bt1)) hook_give(&hc, -1, global_hook_names[GH_LNF_SCALE], 3, sh_bt1, f->scalef, 0);
+    if (!hc.stopped && hook_ask(&hc, -1, global_hook_names[GH_LNF_NORM], 3, sh_btm))
+        hook_give(&hc, -1, global_hook_names[GH_LNF_NORM], 3, sh_btm, f->ln1, 0);
+    int64_t sh_logits[3] = {1, T, V};
+    bool want_logits = !hc.stopped && hook_ask(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits);
+    if (!hc.stopped && (want_logits || p->loss || p->logits)) {
+        for (int b = 0; b < B && !hc.stopped; b++) {
+            float *lg = p->logits ? p->logits + (size_t)b * T * V : f->logits;
+            linear(f->ln1 + (size_t)b * T * M, T, M, w->W_U, w->b_U, V, lg);
+            if (p->loss && T > 1) loss_rows(lg, T, V, tokens + (size_t)b * T, p->loss + (size_t)b * (T - 1));
+            if (want_logits) hook_give(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits, lg, b);
+        }
+    }
+    if (hc.stopped) {
+        hs_errorf(HS_ERR_CANCELLED, "forward pass stopped by the hook callback at %s", hc.name);
+        hs_error_copy(f->err, sizeof f->err);
+        return HS_ERR_CANCELLED;
+    }
+    return HS_OK;
+}

@@ -1,0 +1,348 @@
+/* model.c — loading a HuggingFace model folder: config.json, safetensors (single or
+ * sharded), conversion to TransformerLens weights, processing, rotary tables. */
+#include "model/model_internal.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const hs_arch_ops *const arches[] = {&hs_arch_gpt_neox};
+
+hs_model_params hs_model_default_params(void) {
+    return (hs_model_params){.fold_ln = true, .center_writing_weights = true, .center_unembed = true, .fold_value_biases = true};
+}
+
+hs_model_params hs_model_no_processing_params(void) { return (hs_model_params){0}; }
+
+hs_status hs_json_int(const cJSON *root, const char *path, const char *key, int *out, bool required) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v || cJSON_IsNull(v)) return required ? hs_errorf(HS_ERR_FORMAT, "%s: missing field \"%s\"", path, key) : HS_OK;
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < 0 || v->valuedouble > 1e9)
+        return hs_errorf(HS_ERR_FORMAT, "%s: field \"%s\" must be a non-negative integer", path, key);
+    *out = (int)v->valuedouble;
+    return HS_OK;
+}
+
+hs_status hs_json_float(const cJSON *root, const char *path, const char *key, float *out, bool required) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v || cJSON_IsNull(v)) return required ? hs_errorf(HS_ERR_FORMAT, "%s: missing field \"%s\"", path, key) : HS_OK;
+    if (!cJSON_IsNumber(v)) return hs_errorf(HS_ERR_FORMAT, "%s: field \"%s\" must be a number", path, key);
+    *out = (float)v->valuedouble;
+    return HS_OK;
+}
+
+static const hs_arch_ops *find_arch(const char *model_type) {
+    for (size_t i = 0; i < sizeof arches / sizeof *arches; i++)
+        if (!strcmp(arches[i]->model_type, model_type)) return arches[i];
+    return NULL;
+}
+
+static hs_status read_config(const char *dir, hs_model_config *cfg, const hs_arch_ops **ops) {
+    memset(cfg, 0, sizeof *cfg);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return hs_errorf(HS_ERR_IO, "%s: not a readable model folder", dir);
+    char *path = hs_path_join(dir, "config.json");
+    if (!path) return HS_ERR_NOMEM;
+    char *text;
+    size_t len;
+    hs_status s = hs_read_file(path, 16u << 20, &text, &len);
+    if (s) { free(path); return s; }
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        s = hs_errorf(HS_ERR_FORMAT, "%s: not a JSON object", path);
+        free(path);
+        return s;
+    }
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+    if (!cJSON_IsString(mt)) s = hs_errorf(HS_ERR_FORMAT, "%s: missing string field \"model_type\"", path);
+    else if (!(*ops = find_arch(mt->valuestring)))
+        s = hs_errorf(HS_ERR_UNSUPPORTED, "%s: model_type \"%s\" is not supported (supported: gpt_neox)", path, mt->valuestring);
+    if (!s) {
+        snprintf(cfg->model_type, sizeof cfg->model_type, "%s", mt->valuestring);
+        cfg->arch = (*ops)->arch;
+        s = (*ops)->parse_config(root, path, cfg);
+    }
+    if (!s && (cfg->n_layers < 1 || cfg->d_model < 1 || cfg->d_mlp < 1 || cfg->d_vocab < 1 || cfg->n_ctx < 1 ||
+               (int64_t)cfg->d_vocab * cfg->d_model > ((int64_t)1 << 34)))
+        s = hs_errorf(HS_ERR_FORMAT, "%s: sizes out of range (layers %d, hidden %d, mlp %d, vocab %d, positions %d)", path,
+                      cfg->n_layers, cfg->d_model, cfg->d_mlp, cfg->d_vocab, cfg->n_ctx);
+    cJSON_Delete(root);
+    free(path);
+    return s;
+}
+
+hs_status hs_model_read_config(const char *dir, hs_model_config *out) {
+    const hs_arch_ops *ops;
+    return read_config(dir, out, &ops);
+}
+
+/* ----------------------------------------------------------------- weights arena */
+size_t hs_weights_floats(const hs_model_config *c) {
+    size_t M = (size_t)c->d_model, H = (size_t)c->n_heads, D = (size_t)c->d_head, F = (size_t)c->d_mlp, V = (size_t)c->d_vocab;
+    size_t per_layer = 3 * H * M * D + 3 * H * D + H * D * M + M + M * F + F + F * M + M + 4 * M;
+    size_t pos = c->rotary_dim ? 0 : (size_t)c->n_ctx * M;
+    return V * M + pos + M * V + V + 2 * M + (size_t)c->n_layers * per_layer;
+}
+
+void hs_weights_carve(const hs_model_config *c, float *p, hs_weights *w) {
+    size_t M = (size_t)c->d_model, H = (size_t)c->n_heads, D = (size_t)c->d_head, F = (size_t)c->d_mlp, V = (size_t)c->d_vocab;
+#define TAKE(ptr, n) (ptr = p, p += (n))
+    TAKE(w->W_E, V * M);
+    w->W_pos = NULL;
+    if (!c->rotary_dim) TAKE(w->W_pos, (size_t)c->n_ctx * M);
+    TAKE(w->W_U, M * V);
+    TAKE(w->b_U, V);
+    TAKE(w->lnf_w, M);
+    TAKE(w->lnf_b, M);
+    for (int l = 0; l < c->n_layers; l++) {
+        hs_layer *L = &w->layers[l];
+        TAKE(L->W_Q, H * M * D); TAKE(L->W_K, H * M * D); TAKE(L->W_V, H * M * D);
+        TAKE(L->b_Q, H * D); TAKE(L->b_K, H * D); TAKE(L->b_V, H * D);
+        TAKE(L->W_O, H * D * M); TAKE(L->b_O, M);
+        TAKE(L->W_in, M * F); TAKE(L->b_in, F); TAKE(L->W_out, F * M); TAKE(L->b_out, M);
+        TAKE(L->ln1_w, M); TAKE(L->ln1_b, M); TAKE(L->ln2_w, M); TAKE(L->ln2_b, M);
+    }
+#undef TAKE
+}
+
+/* ----------------------------------------------------------------- tensor source */
+hs_status hs_source_get(const hs_tensor_source *src, const char *name, int ndim, const int64_t *shape,
+                        const hs_safetensors **file, const hs_st_tensor **t) {
+    for (int i = 0; i < src->n_files; i++) {
+        const hs_st_tensor *x = hs_st_find(&src->files[i], name);
+        if (!x) continue;
+        bool ok = x->ndim == ndim;
+        for (int k = 0; ok && k < ndim; k++) ok = x->shape[k] == shape[k];
+        if (!ok) {
+            char got[128] = "", want[128] = "";
+            for (int k = 0; k < x->ndim; k++) snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? ", " : "", (long long)x->shape[k]);
+            for (int k = 0; k < ndim; k++) snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", k ? ", " : "", (long long)shape[k]);
+            return hs_errorf(HS_ERR_FORMAT, "%s: tensor '%s' has shape [%s], config.json implies [%s]", src->files[i].path, name, got, want);
+        }
+        *file = &src->files[i];
+        *t = x;
+        return HS_OK;
+    }
+    return hs_errorf(HS_ERR_FORMAT, "%s: required tensor '%s' is missing", src->n_files ? src->files[0].path : "checkpoint", name);
+}
+
+hs_status hs_source_read(const hs_tensor_source *src, const char *name, int ndim, const int64_t *shape, float *dst) {
+    const hs_safetensors *f;
+    const hs_st_tensor *t;
+    hs_status s = hs_source_get(src, name, ndim, shape, &f, &t);
+    if (s) return s;
+    return hs_st_to_f32(f, t, dst);
+}
+
+static void close_source(hs_tensor_source *src) {
+    for (int i = 0; i < src->n_files; i++) hs_st_close(&src->files[i]);
+    free(src->files);
+    src->files = NULL;
+    src->n_files = 0;
+}
+
+/* model.safetensors, or model.safetensors.index.json naming the shards. */
+static hs_status open_source(const char *dir, hs_tensor_source *src) {
+    memset(src, 0, sizeof *src);
+    char *single = hs_path_join(dir, "model.safetensors");
+    char *index = hs_path_join(dir, "model.safetensors.index.json");
+    if (!single || !index) { free(single); free(index); return HS_ERR_NOMEM; }
+    struct stat st;
+    hs_status s = HS_OK;
+    if (stat(single, &st) == 0) {
+        src->files = hs_calloc(1, sizeof *src->files);
+        if (!src->files) s = HS_ERR_NOMEM;
+        else if (!(s = hs_st_open(single, &src->files[0]))) src->n_files = 1;
+    } else if (stat(index, &st) == 0) {
+        char *text;
+        size_t len;
+        s = hs_read_file(index, 64u << 20, &text, &len);
+        cJSON *root = s ? NULL : cJSON_ParseWithLength(text, len);
+        if (!s) free(text);
+        const cJSON *map = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
+        if (!s && !cJSON_IsObject(map)) s = hs_errorf(HS_ERR_FORMAT, "%s: missing object \"weight_map\"", index);
+        /* distinct shard file names, in first-seen order */
+        int n = s ? 0 : cJSON_GetArraySize(map);
+        char **names = s ? NULL : hs_calloc((size_t)(n ? n : 1), sizeof *names);
+        int nf = 0;
+        if (!s && !names) s = HS_ERR_NOMEM;
+        for (const cJSON *e = s ? NULL : map->child; e && !s; e = e->next) {
+            if (!cJSON_IsString(e) || strchr(e->valuestring, '/') || !strcmp(e->valuestring, "..")) {
+                s = hs_errorf(HS_ERR_FORMAT, "%s: weight_map entry '%s' is not a file name in the folder", index, e->string);
+                break;
+            }
+            bool seen = false;
+            for (int i = 0; i < nf && !seen; i++) seen = !strcmp(names[i], e->valuestring);
+            if (!seen) names[nf++] = e->valuestring;
+        }
+        if (!s) {
+            src->files = hs_calloc((size_t)(nf ? nf : 1), sizeof *src->files);
+            if (!src->files) s = HS_ERR_NOMEM;
+        }
+        for (int i = 0; i < nf && !s; i++) {
+            char *p = hs_path_join(dir, names[i]);
+            if (!p) { s = HS_ERR_NOMEM; break; }
+            s = hs_st_open(p, &src->files[i]);
+            free(p);
+            if (!s) src->n_files++;
+        }
+        /* every mapped tensor must be in the file the index names */
+        for (const cJSON *e = s ? NULL : map->child; e && !s; e = e->next) {
+            for (int i = 0; i < src->n_files; i++) {
+                const char *base = strrchr(src->files[i].path, '/');
+                base = base ? base + 1 : src->files[i].path;
+                if (!strcmp(base, e->valuestring) && !hs_st_find(&src->files[i], e->string))
+                    s = hs_errorf(HS_ERR_FORMAT, "%s: tensor '%s' is not in %s as the index says", index, e->string, e->valuestring);
+            }
+        }
+        free(names);
+        cJSON_Delete(root);
+    } else {
+        char *bin = hs_path_join(dir, "pytorch_model.bin");
+        bool has_bin = bin && stat(bin, &st) == 0;
+        free(bin);
+        s = has_bin ? hs_errorf(HS_ERR_UNSUPPORTED, "%s: only pytorch_model.bin is present; headscan reads model.safetensors "
+                                                    "(convert it, or fetch the safetensors revision)", dir)
+                    : hs_errorf(HS_ERR_NOT_FOUND, "%s: no model.safetensors or model.safetensors.index.json", dir);
+    }
+    free(single);
+    free(index);
+    if (s) close_source(src);
+    return s;
+}
+
+static void build_rotary(hs_model *m) {
+    /* TL (model.md §6): freq[i] = base ** (i / (R/2)) in float32, angle = p / freq (float32 division). */
+    int R = m->cfg.rotary_dim, half = R / 2, N = m->cfg.n_ctx;
+    for (int p = 0; p < N; p++)
+        for (int j = 0; j < R; j++) {
+            int i = j % half;
+            float freq = powf(m->cfg.rotary_base, (float)i / (float)half);
+            float angle = (float)p / freq;
+            m->rot_sin[(size_t)p * R + j] = sinf(angle);
+            m->rot_cos[(size_t)p * R + j] = cosf(angle);
+        }
+}
+
+hs_status hs_model_load(const char *dir, const hs_model_params *params, hs_model **out) {
+    *out = NULL;
+    hs_model *m = hs_calloc(1, sizeof *m);
+    if (!m) return HS_ERR_NOMEM;
+    m->params = params ? *params : hs_model_default_params();
+    const hs_arch_ops *ops = NULL;
+    hs_tensor_source src = {0};
+    hs_status s = read_config(dir, &m->cfg, &ops);
+    if (!s && !(m->dir = hs_strdup(dir))) s = HS_ERR_NOMEM;
+    if (!s) s = open_source(dir, &src);
+    if (!s) {
+        /* dtype of the largest tensor; parameter count; unknown tensors are logged */
+        size_t biggest = 0;
+        m->cfg.file_dtype = HS_F32;
+        for (int i = 0; i < src.n_files; i++)
+            for (int k = 0; k < src.files[i].n_tensors; k++) {
+                const hs_st_tensor *t = &src.files[i].tensors[k];
+                if (ops->is_ignored(t->name)) continue;
+                m->cfg.n_params += t->numel;
+                if (t->nbytes > biggest) { biggest = t->nbytes; m->cfg.file_dtype = t->dtype; }
+            }
+    }
+    if (!s) {
+        size_t nf = hs_weights_floats(&m->cfg);
+        m->w.layers = hs_calloc((size_t)m->cfg.n_layers, sizeof *m->w.layers);
+        m->arena_bytes = nf * sizeof(float);
+        m->arena = m->w.layers ? hs_aligned_alloc(m->arena_bytes) : NULL;
+        if (!m->arena) s = hs_error_prefix(HS_ERR_NOMEM, "%s: weights need %zu MB", dir, m->arena_bytes >> 20);
+        else hs_weights_carve(&m->cfg, m->arena, &m->w);
+    }
+    if (!s) s = ops->convert(&src, &m->cfg, &m->w);
+    close_source(&src);
+    if (!s) hs_process_weights(&m->cfg, &m->params, &m->w);
+    if (!s && m->cfg.rotary_dim) {
+        size_t n = (size_t)m->cfg.n_ctx * (size_t)m->cfg.rotary_dim;
+        m->rot_sin = hs_aligned_alloc(n * sizeof(float));
+        m->rot_cos = hs_aligned_alloc(n * sizeof(float));
+        if (!m->rot_sin || !m->rot_cos) s = HS_ERR_NOMEM;
+        else build_rotary(m);
+    }
+    if (s) {
+        hs_model_free(m);
+        return s;
+    }
+    *out = m;
+    return HS_OK;
+}
+
+void hs_model_free(hs_model *m) {
+    if (!m) return;
+    hs_aligned_free(m->arena);
+    hs_aligned_free(m->rot_sin);
+    hs_aligned_free(m->rot_cos);
+    free(m->w.layers);
+    free(m->dir);
+    free(m);
+}
+
+const char *hs_model_error(const hs_model *m) { return m ? m->err : hs_last_error(); }
+const hs_model_config *hs_model_get_config(const hs_model *m) { return &m->cfg; }
+const char *hs_model_dir(const hs_model *m) { return m->dir; }
+
+static void set_view(hs_array *v, float *data, int ndim, int64_t a, int64_t b, int64_t c) {
+    v->dtype = HS_F32;
+    v->ndim = ndim;
+    v->shape[0] = a;
+    v->shape[1] = b;
+    v->shape[2] = c;
+    v->data = data;
+}
+
+hs_status hs_model_weight(const hs_model *m, const char *name, hs_array *v) {
+    const hs_model_config *c = &m->cfg;
+    int64_t M = c->d_model, H = c->n_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab;
+    memset(v, 0, sizeof *v);
+    if (!strcmp(name, "W_E")) { set_view(v, m->w.W_E, 2, V, M, 0); return HS_OK; }
+    if (!strcmp(name, "W_U")) { set_view(v, m->w.W_U, 2, M, V, 0); return HS_OK; }
+    if (!strcmp(name, "b_U")) { set_view(v, m->w.b_U, 1, V, 0, 0); return HS_OK; }
+    if (!strcmp(name, "W_pos") && m->w.W_pos) { set_view(v, m->w.W_pos, 2, c->n_ctx, M, 0); return HS_OK; }
+    if (!m->params.fold_ln && !strcmp(name, "ln_final.w")) { set_view(v, m->w.lnf_w, 1, M, 0, 0); return HS_OK; }
+    if (!m->params.fold_ln && !strcmp(name, "ln_final.b")) { set_view(v, m->w.lnf_b, 1, M, 0, 0); return HS_OK; }
+    int l, n = 0;
+    char rest[64];
+    if (sscanf(name, "blocks.%d.%63s%n", &l, rest, &n) == 2 && name[n] == 0 && l >= 0 && l < c->n_layers) {
+        const hs_layer *L = &m->w.layers[l];
+        static const char *qkv[] = {"attn.W_Q", "attn.W_K", "attn.W_V"}, *bqkv[] = {"attn.b_Q", "attn.b_K", "attn.b_V"};
+        float *Wp[] = {L->W_Q, L->W_K, L->W_V}, *bp[] = {L->b_Q, L->b_K, L->b_V};
+        for (int i = 0; i < 3; i++) {
+            if (!strcmp(rest, qkv[i])) { set_view(v, Wp[i], 3, H, M, D); return HS_OK; }
+            if (!strcmp(rest, bqkv[i])) { set_view(v, bp[i], 2, H, D, 0); return HS_OK; }
+        }
+        if (!strcmp(rest, "attn.W_O")) { set_view(v, L->W_O, 3, H, D, M); return HS_OK; }
+        if (!strcmp(rest, "attn.b_O")) { set_view(v, L->b_O, 1, M, 0, 0); return HS_OK; }
+        if (!strcmp(rest, "mlp.W_in")) { set_view(v, L->W_in, 2, M, F, 0); return HS_OK; }
+        if (!strcmp(rest, "mlp.b_in")) { set_view(v, L->b_in, 1, F, 0, 0); return HS_OK; }
+        if (!strcmp(rest, "mlp.W_out")) { set_view(v, L->W_out, 2, F, M, 0); return HS_OK; }
+        if (!strcmp(rest, "mlp.b_out")) { set_view(v, L->b_out, 1, M, 0, 0); return HS_OK; }
+        if (!m->params.fold_ln) {
+            if (!strcmp(rest, "ln1.w")) { set_view(v, L->ln1_w, 1, M, 0, 0); return HS_OK; }
+            if (!strcmp(rest, "ln1.b")) { set_view(v, L->ln1_b, 1, M, 0, 0); return HS_OK; }
+            if (!strcmp(rest, "ln2.w")) { set_view(v, L->ln2_w, 1, M, 0, 0); return HS_OK; }
+            if (!strcmp(rest, "ln2.b")) { set_view(v, L->ln2_b, 1, M, 0, 0); return HS_OK; }
+        }
+    }
+    return hs_errorf(HS_ERR_NOT_FOUND, "%s: no weight named '%s'", m->dir, name);
+}
+
+hs_memory_estimate hs_model_estimate_memory(const hs_model_config *c, int B, int T) {
+    hs_memory_estimate e = {0};
+    e.weights = hs_weights_floats(c) * sizeof(float) + (c->rotary_dim ? 2 * (size_t)c->n_ctx * c->rotary_dim * sizeof(float) : 0);
+    size_t BT = (size_t)B * T, M = (size_t)c->d_model, F = (size_t)c->d_mlp, H = (size_t)c->n_heads;
+    int threads = hs_get_num_threads();
+    /* resid, ln1, ln2, attn_out, mlp_out, resid_mid: M each; q k v rq rk z: M each; mlp pre/post;
+       pattern; scales; one logits row-block per sequence [T, V]; per-thread top-k scratch */
+    e.workspace = sizeof(float) * (BT * M * 12 + BT * F * 2 + (size_t)B * H * T * T + BT * 4 +
+                                   (size_t)T * c->d_vocab + (size_t)threads * 64);
+    e.total = e.weights + e.workspace;
+    return e;
+}

@@ -1,0 +1,85 @@
+/* model_internal.h — the model's weights in TransformerLens's shapes, and the
+ * per-architecture hooks that fill them (internal).
+ *
+ * Architecture-specific code is only: reading config.json fields, converting HF
+ * tensors to TL-shaped weights, and a few flags the forward pass reads
+ * (parallel residual, rotary vs learned positions, activation). Everything
+ * downstream (processing, forward, analysis) sees the same hs_weights.
+ */
+#ifndef HS_MODEL_INTERNAL_H
+#define HS_MODEL_INTERNAL_H
+
+#include "headscan/model.h"
+#include "core/internal.h"
+#include "io/safetensors.h"
+#include <cjson/cJSON.h>
+
+typedef struct hs_layer {
+    float *W_Q, *W_K, *W_V;     /* [H, M, D] */
+    float *b_Q, *b_K, *b_V;     /* [H, D] */
+    float *W_O;                 /* [H, D, M] */
+    float *b_O;                 /* [M] */
+    float *W_in;                /* [M, F] */
+    float *b_in;                /* [F] */
+    float *W_out;               /* [F, M] */
+    float *b_out;               /* [M] */
+    float *ln1_w, *ln1_b;       /* [M]; unused once fold_ln has run */
+    float *ln2_w, *ln2_b;       /* [M] */
+} hs_layer;
+
+typedef struct hs_weights {
+    float *W_E;                 /* [V, M] */
+    float *W_pos;               /* [n_ctx, M] or NULL (rotary) */
+    float *W_U;                 /* [M, V] */
+    float *b_U;                 /* [V] */
+    float *lnf_w, *lnf_b;       /* [M] */
+    hs_layer *layers;           /* [n_layers] */
+} hs_weights;
+
+/* A set of safetensors files (one, or the shards of an index) searched by name. */
+typedef struct hs_tensor_source {
+    hs_safetensors *files;
+    int n_files;
+} hs_tensor_source;
+
+/* Finds `name` and checks its shape; error names the file and tensor. */
+hs_status hs_source_get(const hs_tensor_source *src, const char *name, int ndim, const int64_t *shape,
+                        const hs_safetensors **file, const hs_st_tensor **t);
+/* Finds `name`, checks its shape and converts it to float32 into dst. */
+hs_status hs_source_read(const hs_tensor_source *src, const char *name, int ndim, const int64_t *shape, float *dst);
+
+typedef struct hs_arch_ops {
+    const char *model_type;
+    hs_arch arch;
+    hs_status (*parse_config)(const cJSON *root, const char *path, hs_model_config *cfg);
+    /* Fills every TL weight (LN weights included) from the HF tensors. */
+    hs_status (*convert)(const hs_tensor_source *src, const hs_model_config *cfg, hs_weights *w);
+    /* Tensor-name suffixes that are known buffers, ignored. */
+    bool (*is_ignored)(const char *name);
+} hs_arch_ops;
+
+extern const hs_arch_ops hs_arch_gpt_neox;
+
+struct hs_model {
+    hs_model_config cfg;
+    hs_model_params params;
+    char *dir;
+    hs_weights w;
+    float *arena;               /* one allocation holding every weight */
+    size_t arena_bytes;
+    float *rot_sin, *rot_cos;   /* [n_ctx, rotary_dim] or NULL */
+    char err[HS_ERRMSG_MAX];
+};
+
+/* TransformerLens weight processing (model.md §4), in its order. */
+void hs_process_weights(const hs_model_config *cfg, const hs_model_params *p, hs_weights *w);
+/* Number of floats the arena needs for cfg. */
+size_t hs_weights_floats(const hs_model_config *cfg);
+/* Carves the arena into w's pointers. */
+void hs_weights_carve(const hs_model_config *cfg, float *arena, hs_weights *w);
+
+/* config.json helpers */
+hs_status hs_json_int(const cJSON *root, const char *path, const char *key, int *out, bool required);
+hs_status hs_json_float(const cJSON *root, const char *path, const char *key, float *out, bool required);
+
+#endif

@@ -1,0 +1,192 @@
+/* test_model_golden.c — the C forward pass against the torch reference
+ * (tests/reference/neox_ref.py): processed weights, every hook, logits, loss, and
+ * the unprocessed model against HuggingFace's logits.
+ *
+ * Tolerance, per array: tol = 4·e32 + 16·ε·max|ref|, where e32 is the reference's
+ * own float32-vs-float64 max error for that array (errors.json) and ε = 2^-23.
+ * Why: our float32 result and the reference's differ from the exact (float64)
+ * value by errors of the same order (same precision, different reduction order),
+ * so |ours − ref| ≤ e_ours + e32; the factor 4 allows e_ours to be a few times e32
+ * (different summation order), and the ε term covers arrays whose e32 is ~0 but
+ * which still pass through a few float32 roundings in a different order. */
+#include "test.h"
+#include "headscan/headscan.h"
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <float.h>
+
+static char golden_root[1024], fixture_root[1024];
+static cJSON *errors;
+
+static double err32(const char *section, const char *name) {
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(errors, section);
+    const cJSON *e = s ? cJSON_GetObjectItemCaseSensitive(s, name) : NULL;
+    const cJSON *v = e ? cJSON_GetObjectItemCaseSensitive(e, "max_abs_err") : NULL;
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static void compare(const char *what, const char *section, const char *name, const float *ours, const int64_t *shape,
+                    int ndim, const hs_array *ref) {
+    bool shape_ok = ref->ndim == ndim && ref->dtype == HS_F32;
+    for (int i = 0; shape_ok && i < ndim; i++) shape_ok = ref->shape[i] == shape[i];
+    CHECK(shape_ok, "%s %s: shape differs from the golden", what, name);
+    if (!shape_ok) return;
+    int64_t n = hs_array_numel(ref);
+    const float *r = ref->data;
+    double maxref = 0, maxdiff = 0;
+    int64_t worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (fabs(r[i]) > maxref) maxref = fabs(r[i]);
+        double d = fabs((double)ours[i] - r[i]);
+        if (!(d <= maxdiff)) { maxdiff = d; worst = i; }
+    }
+    double e = err32(section, name);
+    CHECK(e >= 0, "%s: no error figure for %s in errors.json", what, name);
+    double tol = 4 * e + 16 * FLT_EPSILON * maxref;
+    CHECK(maxdiff <= tol, "%s %s: max |diff| %.3g at %lld (ours %.9g, ref %.9g) > tol %.3g", what, name, maxdiff,
+          (long long)worst, ours[worst], r[worst], tol);
+    if (getenv("HS_TEST_VERBOSE")) printf("  %-40s max diff %.3g  tol %.3g\n", name, maxdiff, tol);
+}
+
+static hs_status load_golden(const char *fixture, const char *rel, hs_array *a) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s/%s", golden_root, fixture, rel);
+    return hs_npy_read(path, a);
+}
+
+/* Runs `model_dir` on the golden tokens and compares against golden/<golden>/<prefix>. */
+static void check_fixture(const char *model_name, const char *golden, bool processing, bool full) {
+    char model_dir[2048], path[2048];
+    snprintf(model_dir, sizeof model_dir, "%s/%s", fixture_root, model_name);
+    char what[256];
+    snprintf(what, sizeof what, "%s%s", model_name, processing ? "" : " (no processing)");
+    snprintf(path, sizeof path, "%s/%s/errors.json", golden_root, golden);
+    FILE *jf = fopen(path, "rb");
+    CHECK(jf != NULL, "cannot open %s", path);
+    if (!jf) return;
+    static char buf[1 << 20];
+    size_t len = fread(buf, 1, sizeof buf - 1, jf);
+    fclose(jf);
+    buf[len] = 0;
+    /* Python's json writes NaN (a relative error over an all-zero array): make it JSON null */
+    for (char *q = buf; (q = strstr(q, "NaN"));) memcpy(q, "0  ", 3);
+    cJSON_Delete(errors);
+    errors = cJSON_Parse(buf);
+
+    hs_model_params mp = processing ? hs_model_default_params() : hs_model_no_processing_params();
+    hs_model *m = NULL;
+    CHECK_OK(hs_model_load(model_dir, &mp, &m));
+    if (!m) return;
+    const hs_model_config *c = hs_model_get_config(m);
+    hs_array tok = {0};
+    CHECK_OK(load_golden(golden, "tokens.npy", &tok));
+    if (!tok.data) { hs_model_free(m); return; }
+    int B = (int)tok.shape[0], T = (int)tok.shape[1], V = c->d_vocab;
+    int32_t *ids = malloc(sizeof *ids * (size_t)B * T);
+    for (int i = 0; i < B * T; i++) ids[i] = (int32_t)((int64_t *)tok.data)[i];
+
+    /* processed weights */
+    if (processing && full) {
+        snprintf(path, sizeof path, "%s/%s/weights", golden_root, golden);
+        DIR *d = opendir(path);
+        CHECK(d != NULL, "no weights folder %s", path);
+        int n = 0;
+        for (struct dirent *e; d && (e = readdir(d));) {
+            size_t l = strlen(e->d_name);
+            if (l < 5 || strcmp(e->d_name + l - 4, ".npy")) continue;
+            char name[256];
+            snprintf(name, sizeof name, "%.*s", (int)(l - 4), e->d_name);
+            char rel[512];
+            snprintf(rel, sizeof rel, "weights/%s", e->d_name);
+            hs_array ref = {0}, ours;
+            CHECK_OK(load_golden(golden, rel, &ref));
+            hs_status s = hs_model_weight(m, name, &ours);
+            CHECK(s == HS_OK, "%s: weight %s: %s", what, name, hs_last_error());
+            if (s == HS_OK && ref.data) { compare(what, "weights", name, ours.data, ours.shape, ours.ndim, &ref); n++; }
+            hs_array_free(&ref);
+        }
+        if (d) closedir(d);
+        CHECK(n == 3 + 12 * c->n_layers, "%s: only %d weights compared", what, n);
+    }
+
+    /* every hook, logits, loss */
+    const char *all[] = {"*"};
+    hs_cache *cache;
+    CHECK_OK(hs_cache_create(all, 1, &cache));
+    hs_forward *f = NULL;
+    CHECK_OK(hs_forward_create(m, B, T, &f));
+    float *logits = malloc(sizeof(float) * (size_t)B * T * V), *loss = malloc(sizeof(float) * (size_t)B * (T - 1));
+    hs_forward_params fp = hs_forward_default_params();
+    fp.hook = hs_cache_hook;
+    fp.hook_user = cache;
+    fp.logits = logits;
+    fp.loss = loss;
+    if (f) CHECK_OK(hs_forward_run(f, ids, B, T, &fp));
+    const char *hook_dir = processing ? "hooks" : "no_processing/hooks";
+    if (!full) goto outputs;
+    const char *section = processing ? "hooks" : "no_processing_hooks";
+    snprintf(path, sizeof path, "%s/%s/%s", golden_root, golden, hook_dir);
+    DIR *d = opendir(path);
+    CHECK(d != NULL, "no hooks folder %s", path);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".npy")) continue;
+        char name[256], rel[512];
+        snprintf(name, sizeof name, "%.*s", (int)(l - 4), e->d_name);
+        snprintf(rel, sizeof rel, "%s/%s", hook_dir, e->d_name);
+        hs_array ref = {0};
+        CHECK_OK(load_golden(golden, rel, &ref));
+        const hs_array *ours = hs_cache_get(cache, name);
+        CHECK(ours != NULL, "%s: hook %s was not delivered", what, name);
+        if (ours && ref.data) { compare(what, section, name, ours->data, ours->shape, ours->ndim, &ref); n++; }
+        hs_array_free(&ref);
+    }
+    if (d) closedir(d);
+    CHECK(n == hs_cache_count(cache), "%s: %d golden hooks but the forward delivered %d", what, n, hs_cache_count(cache));
+    CHECK(n == 3 + 18 * c->n_layers, "%s: expected %d hooks, compared %d", what, 3 + 18 * c->n_layers, n);
+outputs:
+
+    if (V * (int64_t)B * T <= 4 << 20) {
+        hs_array ref = {0};
+        int64_t shp[3] = {B, T, V};
+        if (processing) {
+            CHECK_OK(load_golden(golden, "logits.npy", &ref));
+            if (ref.data) compare(what, "outputs", "logits", logits, shp, 3, &ref);
+            hs_array_free(&ref);
+        } else {
+            /* with processing off the logits equal HuggingFace's forward */
+            CHECK_OK(load_golden(golden, "hf_logits.npy", &ref));
+            if (ref.data) compare(what, "outputs", "hf_logits", logits, shp, 3, &ref);
+            hs_array_free(&ref);
+        }
+    }
+    if (processing) {
+        hs_array ref = {0};
+        int64_t shp[2] = {B, T - 1};
+        CHECK_OK(load_golden(golden, "loss.npy", &ref));
+        if (ref.data) compare(what, "outputs", "loss", loss, shp, 2, &ref);
+        hs_array_free(&ref);
+    }
+    free(logits);
+    free(loss);
+    free(ids);
+    hs_array_free(&tok);
+    hs_cache_free(cache);
+    hs_forward_free(f);
+    hs_model_free(m);
+}
+
+int main(void) {
+    const char *g = getenv("HS_GOLDEN_ROOT"), *fx = getenv("HS_FIXTURE_ROOT");
+    snprintf(golden_root, sizeof golden_root, "%s", g ? g : HS_SOURCE_DIR "/tests/golden");
+    snprintf(fixture_root, sizeof fixture_root, "%s", fx ? fx : HS_SOURCE_DIR "/tests/fixtures");
+    /* full: weights and every hook too; the F16 fixture's goldens hold logits and loss only */
+    check_fixture("neox-tiny-f32", "neox-tiny-f32", true, true);
+    check_fixture("neox-tiny-f32", "neox-tiny-f32", false, true);
+    check_fixture("neox-tiny-sharded", "neox-tiny-f32", true, true);
+    check_fixture("neox-tiny-f16", "neox-tiny-f16", true, false);
+    check_fixture("neox-tiny-f16", "neox-tiny-f16", false, false);
+    cJSON_Delete(errors);
+    return test_report("test_model_golden");
+}
