@@ -185,6 +185,21 @@ int main(void) {
     cJSON_Delete(ha); free(raw16);
     cJSON_Delete(h32); free(raw32);
 
+    /* ---- tied embeddings for every step: both matrices written, equal; rows in file
+     * order give a different (but valid) run than the shuffled one ---- */
+    p = tiny(path("mtied"));
+    p.tie_steps = p.steps; p.in_order = true; p.dtype = HS_F32;
+    CHECK_OK(hs_train(&p, NULL, NULL, NULL));
+    cJSON *ht = st_header(path("mtied/model.safetensors"), &raw16, &len16, &d16);
+    if (ht) {
+        cJSON *ei = cJSON_GetObjectItem(ht, "gpt_neox.embed_in.weight"), *eo = cJSON_GetObjectItem(ht, "embed_out.weight");
+        size_t bi = (size_t)cJSON_GetArrayItem(cJSON_GetObjectItem(ei, "data_offsets"), 0)->valuedouble;
+        size_t bo = (size_t)cJSON_GetArrayItem(cJSON_GetObjectItem(eo, "data_offsets"), 0)->valuedouble;
+        CHECK(memcmp(d16 + bi, d16 + bo, 16 * 16 * 4) == 0, "tied run: embed_in == embed_out");
+    }
+    CHECK(ht != NULL, "tied checkpoint parses");
+    cJSON_Delete(ht); free(raw16);
+
     /* ---- bad inputs: an error naming the file, and no output directory ---- */
     struct { const char *what, *expect; } cases[] = {
         { "missing data", "nope.npy" }, { "bad tokenizer", "badtok.json" }, { "id out of range", "oob.npy" },

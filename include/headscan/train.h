@@ -30,6 +30,15 @@ typedef struct hs_train_params {
      * units whose weights and biases are zero and never updated: its output is
      * exactly 0 and the checkpoint still loads as a plain GPTNeoXForCausalLM. */
     bool attn_only;
+    /* Training aid: for the first tie_steps steps embed_out is held equal to embed_in
+     * (one shared matrix, gradients summed, no weight decay), then the two train
+     * separately. The checkpoint is always an untied GPT-NeoX (both matrices written).
+     * Sharing makes "copy this token" one generic map, so in-context copying (induction)
+     * is learned for every token at once instead of token by token. */
+    int64_t tie_steps;
+    /* Take rows in file order (a curriculum written into the data) instead of a
+     * seeded shuffle per epoch. */
+    bool in_order;
     double rotary_pct, rotary_base, ln_eps;
     /* Optimisation: AdamW as torch.optim.AdamW; weight decay on the 2-D weight
      * matrices of the layers and on embed_out (not on embed_in, biases, LayerNorms).

@@ -172,9 +172,9 @@ hs_status hs_train(const hs_train_params *p, hs_train_progress_fn progress, void
     double t0 = now_s(), ema = 0;
     for (int64_t step = 1; step <= p->steps; step++) {
         for (int b = 0; b < B; b++) {
-            if (cursor >= rows) {       /* new epoch: Fisher-Yates shuffle */
+            if (cursor >= rows) {       /* new epoch: Fisher-Yates shuffle (or file order) */
                 for (int64_t i = 0; i < rows; i++) perm[i] = i;
-                for (int64_t i = rows - 1; i > 0; i--) {
+                for (int64_t i = rows - 1; i > 0 && !p->in_order; i--) {
                     int64_t j = (int64_t)(tr_rng_uniform(&rng) * (double)(i + 1));
                     int64_t t_ = perm[i]; perm[i] = perm[j]; perm[j] = t_;
                 }
@@ -184,12 +184,20 @@ hs_status hs_train(const hs_train_params *p, hs_train_progress_fn progress, void
             memcpy(btok + (size_t)b * T, r, (size_t)T * sizeof *btok);
             memcpy(btgt + (size_t)b * T, r + 1, (size_t)T * sizeof *btgt);
         }
+        const int tied = step <= p->tie_steps;
+        float *Ein = tr_embed_in(&m, m.p), *Eout = tr_embed_out(&m, m.p);
+        if (tied) memcpy(Eout, Ein, (size_t)V * c.M * sizeof(float));
         double loss = tr_forward(&m, &a, btok, btgt);
         if (!isfinite(loss)) { s = hs_errorf(HS_ERR_INTERNAL, "train: loss is not finite at step %lld (lower --lr?)", (long long)step); goto out; }
         tr_backward(&m, &a, btok, grads);
+        if (tied) {     /* one shared matrix: its gradient is the sum of both uses */
+            float *gi = tr_embed_in(&m, grads), *go = tr_embed_out(&m, grads);
+            for (size_t i = 0; i < (size_t)V * c.M; i++) { gi[i] += go[i]; go[i] = 0; }
+        }
         tr_clip_grads(grads, m.n_params, p->grad_clip);
         opt.lr = lr_at(p, step);
         tr_adamw_step(&m, &opt, m.p, grads);
+        if (step == p->tie_steps) memcpy(Eout, Ein, (size_t)V * c.M * sizeof(float));   /* untie from here on */
         ema = step == 1 ? loss : 0.95 * ema + 0.05 * loss;
         double el = now_s() - t0;
         if (progress) {
