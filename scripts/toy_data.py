@@ -8,13 +8,16 @@ RNG, no dependence on Python's `random`); standard library only.
 Outputs (into --out):
   tokenizer.json   byte-level BPE (GPT-2 regex pre-tokenizer, ByteLevel decoder),
                    <|endoftext|> = id 0 (BOS/EOS), bytes 1..256, merges after
-  train.npy        int32 [rows, n_ctx + 1] training rows, each starting with BOS (0)
+  train.npy        int32 [pure_rows + rows, n_ctx + 1] training rows, each starting with
+                   BOS (0): first --pure-rows warm-up rows of short repeats, then --rows
+                   mixed rows
   toy.jsonl        a small evaluation dataset of documents {"text": ...} for the scan
 
 Content: IOI-style sentences ("When John and Mary went to the store, John gave the
 bag to Mary."), other copy-from-context sentences, filler sentences of invented words,
-and repeated segments: spans of uniformly random tokens that occur again later in the
-same row (and rows [BOS, R, R]) — the data induction heads and name movers learn from.
+and repeated segments: spans of uniformly random tokens (from the last --span-pool
+ids) that occur again later in the same row, rows [BOS, R, R] and rows
+[BOS, R1, R1, R2, R2, ...] — the data induction heads and name movers learn from.
 """
 import argparse, json, os, re, struct, sys
 
@@ -212,6 +215,8 @@ def main():
     ap.add_argument("--rows", type=int, default=24000, help="training rows")
     ap.add_argument("--n-ctx", type=int, default=256)
     ap.add_argument("--docs", type=int, default=200, help="documents in toy.jsonl")
+    ap.add_argument("--span-pool", type=int, default=128, help="random spans use the last N ids (0 = all merged ids)")
+    ap.add_argument("--pure-rows", type=int, default=0, help="warm-up rows of pure short repeats, placed first")
     ap.add_argument("--bos-rr", type=float, default=0.3, help="fraction of rows [BOS, R, R]")
     ap.add_argument("--tokenizer", help="reuse this tokenizer.json instead of training one")
     a = ap.parse_args()
@@ -242,7 +247,10 @@ def main():
     enc = Encoder(vocab, merges)
     itos = {i: s for s, i in vocab.items()}
     V = len(vocab)
-    lo = 257    # random spans draw uniformly from every merged token
+    # Random spans draw uniformly from the last --span-pool ids (the induction score
+    # samples from the same range): a small pool lets the model discover in-context
+    # copying within this budget; every id >= 257 still occurs in the text parts.
+    lo = max(257, V - a.span_pool) if a.span_pool > 0 else 257
 
     def rand_span(n): return [lo + rng.below(V - lo) for _ in range(n)]
 
@@ -267,15 +275,32 @@ def main():
     W = a.n_ctx
     rows = []
     for r in range(a.rows):
-        if rng.uniform() < a.bos_rr:            # [BOS, R, R] as in the induction score
+        u = rng.uniform()
+        if u < a.bos_rr / 2:                    # [BOS, R, R] as in the induction score
             n = 5 + rng.below((W - 1) // 2 - 4)
             span = rand_span(n)
             body = span + span
             body += segments(W - len(body)) if len(body) < W else []
+        elif u < a.bos_rr:                      # [BOS, R1, R1, R2, R2, ...], short spans
+            body = []
+            while len(body) < W:
+                span = rand_span(4 + rng.below(12))
+                body += span + span
         else:
             body = segments(W)
         rows.append([0] + body[:W])
-    write_npy(os.path.join(a.out, "train.npy"), rows, W + 1)
+    # A warm-up block placed first (for training in file order): rows made only of
+    # short random spans each repeated at once, [BOS, R1, R1, R2, R2, ...], from its
+    # own RNG stream so the rows above do not depend on it.
+    prng = Rng(a.seed + 1)
+    pure = []
+    for r in range(a.pure_rows):
+        body = []
+        while len(body) < W:
+            span = [lo + prng.below(V - lo) for _ in range(4 + prng.below(12))]
+            body += span + span
+        pure.append([0] + body[:W])
+    write_npy(os.path.join(a.out, "train.npy"), pure + rows, W + 1)
 
     # Evaluation documents (text). Spans of random tokens are decoded to text.
     tmp = os.path.join(a.out, "toy.jsonl.tmp")

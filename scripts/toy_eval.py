@@ -3,7 +3,7 @@
 
 Reads DIR/config.json + DIR/model.safetensors (F16/F32) with numpy, runs the GPT-NeoX
 forward in torch float32 and prints per head:
-  induction  — analysis.md §8 on [BOS, r, r], r uniform over ids [1000, tokenizer size)
+  induction  — analysis.md §8 on [BOS, r, r], r uniform over ids [--lo (size-64), size)
                (len = (n_ctx - 1) // 2), 16 sequences, fixed seed;
   mover_dla_no_ind — analysis.md §4/§11 (q = 0.95 over non-induction positions) on
                the rows of a JSONL dataset tokenized with toy_data.py's encoder.
@@ -72,9 +72,10 @@ def main():
     D = M // H
     tj = json.load(open(os.path.join(d, "tokenizer.json")))
     ntok = max(tj["model"]["vocab"].values()) + 1
+    lo = int(sys.argv[sys.argv.index('--lo') + 1]) if '--lo' in sys.argv else ntok - 64
     g = torch.Generator().manual_seed(0)
     ln = (T - 1) // 2
-    r = torch.randint(1000, ntok, (16, ln), generator=g)
+    r = torch.randint(lo, ntok, (16, ln), generator=g)
     tok = torch.cat([torch.zeros(16, 1, dtype=torch.long), r, r], 1)
     with torch.no_grad():
         pats, _, _ = forward(cfg, W, tok)

@@ -39,6 +39,12 @@ typedef struct hs_train_params {
     /* Take rows in file order (a curriculum written into the data) instead of a
      * seeded shuffle per epoch. */
     bool in_order;
+    /* Context curriculum: the first short_steps steps use only the first short_ctx
+     * tokens of each row (and batch * n_ctx / short_ctx rows, the same tokens per
+     * step). Early on attention is spread over every earlier position, so short
+     * rows give the signal for previous-token and induction heads more weight. */
+    int short_ctx;
+    int64_t short_steps;
     double rotary_pct, rotary_base, ln_eps;
     /* Optimisation: AdamW as torch.optim.AdamW; weight decay on the 2-D weight
      * matrices of the layers and on embed_out (not on embed_in, biases, LayerNorms).

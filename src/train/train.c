@@ -171,7 +171,12 @@ hs_status hs_train(const hs_train_params *p, hs_train_progress_fn progress, void
     int64_t cursor = rows;          /* forces a shuffle on the first batch */
     double t0 = now_s(), ema = 0;
     for (int64_t step = 1; step <= p->steps; step++) {
-        for (int b = 0; b < B; b++) {
+        /* context curriculum: the first short_steps steps train on the first short_ctx
+         * tokens of each row, with proportionally more rows (same tokens per step) */
+        int Tb = T, Bb = B;
+        if (step <= p->short_steps && p->short_ctx > 1 && p->short_ctx < T) { Tb = p->short_ctx; Bb = B * T / Tb; }
+        a.B = Bb; a.T = Tb;
+        for (int b = 0; b < Bb; b++) {
             if (cursor >= rows) {       /* new epoch: Fisher-Yates shuffle (or file order) */
                 for (int64_t i = 0; i < rows; i++) perm[i] = i;
                 for (int64_t i = rows - 1; i > 0 && !p->in_order; i--) {
@@ -181,8 +186,8 @@ hs_status hs_train(const hs_train_params *p, hs_train_progress_fn progress, void
                 cursor = 0;
             }
             const int32_t *r = data + perm[cursor++] * row_len;
-            memcpy(btok + (size_t)b * T, r, (size_t)T * sizeof *btok);
-            memcpy(btgt + (size_t)b * T, r + 1, (size_t)T * sizeof *btgt);
+            memcpy(btok + (size_t)b * Tb, r, (size_t)Tb * sizeof *btok);
+            memcpy(btgt + (size_t)b * Tb, r + 1, (size_t)Tb * sizeof *btgt);
         }
         const int tied = step <= p->tie_steps;
         float *Ein = tr_embed_in(&m, m.p), *Eout = tr_embed_out(&m, m.p);
@@ -202,6 +207,7 @@ hs_status hs_train(const hs_train_params *p, hs_train_progress_fn progress, void
         double el = now_s() - t0;
         if (progress) {
             hs_train_progress pr = { step, p->steps, loss, ema, opt.lr, (double)step * B * T / (el > 0 ? el : 1e-9), el };
+            (void)Bb;
             if (progress(&pr, user)) { s = hs_errorf(HS_ERR_CANCELLED, "train: cancelled at step %lld", (long long)step); goto out; }
         }
         if (p->save_every > 0 && step % p->save_every == 0 && step < p->steps)

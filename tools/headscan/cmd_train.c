@@ -30,6 +30,8 @@ static void help(FILE *f) {
 "  --dtype f16|f32     weights file type (f16)   --save-every N    extra checkpoints\n"
 "  --tie-steps N       share embed_in/embed_out for the first N steps (0); the\n"
 "                      checkpoint is untied either way\n"
+"  --short-ctx T --short-steps N   train the first N steps on the first T tokens of\n"
+"                      each row (more rows per step, same tokens): a context curriculum\n"
 "  --in-order          take the rows in file order (a curriculum), not shuffled\n"
 "  --quiet             no progress output\n");
 }
@@ -77,7 +79,7 @@ int cmd_train(int argc, char **argv) {
     int threads = 0, dmlp_set = 0, quiet = 0;
     enum { O_DATA = 256, O_TOK, O_OUT, O_LAYERS, O_DMODEL, O_HEADS, O_DMLP, O_ATTN, O_NCTX, O_ROT, O_VOCAB,
            O_STEPS, O_BATCH, O_LR, O_MINLR, O_WARM, O_WD, O_B1, O_B2, O_CLIP, O_SEED, O_THREADS,
-           O_DTYPE, O_SAVE, O_QUIET, O_HELP, O_TIE, O_ORDER };
+           O_DTYPE, O_SAVE, O_QUIET, O_HELP, O_TIE, O_ORDER, O_SHORTC, O_SHORTS };
     static const struct option opts[] = {
         {"data", 1, 0, O_DATA}, {"tokenizer", 1, 0, O_TOK}, {"out", 1, 0, O_OUT},
         {"layers", 1, 0, O_LAYERS}, {"d-model", 1, 0, O_DMODEL}, {"heads", 1, 0, O_HEADS},
@@ -87,7 +89,8 @@ int cmd_train(int argc, char **argv) {
         {"warmup", 1, 0, O_WARM}, {"weight-decay", 1, 0, O_WD}, {"beta1", 1, 0, O_B1},
         {"beta2", 1, 0, O_B2}, {"grad-clip", 1, 0, O_CLIP}, {"seed", 1, 0, O_SEED},
         {"threads", 1, 0, O_THREADS}, {"dtype", 1, 0, O_DTYPE}, {"save-every", 1, 0, O_SAVE},
-        {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"tie-steps", 1, 0, O_TIE}, {"in-order", 0, 0, O_ORDER}, {0, 0, 0, 0}};
+        {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"tie-steps", 1, 0, O_TIE}, {"in-order", 0, 0, O_ORDER},
+        {"short-ctx", 1, 0, O_SHORTC}, {"short-steps", 1, 0, O_SHORTS}, {0, 0, 0, 0}};
     const char *cmd = argv[0];
     optind = 1;
     int c;
@@ -120,6 +123,8 @@ int cmd_train(int argc, char **argv) {
         case O_SAVE: NUM(0, 1e9, p.save_every = (int64_t)v); break;
         case O_TIE: NUM(0, 1e9, p.tie_steps = (int64_t)v); break;
         case O_ORDER: p.in_order = true; break;
+        case O_SHORTC: NUM(2, 8192, p.short_ctx = (int)v); break;
+        case O_SHORTS: NUM(0, 1e9, p.short_steps = (int64_t)v); break;
 #undef NUM
         case O_DTYPE:
             if (!strcmp(optarg, "f16") || !strcmp(optarg, "F16")) p.dtype = HS_F16;
