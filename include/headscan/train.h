@@ -45,6 +45,7 @@ typedef struct hs_train_params {
      * rows give the signal for previous-token and induction heads more weight. */
     int short_ctx;
     int64_t short_steps;
+    bool ctx_ramp;                  /* short_ctx, then 2x, 4x, ... (each short_steps steps) up to n_ctx */
     double rotary_pct, rotary_base, ln_eps;
     /* Optimisation: AdamW as torch.optim.AdamW; weight decay on the 2-D weight
      * matrices of the layers and on embed_out (not on embed_in, biases, LayerNorms).

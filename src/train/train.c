@@ -174,7 +174,14 @@ hs_status hs_train(const hs_train_params *p, hs_train_progress_fn progress, void
         /* context curriculum: the first short_steps steps train on the first short_ctx
          * tokens of each row, with proportionally more rows (same tokens per step) */
         int Tb = T, Bb = B;
-        if (step <= p->short_steps && p->short_ctx > 1 && p->short_ctx < T) { Tb = p->short_ctx; Bb = B * T / Tb; }
+        if (p->short_ctx > 1 && p->short_ctx < T && p->short_steps > 0) {
+            if (p->ctx_ramp) {          /* short_ctx, 2x, 4x, ... each for short_steps steps */
+                int64_t k = (step - 1) / p->short_steps;
+                int64_t tb = p->short_ctx;
+                while (k-- > 0 && tb < T) tb *= 2;
+                if (tb < T) { Tb = (int)tb; Bb = B * T / Tb; }
+            } else if (step <= p->short_steps) { Tb = p->short_ctx; Bb = B * T / Tb; }
+        }
         a.B = Bb; a.T = Tb;
         for (int b = 0; b < Bb; b++) {
             if (cursor >= rows) {       /* new epoch: Fisher-Yates shuffle (or file order) */

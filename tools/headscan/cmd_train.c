@@ -32,6 +32,7 @@ static void help(FILE *f) {
 "                      checkpoint is untied either way\n"
 "  --short-ctx T --short-steps N   train the first N steps on the first T tokens of\n"
 "                      each row (more rows per step, same tokens): a context curriculum\n"
+"  --ctx-ramp          with --short-ctx: T, 2T, 4T, ... each for --short-steps steps\n"
 "  --in-order          take the rows in file order (a curriculum), not shuffled\n"
 "  --quiet             no progress output\n");
 }
@@ -79,7 +80,7 @@ int cmd_train(int argc, char **argv) {
     int threads = 0, dmlp_set = 0, quiet = 0;
     enum { O_DATA = 256, O_TOK, O_OUT, O_LAYERS, O_DMODEL, O_HEADS, O_DMLP, O_ATTN, O_NCTX, O_ROT, O_VOCAB,
            O_STEPS, O_BATCH, O_LR, O_MINLR, O_WARM, O_WD, O_B1, O_B2, O_CLIP, O_SEED, O_THREADS,
-           O_DTYPE, O_SAVE, O_QUIET, O_HELP, O_TIE, O_ORDER, O_SHORTC, O_SHORTS };
+           O_DTYPE, O_SAVE, O_QUIET, O_HELP, O_TIE, O_ORDER, O_SHORTC, O_SHORTS, O_RAMP };
     static const struct option opts[] = {
         {"data", 1, 0, O_DATA}, {"tokenizer", 1, 0, O_TOK}, {"out", 1, 0, O_OUT},
         {"layers", 1, 0, O_LAYERS}, {"d-model", 1, 0, O_DMODEL}, {"heads", 1, 0, O_HEADS},
@@ -90,7 +91,8 @@ int cmd_train(int argc, char **argv) {
         {"beta2", 1, 0, O_B2}, {"grad-clip", 1, 0, O_CLIP}, {"seed", 1, 0, O_SEED},
         {"threads", 1, 0, O_THREADS}, {"dtype", 1, 0, O_DTYPE}, {"save-every", 1, 0, O_SAVE},
         {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"tie-steps", 1, 0, O_TIE}, {"in-order", 0, 0, O_ORDER},
-        {"short-ctx", 1, 0, O_SHORTC}, {"short-steps", 1, 0, O_SHORTS}, {0, 0, 0, 0}};
+        {"short-ctx", 1, 0, O_SHORTC}, {"short-steps", 1, 0, O_SHORTS},
+        {"ctx-ramp", 0, 0, O_RAMP}, {0, 0, 0, 0}};
     const char *cmd = argv[0];
     optind = 1;
     int c;
@@ -125,6 +127,7 @@ int cmd_train(int argc, char **argv) {
         case O_ORDER: p.in_order = true; break;
         case O_SHORTC: NUM(2, 8192, p.short_ctx = (int)v); break;
         case O_SHORTS: NUM(0, 1e9, p.short_steps = (int64_t)v); break;
+        case O_RAMP: p.ctx_ramp = true; break;
 #undef NUM
         case O_DTYPE:
             if (!strcmp(optarg, "f16") || !strcmp(optarg, "F16")) p.dtype = HS_F16;
