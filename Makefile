@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all build run test test-fast test-asan bench deps clean
+.PHONY: all build run test test-fast test-asan bench deps clean toy-model
 
 all: build
 
@@ -31,6 +31,10 @@ test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+# Retrains the bundled toy model (models/toy, data/toy) from scratch, reproducibly.
+toy-model: deps build
+	bash scripts/toy_model.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan

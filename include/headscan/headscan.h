@@ -8,4 +8,5 @@
 #include "hub.h"
 #include "scan.h"
 #include "report.h"
+#include "train.h"
 #endif
