@@ -15,10 +15,10 @@ $(BUILD)/Makefile:
 build: $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on the bundled default. (Until the bundled model lands: one
-# sequence through the committed test checkpoint.)
+# The main job on the bundled default: `headscan scan` with no arguments scans
+# models/toy on data/toy into ./headscan-scan (head table, arrays, report.html).
 run: deps build
-	./$(BUILD)/headscan run --model tests/fixtures/neox-tiny-f32 --tokens 0,5,7,9,5,7,9,100 --top 3
+	./$(BUILD)/headscan
 
 # The whole suite, then again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test: test-fast test-asan

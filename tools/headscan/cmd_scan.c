@@ -136,7 +136,7 @@ int cmd_scan(int argc, char **argv) {
     long long prompts = 288, shuffle_seed = 42;
     int report = 0, offline = 0;
     const char *revision = NULL;
-    int batch = 32, n_ctx = -1, threads = 0, top = 10, no_shuffle = 0, ind_batch = 16, ind_len = 200;
+    int batch = 32, n_ctx = -1, threads = 0, top = 10, no_shuffle = 0, ind_batch = 16, ind_len = 200, ind_len_given = 0;
     unsigned long long ind_seed = 0;
     double quant = 0.9, quant_ni = 0.95;
     static const struct option opts[] = {
@@ -172,7 +172,7 @@ int cmd_scan(int argc, char **argv) {
         case 'i': NUM(ind_seed, strtoull, 1, "--induction-seed"); break;
         case 'I': ind_path = optarg; break;
         case 'B': NUM(ind_batch, (int)strtol, ind_batch >= 1, "--induction-batch"); break;
-        case 'R': NUM(ind_len, (int)strtol, ind_len >= 1, "--induction-len"); break;
+        case 'R': NUM(ind_len, (int)strtol, ind_len >= 1, "--induction-len"); ind_len_given = 1; break;
         case 'q': quant = strtod(optarg, &end); if (*end || !(quant >= 0 && quant <= 1)) return cli_usage_error("scan", "--quantile must be in [0, 1]"); break;
         case 'Q': quant_ni = strtod(optarg, &end); if (*end || !(quant_ni >= 0 && quant_ni <= 1)) return cli_usage_error("scan", "--no-ind-quantile must be in [0, 1]"); break;
         case 'o' + 256: sort = optarg; break;
@@ -275,6 +275,12 @@ int cmd_scan(int argc, char **argv) {
     if ((s = hs_model_load(model, &mp, &m))) { rc = cli_fail(s, "loading the model"); goto done; }
     t_load = mono() - t_load;
     const hs_model_config *cfg = hs_model_get_config(m);
+    if (!ind_len_given && !ind_path && 1 + 2 * ind_len > cfg->n_ctx) {
+        /* the study's 200 needs n_ctx >= 401: fit the default to smaller models, and say so */
+        ind_len = (cfg->n_ctx - 1) / 2;
+        sp.ind_seq_len = ind_len;
+        fprintf(stderr, "headscan: note: the model's context is %d tokens: induction sequences of %d (not 200)\n", cfg->n_ctx, ind_len);
+    }
     if (n_ctx > cfg->n_ctx) {
         fprintf(stderr, "headscan: error: --n-ctx %d is larger than the model's maximum context %d (%s)\n", n_ctx, cfg->n_ctx, model);
         rc = 1;
