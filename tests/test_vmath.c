@@ -34,6 +34,18 @@ int main(void) {
     for (int i = 0; i < N; i++) same &= y[i] == hs_expf(x[i] - mx);
     CHECK(same, "exp_inplace equals hs_expf lane by lane");
     CHECK(fabs(s2 - refs) <= 1e-6 * refs, "exp_inplace sum");
+    /* gelu_new against the double-precision formula: absolute error below 4e-7·(1 + |x|) */
+    enum { G = 4001 };
+    static float gx[G], gy[G];
+    for (int i = 0; i < G; i++) gx[i] = -10.0f + 20.0f * i / (G - 1);
+    hs_gelu_new(gx, gy, G);
+    double gworst = 0;
+    for (int i = 0; i < G; i++) {
+        double v = gx[i], ref = 0.5 * v * (1 + tanh(sqrt(2 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+        double e = fabs(gy[i] - ref) / (1 + fabs(v));
+        if (e > gworst) gworst = e;
+    }
+    CHECK(gworst <= 4e-7, "gelu_new: %.3g relative to 1 + |x|", gworst);
     printf("exp max %.2f ulp, erf max %.3g\n", worst_exp_ulp, worst_erf);
     return test_report("test_vmath");
 }

@@ -82,3 +82,21 @@ float hs_max(const float *x, int n) {
     for (; j < n; j++) m = x[j] > m ? x[j] : m;
     return m;
 }
+
+/* TL gelu_new, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³) and
+ * tanh(u) = 1 − 2/(exp(2u) + 1): absolute error ~1e-7, no cancellation problem for
+ * the (1 + tanh) that follows. */
+void hs_gelu_new(const float *x, float *y, size_t n) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8f v = load8(x + j);
+        v8f u = 0.7978845608028654f * (v + 0.044715f * (v * v * v));
+        v8f t = 1.0f - 2.0f / (vexp(2.0f * u) + 1.0f);
+        store8(y + j, 0.5f * v * (1.0f + t));
+    }
+    for (; j < n; j++) {
+        float v = x[j], u = 0.7978845608028654f * (v + 0.044715f * (v * v * v));
+        float t = 1.0f - 2.0f / (hs_expf(2.0f * u) + 1.0f);
+        y[j] = 0.5f * v * (1.0f + t);
+    }
+}

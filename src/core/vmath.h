@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Cephes-style expf: x = n·ln2 + r, |r| <= ln2/2, degree-6 polynomial, scale by 2^n. */
@@ -51,6 +52,8 @@ static inline float hs_erff(float a) {
 double hs_sum_exp(const float *x, int n, float m);
 /* x[j] = exp(x[j] - m); returns the float sum. */
 float hs_exp_inplace(float *x, int n, float m);
+/* y = gelu_new(x) (GPT-2's tanh GELU), vectorised. */
+void hs_gelu_new(const float *x, float *y, size_t n);
 /* max of x[0..n), n >= 1 (NaN-free input). */
 float hs_max(const float *x, int n);
 

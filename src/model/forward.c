@@ -205,12 +205,6 @@ static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *
     }
 }
 
-/* TL gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), float32 ops as torch runs them. */
-static inline float gelu_new(float x) {
-    float inner = 0.7978845608028654f * (x + 0.044715f * (x * x * x));
-    return 0.5f * x * (1.0f + tanhf(inner));
-}
-
 static inline float gelu_exact(float x) { return 0.5f * x * (1.0f + hs_erff(x * 0.70710678118654752440f)); }
 
 /* loss[p] = logsumexp(logits[p]) - logits[p][tok[p+1]] for p < T-1 */
@@ -321,7 +315,7 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         GIVE(HK_MLP_PRE, 3, sh_btf, f->pre);
         if (c->act == HS_ACT_GELU_NEW) {
             #pragma omp parallel for schedule(static)
-            for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = gelu_new(f->pre[i]);
+            for (int r = 0; r < BT; r++) hs_gelu_new(f->pre + (size_t)r * F, f->post + (size_t)r * F, (size_t)F);
         } else {
             #pragma omp parallel for schedule(static)
             for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = gelu_exact(f->pre[i]);
