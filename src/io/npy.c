@@ -16,9 +16,15 @@ size_t hs_dtype_size(hs_dtype t) {
     return 0;
 }
 
+/* A zero dimension makes the array empty however large the others are (a .npy shape
+ * like (2, 5e18, 0) is valid and holds nothing), so it is looked for first; a product
+ * that does not fit int64 (not from a checked reader) gives -1. */
 int64_t hs_array_numel(const hs_array *a) {
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] == 0) return 0;
     int64_t n = 1;
-    for (int i = 0; i < a->ndim; i++) n *= a->shape[i];
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] < 0 || __builtin_mul_overflow(n, a->shape[i], &n)) return -1;
     return n;
 }
 
@@ -149,6 +155,7 @@ hs_status hs_npy_read(const char *path, hs_array *out) {
         }
     }
     size_t n = 1;
+    int64_t nz = 1;   /* product of the non-zero dimensions: must fit int64 (hs_array_numel) */
     if (!s) {
         const char *p = sh + 1;
         out->ndim = 0;
@@ -160,7 +167,10 @@ hs_status hs_npy_read(const char *path, hs_array *out) {
             long long v = strtoll(p, &end, 10);
             if (end == p || v < 0 || errno || out->ndim >= HS_MAX_DIMS) { s = hs_errorf(HS_ERR_FORMAT, "%s: malformed shape", path); break; }
             out->shape[out->ndim++] = v;
-            if (hs_mul_overflow(n, (size_t)v, &n)) { s = hs_errorf(HS_ERR_FORMAT, "%s: shape overflows", path); break; }
+            if (hs_mul_overflow(n, (size_t)v, &n) || (v && __builtin_mul_overflow(nz, (int64_t)v, &nz))) {
+                s = hs_errorf(HS_ERR_FORMAT, "%s: shape overflows", path);
+                break;
+            }
             p = end;
         }
     }

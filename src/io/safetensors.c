@@ -95,7 +95,7 @@ hs_status hs_st_open(const char *path, hs_safetensors *st) {
         int k = 0;
         for (cJSON *e = js->child; e; e = e->next, k++) {
             double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
-            if (v < 0 || v != (double)(int64_t)v || v > 9.0e15) {
+            if (!(v >= 0 && v <= 9.0e15) || v != (double)(int64_t)v) {   /* range before the cast */
                 s = hs_errorf(HS_ERR_FORMAT, "%s: tensor '%s': shape entry %d is not a non-negative integer", path, name, k);
                 break;
             }
@@ -107,7 +107,9 @@ hs_status hs_st_open(const char *path, hs_safetensors *st) {
         t->numel = (int64_t)numel;
         double b = cJSON_IsNumber(jo->child) ? jo->child->valuedouble : -1;
         double e = cJSON_IsNumber(jo->child->next) ? jo->child->next->valuedouble : -1;
-        if (b < 0 || e < 0 || b != (double)(uint64_t)b || e != (double)(uint64_t)e) {
+        /* range first (a double beyond uint64 converted to it is undefined); 9e15 < 2^53 keeps
+         * every accepted value an exact integer */
+        if (!(b >= 0 && b <= 9.0e15) || !(e >= 0 && e <= 9.0e15) || b != (double)(uint64_t)b || e != (double)(uint64_t)e) {
             s = hs_errorf(HS_ERR_FORMAT, "%s: tensor '%s': data_offsets must be non-negative integers", path, name);
             break;
         }
