@@ -89,8 +89,9 @@ hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t
         return hs_errorf(HS_ERR_INVALID_ARG, "%s: no data given", path);
     }
     if (bytes && fwrite(data, 1, bytes, af.fp) != bytes) {
+        int e = hs_write_errno();
         hs_atomic_abort(&af);
-        return hs_errorf(HS_ERR_IO, "%s: write failed", path);
+        return hs_errorf(HS_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
     }
     return hs_atomic_commit(&af);
 }
