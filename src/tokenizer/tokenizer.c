@@ -327,6 +327,11 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
         }
     }
     if (max_id < 0) return hs_errorf(HS_ERR_FORMAT, "%s: the vocabulary is empty", path);
+    /* per-id tables are sized by the largest id: a file claiming id 2e9 for a handful of
+     * tokens would allocate gigabytes. Real vocabularies are dense; allow gaps of 64Ki. */
+    if ((uint64_t)max_id >= (uint64_t)(n_vocab + n_added) + 65536)
+        return hs_errorf(HS_ERR_FORMAT, "%s: token ids go up to %lld for only %zu tokens (ids must be dense)", path,
+                         (long long)max_id, n_vocab + n_added);
     t->n_ids = (int32_t)(max_id + 1);
     size_t nid = (size_t)t->n_ids;
     size_t cap = 16;
