@@ -99,6 +99,16 @@ static void check_findings(void) {
     CHECK(hs_model_read_config(fuzz_dir(), &mc) == HS_ERR_FORMAT && strstr(hs_last_error(), "finite"), "%s",
           hs_last_error());
 
+    /* tokenizer.json: an added token whose content is not UTF-8 (0xF4 0xF4: decoded to a
+     * code point beyond U+10FFFF) indexed past the NFC tables; the file is now refused */
+    static const char tj[] = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
+                             "\"normalizer\": {\"type\": \"NFC\"}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"},"
+                             "\"decoder\": {\"type\": \"ByteLevel\"}, \"added_tokens\": [{\"id\": 1, \"content\": \"x\xf4\xf4\"}]}";
+    p = fuzz_write("tokenizer.json", (const uint8_t *)tj, sizeof tj - 1);
+    hs_tokenizer *tk = NULL;
+    CHECK(hs_tokenizer_load(p, &tk) == HS_ERR_FORMAT && strstr(hs_last_error(), "not valid UTF-8"), "%s", hs_last_error());
+    hs_tokenizer_free(tk);
+
     /* safetensors: data_offsets of 2.2e76 (beyond uint64) is a clear error, not UB */
     static const char st[] = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,2.2e76]}}";
     uint8_t sf[128] = {sizeof st - 1};
