@@ -47,6 +47,17 @@ if mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null; then
   ok "tmpfs full: exit 1 (rc $rc)" '[ $rc -eq 1 ]'
   ok "tmpfs full: clear message ($(cat "$T/e"))" 'grep -q "No space left on device" "$T/e"'
   ok "tmpfs full: no file under the final name, no temporary" '[ ! -e "$MNT/t.npy" ] && [ "$(tmps "$MNT")" -eq 0 ]'
+  # the matrix fits but its sidecar does not: both temporaries are dropped, the previous
+  # pair stays (the .npy is not renamed before the sidecar is complete too)
+  mount -o remount,size=16m "$MNT"
+  "$HS" tokens --dataset "$DEV" --tokenizer "$NEOX" --n-ctx 64 --quiet --out "$MNT/t.npy" 2>"$T/e"
+  pb=$(sum "$MNT/t.npy"); ps=$(sum "$MNT/t.npy.json")
+  pages=$(( ($(stat -c %s "$MNT/t.npy") + 4095) / 4096 ))
+  mount -o remount,size=$(( (2 * pages + 1) * 4096 )) "$MNT"   # old pair + the new .npy, no room for a sidecar
+  "$HS" tokens --dataset "$DEV" --tokenizer "$NEOX" --n-ctx 64 --shuffle 7 --quiet --out "$MNT/t.npy" 2>"$T/e"; rc=$?
+  ok "tmpfs, no room for the sidecar: exit 1 (rc $rc: $(cat "$T/e"))" '[ $rc -eq 1 ] && grep -q "t.npy.json" "$T/e"'
+  ok "tmpfs, no room for the sidecar: previous pair intact, no temporary" \
+     '[ "$(sum "$MNT/t.npy")" = "$pb" ] && [ "$(sum "$MNT/t.npy.json")" = "$ps" ] && [ "$(tmps "$MNT")" -eq 0 ]'
   umount "$MNT"; MNT=
 else
   echo "note: cannot mount a tmpfs here; the real full-disk case is skipped (the injected one ran)"

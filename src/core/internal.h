@@ -42,6 +42,16 @@ typedef struct hs_atomic_file { FILE *fp; char *path; char *tmp; int fd; } hs_at
 hs_status hs_atomic_open(const char *path, hs_atomic_file *af);
 hs_status hs_atomic_commit(hs_atomic_file *af);   /* flush, fsync, rename; closes */
 void hs_atomic_abort(hs_atomic_file *af);         /* closes and unlinks the temporary */
+/* The two halves of commit, for outputs that go together (a .npy and its sidecar):
+ * finish every file first (flush, fsync, close: where a full disk shows), publish them
+ * only when all finished, so a failure leaves every previous output as it was.
+ * finish aborts on failure; after success, publish renames (or abort drops) it. */
+hs_status hs_atomic_finish(hs_atomic_file *af);
+hs_status hs_atomic_publish(hs_atomic_file *af);
+/* hs_write_file_atomic / hs_npy_write up to a finished (unpublished) temporary. */
+hs_status hs_write_file_prepared(const char *path, const void *data, size_t len, hs_atomic_file *af);
+hs_status hs_npy_write_prepared(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                                hs_atomic_file *af);
 
 /* faults.c: temporaries of unfinished outputs (removed on SIGINT/SIGTERM/SIGHUP once
  * hs_cleanup_on_signals() is called), the HS_FAULT_WRITE_AFTER=N injected full disk (a

@@ -48,6 +48,13 @@ static const char *descr_of(hs_dtype t) {
 }
 
 hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+    hs_atomic_file af;
+    hs_status s = hs_npy_write_prepared(path, dtype, ndim, shape, data, &af);
+    return s ? s : hs_atomic_publish(&af);
+}
+
+hs_status hs_npy_write_prepared(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                                hs_atomic_file *out) {
     const char *descr = descr_of(dtype);
     if (!descr) return hs_errorf(HS_ERR_UNSUPPORTED, "%s: dtype cannot be written to .npy", path);
     if (ndim < 0 || ndim > HS_MAX_DIMS) return hs_errorf(HS_ERR_INVALID_ARG, "%s: bad ndim %d", path, ndim);
@@ -73,6 +80,7 @@ hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t
     size_t hlen = (size_t)k + pad + 1;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
     hs_atomic_file af;
+    memset(out, 0, sizeof *out);
     hs_status s = hs_atomic_open(path, &af);
     if (s) return s;
     fwrite(pre, 1, 10, af.fp);
@@ -93,7 +101,9 @@ hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t
         hs_atomic_abort(&af);
         return hs_errorf(HS_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
     }
-    return hs_atomic_commit(&af);
+    if ((s = hs_atomic_finish(&af))) return s;
+    *out = af;
+    return HS_OK;
 }
 
 static const char *find_key(const char *h, const char *key) {
