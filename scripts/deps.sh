@@ -4,11 +4,14 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev libcjson-dev
       libonig-dev libutf8proc-dev zlib1g-dev libsnappy-dev libzstd-dev liblz4-dev
-      libbrotli-dev libcurl4-openssl-dev libssl-dev python3 python3-numpy unicode-data libjansson-dev)
+      libbrotli-dev libcurl4-openssl-dev libssl-dev python3 python3-numpy unicode-data libjansson-dev
+      nodejs chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm (report assets, browser test): bundled with nodesource's nodejs, a package of its own in Debian
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
@@ -19,3 +22,4 @@ feature() { if eval "$2" >/dev/null 2>&1; then echo "✓ $1"; else echo "✗ $1"
 feature "OpenMP (gcc -fopenmp)" "echo 'int main(void){return 0;}' | gcc -x c -fopenmp - -o /tmp/hs_omp_probe"
 feature "BLAS (OpenBLAS, OpenMP build)" "ls /usr/lib/*/openblas-openmp/libopenblas.so"
 feature "LAPACKE" "test -f /usr/include/lapacke.h"
+feature "chromium (report browser test)" "test -x /usr/bin/chromium"

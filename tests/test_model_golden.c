@@ -19,7 +19,11 @@ static char golden_root[1024], fixture_root[1024];
 static cJSON *errors;
 
 static double err32(const char *section, const char *name) {
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(errors, section);
+    const cJSON *s;
+    if (!strncmp(section, "variants/", 9)) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(errors, "variants");
+        s = v ? cJSON_GetObjectItemCaseSensitive(v, section + 9) : NULL;
+    } else s = cJSON_GetObjectItemCaseSensitive(errors, section);
     const cJSON *e = s ? cJSON_GetObjectItemCaseSensitive(s, name) : NULL;
     const cJSON *v = e ? cJSON_GetObjectItemCaseSensitive(e, "max_abs_err") : NULL;
     return cJSON_IsNumber(v) ? v->valuedouble : -1;
@@ -35,11 +39,15 @@ static void compare(const char *what, const char *section, const char *name, con
     const float *r = ref->data;
     double maxref = 0, maxdiff = 0;
     int64_t worst = 0;
+    int64_t masked_wrong = 0;
     for (int64_t i = 0; i < n; i++) {
+        /* masked attention scores (TL's -1e5) must match exactly and stay out of max|ref| */
+        if (r[i] == -100000.0f) { masked_wrong += ours[i] != r[i]; continue; }
         if (fabs(r[i]) > maxref) maxref = fabs(r[i]);
         double d = fabs((double)ours[i] - r[i]);
         if (!(d <= maxdiff)) { maxdiff = d; worst = i; }
     }
+    CHECK(masked_wrong == 0, "%s %s: %lld masked entries differ from -1e5", what, name, (long long)masked_wrong);
     double e = err32(section, name);
     CHECK(e >= 0, "%s: no error figure for %s in errors.json", what, name);
     double tol = 4 * e + 16 * FLT_EPSILON * maxref;
@@ -106,7 +114,7 @@ static void check_fixture(const char *model_name, const char *golden, bool proce
             hs_array_free(&ref);
         }
         if (d) closedir(d);
-        CHECK(n == 3 + 12 * c->n_layers, "%s: only %d weights compared", what, n);
+        CHECK(n == 3 + (c->rotary_dim ? 0 : 1) + 12 * c->n_layers, "%s: only %d weights compared", what, n);
     }
 
     /* every hook, logits, loss */
@@ -144,7 +152,9 @@ static void check_fixture(const char *model_name, const char *golden, bool proce
     }
     if (d) closedir(d);
     CHECK(n == hs_cache_count(cache), "%s: %d golden hooks but the forward delivered %d", what, n, hs_cache_count(cache));
-    CHECK(n == 3 + 18 * c->n_layers, "%s: expected %d hooks, compared %d", what, 3 + 18 * c->n_layers, n);
+    /* embed, ln_final scale/normalized (+ pos_embed); per block 16 (+ rot_q/rot_k, + resid_mid) */
+    int expect_hooks = 3 + (c->rotary_dim ? 0 : 1) + c->n_layers * (16 + (c->rotary_dim ? 2 : 0) + (c->parallel_residual ? 0 : 1));
+    CHECK(n == expect_hooks, "%s: expected %d hooks, compared %d", what, expect_hooks, n);
 outputs:
 
     if (V * (int64_t)B * T <= 4 << 20) {
@@ -177,6 +187,76 @@ outputs:
     hs_model_free(m);
 }
 
+/* One processing step off at a time (golden/neox-tiny-f32/variants/<name>): the switches
+ * of hs_model_params against the reference with the same step skipped. errors.json must
+ * already be loaded for neox-tiny-f32. */
+static void check_variant(const char *name, hs_model_params mp) {
+    char dir[2048], rel[512], what[128];
+    snprintf(dir, sizeof dir, "%s/neox-tiny-f32", fixture_root);
+    snprintf(what, sizeof what, "variant %s", name);
+    char section[64];
+    snprintf(section, sizeof section, "variants/%s", name);
+    hs_model *m = NULL;
+    CHECK_OK(hs_model_load(dir, &mp, &m));
+    hs_array tok = {0};
+    CHECK_OK(load_golden("neox-tiny-f32", "tokens.npy", &tok));
+    if (!m || !tok.data) { hs_model_free(m); hs_array_free(&tok); return; }
+    int B = (int)tok.shape[0], T = (int)tok.shape[1], V = hs_model_get_config(m)->d_vocab;
+    int32_t ids[4096];
+    for (int i = 0; i < B * T; i++) ids[i] = (int32_t)((int64_t *)tok.data)[i];
+    const char *all[] = {"*"};
+    hs_cache *cache;
+    CHECK_OK(hs_cache_create(all, 1, &cache));
+    hs_forward *f = NULL;
+    CHECK_OK(hs_forward_create(m, B, T, &f));
+    float *logits = malloc(sizeof(float) * (size_t)B * T * V), *loss = malloc(sizeof(float) * (size_t)B * (T - 1));
+    float *last = malloc(sizeof(float) * (size_t)B * V);
+    hs_forward_params fp = hs_forward_default_params();
+    fp.hook = hs_cache_hook;
+    fp.hook_user = cache;
+    fp.logits = logits;
+    fp.loss = loss;
+    if (f) CHECK_OK(hs_forward_run(f, ids, B, T, &fp));
+    for (int b = 0; b < B; b++) memcpy(last + (size_t)b * V, logits + ((size_t)b * T + T - 1) * V, sizeof(float) * (size_t)V);
+    hs_array ref = {0};
+    int64_t shl[2] = {B, V}, shloss[2] = {B, T - 1};
+    snprintf(rel, sizeof rel, "variants/%s/logits_last.npy", name);
+    CHECK_OK(load_golden("neox-tiny-f32", rel, &ref));
+    if (ref.data) compare(what, section, "logits_last", last, shl, 2, &ref);
+    hs_array_free(&ref);
+    snprintf(rel, sizeof rel, "variants/%s/loss.npy", name);
+    CHECK_OK(load_golden("neox-tiny-f32", rel, &ref));
+    if (ref.data) compare(what, section, "loss", loss, shloss, 2, &ref);
+    hs_array_free(&ref);
+    static const char *weights[] = {"b_U", "blocks.0.attn.b_O", "blocks.1.attn.b_O"};
+    for (int i = 0; i < 3; i++) {
+        hs_array ours;
+        char key[128];
+        snprintf(rel, sizeof rel, "variants/%s/weights/%s.npy", name, weights[i]);
+        snprintf(key, sizeof key, "weights/%s", weights[i]);
+        CHECK_OK(load_golden("neox-tiny-f32", rel, &ref));
+        CHECK_OK(hs_model_weight(m, weights[i], &ours));
+        if (ref.data && ours.data) compare(what, section, key, ours.data, ours.shape, ours.ndim, &ref);
+        hs_array_free(&ref);
+    }
+    static const char *hooks[] = {"blocks.1.attn.hook_v", "blocks.1.hook_attn_out", "blocks.1.hook_resid_post", "ln_final.hook_normalized"};
+    for (int i = 0; i < 4; i++) {
+        char key[128];
+        snprintf(rel, sizeof rel, "variants/%s/hooks/%s.npy", name, hooks[i]);
+        snprintf(key, sizeof key, "hooks/%s", hooks[i]);
+        CHECK_OK(load_golden("neox-tiny-f32", rel, &ref));
+        const hs_array *ours = hs_cache_get(cache, hooks[i]);
+        CHECK(ours != NULL, "%s: hook %s missing", what, hooks[i]);
+        if (ref.data && ours) compare(what, section, key, ours->data, ours->shape, ours->ndim, &ref);
+        hs_array_free(&ref);
+    }
+    free(logits); free(loss); free(last);
+    hs_array_free(&tok);
+    hs_cache_free(cache);
+    hs_forward_free(f);
+    hs_model_free(m);
+}
+
 int main(void) {
     const char *g = getenv("HS_GOLDEN_ROOT"), *fx = getenv("HS_FIXTURE_ROOT");
     snprintf(golden_root, sizeof golden_root, "%s", g ? g : HS_SOURCE_DIR "/tests/golden");
@@ -184,9 +264,25 @@ int main(void) {
     /* full: weights and every hook too; the F16 fixture's goldens hold logits and loss only */
     check_fixture("neox-tiny-f32", "neox-tiny-f32", true, true);
     check_fixture("neox-tiny-f32", "neox-tiny-f32", false, true);
+    hs_model_params v = hs_model_default_params();
+    v.fold_ln = false;
+    check_variant("no_fold_ln", v);
+    v = hs_model_default_params();
+    v.center_writing_weights = false;
+    check_variant("no_center_writing", v);
+    v = hs_model_default_params();
+    v.center_unembed = false;
+    check_variant("no_center_unembed", v);
+    v = hs_model_default_params();
+    v.fold_value_biases = false;
+    check_variant("no_fold_value_biases", v);
     check_fixture("neox-tiny-sharded", "neox-tiny-f32", true, true);
     check_fixture("neox-tiny-f16", "neox-tiny-f16", true, false);
     check_fixture("neox-tiny-f16", "neox-tiny-f16", false, false);
+    check_fixture("gpt2-tiny-f32", "gpt2-tiny-f32", true, true);
+    check_fixture("gpt2-tiny-f32", "gpt2-tiny-f32", false, true);
+    check_fixture("gpt2-tiny-prefixed-f16", "gpt2-tiny-prefixed-f16", true, false);
+    check_fixture("gpt2-tiny-prefixed-f16", "gpt2-tiny-prefixed-f16", false, false);
     cJSON_Delete(errors);
     return test_report("test_model_golden");
 }

@@ -111,6 +111,8 @@ static void bad_files(void) {
          ",\"added_tokens\":[{\"id\":1,\"content\":\"x\",\"lstrip\":true}]", HS_ERR_UNSUPPORTED, "added_tokens[0].lstrip"},
         {"{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":\"zero\"},\"merges\":[]}," BL, HS_ERR_FORMAT,
          "model.vocab[\"a\"]"},
+        {"{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":2000000000},\"merges\":[]}," BL, HS_ERR_UNSUPPORTED,
+         "sparse ids"},
         {"{\"model\":{\"type\":\"BPE\",\"vocab\":{}", HS_ERR_FORMAT, "not valid JSON"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

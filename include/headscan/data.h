@@ -81,6 +81,9 @@ typedef struct hs_docs_stats {
 HS_API hs_status hs_docs_open(const char *path, const hs_docs_params *params, hs_docs **out);
 /* Next document; *eof = true (and HS_OK) after the last one. After an error the
  * source stays failed. */
+/* The same over an explicit list of files, read in the order given (e.g. the Parquet
+ * files hs_hub_resolve_dataset returns). */
+HS_API hs_status hs_docs_open_files(const char *const *paths, size_t n, const hs_docs_params *params, hs_docs **out);
 HS_API hs_status hs_docs_next(hs_docs *d, hs_doc *doc, bool *eof);
 /* Back to the first document of the first file (statistics restart). */
 HS_API hs_status hs_docs_rewind(hs_docs *d);

@@ -6,4 +6,6 @@
 #include "model.h"
 #include "data.h"
 #include "hub.h"
+#include "scan.h"
+#include "report.h"
 #endif

@@ -167,9 +167,23 @@ static hs_status list_files(hs_docs *d, const char *path) {
     return HS_OK;
 }
 
-hs_status hs_docs_open(const char *path, const hs_docs_params *params, hs_docs **out) {
+/* An explicit list of files, in the order given (each must be a regular file). */
+static hs_status list_given(hs_docs *d, const char *const *paths, size_t n) {
+    size_t cap = 0;
+    struct stat st;
+    if (!n) return hs_errorf(HS_ERR_INVALID_ARG, "dataset: no files given");
+    for (size_t i = 0; i < n; i++) {
+        if (stat(paths[i], &st) != 0) return hs_errorf(HS_ERR_IO, "%s: cannot open: %s", paths[i], strerror(errno));
+        if (!S_ISREG(st.st_mode)) return hs_errorf(HS_ERR_IO, "%s: not a regular file", paths[i]);
+        hs_status s = add_file(d, &cap, paths[i]);
+        if (s) return s;
+    }
+    return HS_OK;
+}
+
+static hs_status docs_open(const char *path, const char *const *paths, size_t n, const hs_docs_params *params, hs_docs **out) {
     *out = NULL;
-    if (!path || !*path) return hs_errorf(HS_ERR_INVALID_ARG, "dataset: no path given");
+    if (!paths && (!path || !*path)) return hs_errorf(HS_ERR_INVALID_ARG, "dataset: no path given");
     hs_docs *d = hs_calloc(1, sizeof *d);
     if (!d) return HS_ERR_NOMEM;
     d->p = params ? *params : hs_docs_default_params();
@@ -179,7 +193,7 @@ hs_status hs_docs_open(const char *path, const hs_docs_params *params, hs_docs *
     hs_status s = d->field ? HS_OK : HS_ERR_NOMEM;
     if (!s && (d->p.nulls != HS_NULLS_SKIP && d->p.nulls != HS_NULLS_ERROR))
         s = hs_errorf(HS_ERR_INVALID_ARG, "dataset: bad null policy %d", (int)d->p.nulls);
-    if (!s) s = list_files(d, path);
+    if (!s) s = paths ? list_given(d, paths, n) : list_files(d, path);
     if (!s) {
         d->fmt = hs_calloc((size_t)d->nfiles, sizeof *d->fmt);
         d->fstats = hs_calloc((size_t)d->nfiles, sizeof *d->fstats);
@@ -196,6 +210,14 @@ hs_status hs_docs_open(const char *path, const hs_docs_params *params, hs_docs *
     d->st.files = d->nfiles;
     *out = d;
     return HS_OK;
+}
+
+hs_status hs_docs_open(const char *path, const hs_docs_params *params, hs_docs **out) {
+    return docs_open(path, NULL, 0, params, out);
+}
+
+hs_status hs_docs_open_files(const char *const *paths, size_t n, const hs_docs_params *params, hs_docs **out) {
+    return docs_open(NULL, paths, n, params, out);
 }
 
 static void close_current(hs_docs *d) {

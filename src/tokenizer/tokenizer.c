@@ -147,20 +147,22 @@ static void byte_map(uint32_t map[256]) {
 static int trie_node(struct trie *tr) {
     if (tr->n == tr->cap) {
         size_t nc = tr->cap ? tr->cap * 2 : 64;
-        int32_t *c = realloc(tr->child, nc * sizeof *c), *s = c ? realloc(tr->sibling, nc * sizeof *s) : NULL;
-        if (c) tr->child = c;
-        if (s) tr->sibling = s;
-        int32_t *d = s ? realloc(tr->tid, nc * sizeof *d) : NULL;
-        if (d) tr->tid = d;
-        uint8_t *b = d ? realloc(tr->byte, nc) : NULL;
-        if (!b) { hs_errorf(HS_ERR_NOMEM, "out of memory building the added-token trie"); return -1; }
-        tr->byte = b;
+        /* each array keeps its old contents if a later one fails; cap grows only on success */
+#define TRIE_GROW(f) do { void *q_ = realloc(tr->f, nc * sizeof *tr->f); if (!q_) goto oom; tr->f = q_; } while (0)
+        TRIE_GROW(child);
+        TRIE_GROW(sibling);
+        TRIE_GROW(tid);
+        TRIE_GROW(byte);
+#undef TRIE_GROW
         tr->cap = nc;
     }
     size_t k = tr->n++;
     tr->child[k] = tr->sibling[k] = tr->tid[k] = -1;
     tr->byte[k] = 0;
     return (int)k;
+oom:
+    hs_errorf(HS_ERR_NOMEM, "out of memory building the added-token trie");
+    return -1;
 }
 
 static hs_status trie_add(struct trie *tr, const uint8_t *s, size_t n, int32_t id) {
@@ -327,11 +329,10 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
         }
     }
     if (max_id < 0) return hs_errorf(HS_ERR_FORMAT, "%s: the vocabulary is empty", path);
-    /* per-id tables are sized by the largest id: a file claiming id 2e9 for a handful of
-     * tokens would allocate gigabytes. Real vocabularies are dense; allow gaps of 64Ki. */
-    if ((uint64_t)max_id >= (uint64_t)(n_vocab + n_added) + 65536)
-        return hs_errorf(HS_ERR_FORMAT, "%s: token ids go up to %lld for only %zu tokens (ids must be dense)", path,
-                         (long long)max_id, n_vocab + n_added);
+    /* per-id tables are dense: refuse id spaces far larger than the token count */
+    if (max_id >= 16 * (int64_t)(n_vocab + n_added) + 1024)
+        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: token id %lld is far beyond the %zu tokens (sparse ids are not supported)",
+                         path, (long long)max_id, n_vocab + n_added);
     t->n_ids = (int32_t)(max_id + 1);
     size_t nid = (size_t)t->n_ids;
     size_t cap = 16;

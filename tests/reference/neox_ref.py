@@ -328,11 +328,12 @@ def tl_convert(w, arch, dt):
     return sd
 
 
-def tl_process(sd, arch):
+def tl_process(sd, arch, fold_ln=True, center_writing=True, center_unembed=True, fold_value_biases=True):
+    """TL 1.6.1 load_and_process_state_dict: the enabled steps, always in this order."""
     sd = dict(sd)
     nL = arch["layers"]
     # 4.1 fold_ln (biases first, with the unscaled weights)
-    for L in range(nL):
+    for L in (range(nL) if fold_ln else []):
         b = f"blocks.{L}."
         for X in "QKV":
             sd[b + f"attn.b_{X}"] = sd[b + f"attn.b_{X}"] + (sd[b + f"attn.W_{X}"] * sd[b + "ln1.b"][None, :, None]).sum(-2)
@@ -344,23 +345,26 @@ def tl_process(sd, arch):
         sd[b + "mlp.W_in"] = Wi - Wi.mean(dim=0, keepdim=True)
         for k in ("ln1.w", "ln1.b", "ln2.w", "ln2.b"):
             del sd[b + k]
-    sd["unembed.b_U"] = sd["unembed.b_U"] + (sd["unembed.W_U"] * sd["ln_final.b"][:, None]).sum(dim=-2)
-    Wu = sd["unembed.W_U"] * sd["ln_final.w"][:, None]
-    sd["unembed.W_U"] = Wu - Wu.mean(dim=0, keepdim=True)
-    del sd["ln_final.w"], sd["ln_final.b"]
+    if fold_ln:
+        sd["unembed.b_U"] = sd["unembed.b_U"] + (sd["unembed.W_U"] * sd["ln_final.b"][:, None]).sum(dim=-2)
+        Wu = sd["unembed.W_U"] * sd["ln_final.w"][:, None]
+        sd["unembed.W_U"] = Wu - Wu.mean(dim=0, keepdim=True)
+        del sd["ln_final.w"], sd["ln_final.b"]
     # 4.2 center_writing_weights (rotary: no W_pos)
-    sd["embed.W_E"] = sd["embed.W_E"] - sd["embed.W_E"].mean(-1, keepdim=True)
-    for L in range(nL):
+    if center_writing:
+        sd["embed.W_E"] = sd["embed.W_E"] - sd["embed.W_E"].mean(-1, keepdim=True)
+    for L in (range(nL) if center_writing else []):
         b = f"blocks.{L}."
         sd[b + "attn.W_O"] = sd[b + "attn.W_O"] - sd[b + "attn.W_O"].mean(-1, keepdim=True)
         sd[b + "attn.b_O"] = sd[b + "attn.b_O"] - sd[b + "attn.b_O"].mean()
         sd[b + "mlp.W_out"] = sd[b + "mlp.W_out"] - sd[b + "mlp.W_out"].mean(-1, keepdim=True)
         sd[b + "mlp.b_out"] = sd[b + "mlp.b_out"] - sd[b + "mlp.b_out"].mean()
     # 4.3 center_unembed
-    sd["unembed.W_U"] = sd["unembed.W_U"] - sd["unembed.W_U"].mean(-1, keepdim=True)
-    sd["unembed.b_U"] = sd["unembed.b_U"] - sd["unembed.b_U"].mean()
+    if center_unembed:
+        sd["unembed.W_U"] = sd["unembed.W_U"] - sd["unembed.W_U"].mean(-1, keepdim=True)
+        sd["unembed.b_U"] = sd["unembed.b_U"] - sd["unembed.b_U"].mean()
     # 4.4 fold_value_biases
-    for L in range(nL):
+    for L in (range(nL) if fold_value_biases else []):
         b = f"blocks.{L}."
         bV, WO = sd[b + "attn.b_V"], sd[b + "attn.W_O"]
         sd[b + "attn.b_O"] = sd[b + "attn.b_O"] + (bV[:, :, None] * WO).sum([0, 1])
@@ -396,8 +400,10 @@ def tl_rotary(arch, dt):
     return torch.sin(angles), torch.cos(angles)
 
 
-def tl_forward(sd, arch, tokens, dt, processed):
-    """Returns (logits, hooks dict name -> tensor) with TL 1.6.1 hook names and shapes."""
+def tl_forward(sd, arch, tokens, dt, processed=None):
+    """Returns (logits, hooks dict name -> tensor) with TL 1.6.1 hook names and shapes.
+    LN layers are LayerNorm when sd has their weights (fold_ln off), else LayerNormPre;
+    `processed` is informational only."""
     hooks = {}
     d, H = arch["d"], arch["heads"]
     Dh, rd = d // H, rotary_dim_of(arch)
@@ -412,7 +418,7 @@ def tl_forward(sd, arch, tokens, dt, processed):
         scale = (x.pow(2).mean(-1, keepdim=True) + EPS).sqrt()
         hooks[prefix + ".hook_scale"] = scale
         x = x / scale
-        if not processed:
+        if prefix + ".w" in sd:  # LayerNorm (fold_ln off) rather than LayerNormPre
             x = x * sd[prefix + ".w"] + sd[prefix + ".b"]
         hooks[prefix + ".hook_normalized"] = x
         return x
@@ -576,6 +582,44 @@ def peakiness(hooks, arch):
     return out
 
 
+VARIANTS = {  # one processing step off at a time (hs_model_params toggles), TL 1.6.1 order kept
+    "no_fold_ln": dict(fold_ln=False),
+    "no_center_writing": dict(center_writing=False),
+    "no_center_unembed": dict(center_unembed=False),
+    "no_fold_value_biases": dict(fold_value_biases=False),
+}
+
+
+def variant_hooks(arch):
+    last = arch["layers"] - 1
+    return [f"blocks.{last}.attn.hook_v", f"blocks.{last}.hook_attn_out", f"blocks.{last}.hook_resid_post",
+            "ln_final.hook_normalized"]
+
+
+def write_variants(gdir, arch, tokens, res, errors):
+    """Small goldens per single-step-off processing variant: last-position logits, loss, a few
+    hooks and the biases that the steps change."""
+    tk = torch.from_numpy(tokens)
+    errors["variants"] = {}
+    for vname, flags in VARIANTS.items():
+        out, ev = {}, {}
+        for dt in (torch.float32, torch.float64):
+            sd = tl_process(res[dt]["sd"], arch, **flags)
+            lg, hk = tl_forward(sd, arch, tk, dt)
+            lsd = float((torch.log_softmax(lg, -1) - torch.log_softmax(res[dt]["hf"], -1)).abs().max())
+            check(lsd <= (1e-4 if dt == torch.float32 else 1e-10), f"variant {vname} {dt}: log_softmax differs ({lsd:g})")
+            arrs = {"logits_last": lg[:, -1], "loss": tl_loss(lg, tk), "weights/b_U": sd["unembed.b_U"]}
+            for L in range(arch["layers"]):
+                arrs[f"weights/blocks.{L}.attn.b_O"] = sd[f"blocks.{L}.attn.b_O"]
+            for n in variant_hooks(arch):
+                arrs["hooks/" + n] = hk[n]
+            out[dt] = arrs
+        for k, a32 in out[torch.float32].items():
+            save_npy(os.path.join(gdir, "variants", vname, k + ".npy"), a32)
+            ev[k] = err_stats(a32, out[torch.float64][k])
+        errors["variants"][vname] = ev
+
+
 def write_goldens(gdir, arch, w, tokens, big_vocab, minimal):
     """minimal: only tokens, hf_logits, logits, loss (+ errors.json) — for neox-tiny-f16, whose
     purpose is the F16 loader path; its processing/hook behaviour is covered by neox-tiny-f32."""
@@ -583,7 +627,8 @@ def write_goldens(gdir, arch, w, tokens, big_vocab, minimal):
     checks = cross_checks(res, os.path.basename(gdir))
     r32, r64 = res[torch.float32], res[torch.float64]
     errors = {"note": "float32 golden vs the same computation in float64: max_abs_err, max_abs_ref, "
-                      "max_rel_err (over elements with |ref| >= 1e-3*max|ref|)",
+                      "max_rel_err (over elements with |ref| >= 1e-3*max|ref|); hook_attn_scores: "
+                      "unmasked (causal) entries only",
               "cross_checks": checks, "peakiness": peakiness(r32["hooks"], arch),
               "weights": {}, "hooks": {}, "no_processing_hooks": {}, "outputs": {}}
     save_npy(os.path.join(gdir, "tokens.npy"), tokens)
@@ -596,19 +641,26 @@ def write_goldens(gdir, arch, w, tokens, big_vocab, minimal):
             continue
         save_npy(os.path.join(gdir, "weights", short_weight_name(n) + ".npy"), r32["psd"][n])
         errors["weights"][short_weight_name(n)] = err_stats(r32["psd"][n], r64["psd"][n])
+    def hook_err(a32, a64, n):
+        if n.endswith("hook_attn_scores"):  # errors over the causal (unmasked) entries only
+            keep = torch.tril(torch.ones(a32.shape[-2:], dtype=torch.bool)).expand(a32.shape)
+            return err_stats(a32[keep], a64[keep])
+        return err_stats(a32, a64)
+
     for n in hook_order(arch):
+        errors["hooks"][n] = hook_err(r32["hooks"][n], r64["hooks"][n], n)
         if minimal:
-            errors["hooks"][n] = err_stats(r32["hooks"][n], r64["hooks"][n])
             continue
         save_npy(os.path.join(gdir, "hooks", n + ".npy"), r32["hooks"][n])
-        errors["hooks"][n] = err_stats(r32["hooks"][n], r64["hooks"][n])
         save_npy(os.path.join(gdir, "no_processing", "hooks", n + ".npy"), r32["np_hooks"][n])
-        errors["no_processing_hooks"][n] = err_stats(r32["np_hooks"][n], r64["np_hooks"][n])
+        errors["no_processing_hooks"][n] = hook_err(r32["np_hooks"][n], r64["np_hooks"][n], n)
     save_npy(os.path.join(gdir, "loss.npy"), r32["loss"])
     errors["outputs"]["loss"] = err_stats(r32["loss"], r64["loss"])
     errors["outputs"]["logits"] = err_stats(r32["logits"], r64["logits"])
     errors["outputs"]["hf_logits"] = err_stats(r32["hf"], r64["hf"])
     errors["outputs"]["no_processing/logits"] = err_stats(r32["np_logits"], r64["np_logits"])
+    if not minimal and not big_vocab:
+        write_variants(gdir, arch, tokens, res, errors)
     lse32 = torch.logsumexp(r32["logits"], -1)
     errors["outputs"]["logsumexp"] = err_stats(lse32, torch.logsumexp(r64["logits"], -1))
     if not big_vocab:
@@ -633,6 +685,17 @@ def write_goldens(gdir, arch, w, tokens, big_vocab, minimal):
 # --------------------------------------------------------------------------------------
 # test_prompt golden (analysis.md §13) — needs the HF tokenizer oracle (node)
 # --------------------------------------------------------------------------------------
+def run_oracle(cmd, modules, **kw):
+    """Runs a node oracle; a failure ends the script with the oracle's own message."""
+    r = subprocess.run(cmd, env=oracle_env(modules), capture_output=True, text=True, encoding="utf-8", **kw)
+    if r.returncode != 0:
+        sys.stderr.write(f"neox_ref.py: oracle {cmd[1]} failed (exit {r.returncode}): {r.stderr.strip()}\n"
+                         "  install it with npm install --prefix DIR @anush008/tokenizers@0.6.0 and pass "
+                         "--oracle-modules DIR/node_modules\n")
+        sys.exit(2)
+    return r.stdout
+
+
 def oracle_env(modules):
     env = dict(os.environ)
     if modules:
@@ -646,10 +709,9 @@ def oracle_encode(texts, shared, modules):
             f.write(json.dumps({"text": t}) + "\n")
         path = f.name
     try:
-        out = subprocess.run(["node", os.path.join(shared, "tools", "hf-tokenize.mjs"),
-                              os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json"),
-                              path, "--tokens"], env=oracle_env(modules), check=True,
-                             capture_output=True, text=True).stdout
+        out = run_oracle(["node", os.path.join(shared, "tools", "hf-tokenize.mjs"),
+                          os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json"),
+                          path, "--tokens"], modules)
     finally:
         os.unlink(path)
     return [json.loads(line) for line in out.splitlines()]
@@ -657,10 +719,9 @@ def oracle_encode(texts, shared, modules):
 
 def oracle_decode_each(ids, shared, modules):
     """tokenizer.decode([id], skip_special_tokens=False) for each id (TL to_str_tokens / to_string)."""
-    out = subprocess.run(["node", os.path.join(HERE, "hf-decode.mjs"),
-                          os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json")],
-                         input=json.dumps([[int(i)] for i in ids]), env=oracle_env(modules),
-                         check=True, capture_output=True, text=True, encoding="utf-8").stdout
+    out = run_oracle(["node", os.path.join(HERE, "hf-decode.mjs"),
+                      os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json")],
+                     modules, input=json.dumps([[int(i)] for i in ids]))
     return json.loads(out)
 
 
@@ -693,16 +754,24 @@ def test_prompt_golden(gdir, arch, w, shared, modules):
     answer_str = [strs[i] for i in answer_ids]
     lines = ["Tokenized prompt: " + repr(prompt_str), "Tokenized answer: " + repr(answer_str)]
     ranks = []
+    printed_logits, printed_probs, rank_margins = [], [], []
     for index, sp, si in sorted_all:
         atok = full_ids[index]
         astr = answer_str[index - plen]
         rank = int((si == atok).nonzero()[0, 0])
         ranks.append((astr, rank))
+        lg_s = logits[index - 1][si]
+        nb = [lg_s[j] for j in (rank - 1, rank + 1) if 0 <= j < len(lg_s)]
+        rank_margins += [abs(float(lg_s[rank] - x)) for x in nb]
+        printed_logits.append(logits[index - 1, atok].item())
+        printed_probs.append(probs[index - 1, atok].item())
         lines.append("Performance on answer token:")
         lines.append(f"Rank: {rank: <8} Logit: {logits[index - 1, atok].item():5.2f} "
                      f"Prob: {probs[index - 1, atok].item():6.2%} Token: |{astr}|")
         for i in range(10):
             tid = int(si[i])
+            printed_logits.append(logits[index - 1, tid].item())
+            printed_probs.append(sp[i].item())
             lines.append(f"Top {i}th token. Logit: {logits[index - 1, tid].item():5.2f} "
                          f"Prob: {sp[i].item():6.2%} Token: |{strs[tid]}|")
     lines.append(f"Ranks of the answer tokens: {ranks}")
@@ -715,6 +784,11 @@ def test_prompt_golden(gdir, arch, w, shared, modules):
             "answer_ids": answer_ids, "prompt_str_tokens": prompt_str, "answer_str_tokens": answer_str,
             "decoded": {str(i): strs[i] for i in need},
             "top11_min_logit_gap": float((lg_sorted[:-1] - lg_sorted[1:]).min()),
+            # distance of every printed number from a rounding boundary of its format (in logit /
+            # probability units) and of the answer's logit from its sorted neighbours (rank stability)
+            "min_print_margin_logit": min(abs((x * 100) % 1 - 0.5) / 100 for x in printed_logits),
+            "min_print_margin_prob": min(abs((x * 1e4) % 1 - 0.5) / 1e4 for x in printed_probs),
+            "answer_rank_logit_margin": min(rank_margins),
             "note": "ids from hf-tokenize.mjs (HF tokenizers, gpt-neox-20b.tokenizer.json); strings from "
                     "hf-decode.mjs (decode([id], skip_special_tokens=False)); logits = processed TL logits"}
     with open(os.path.join(gdir, "test_prompt_tokens.json"), "w", encoding="utf-8") as f:
@@ -744,9 +818,11 @@ def build_fixture(name, out, golden, shared, modules):
     if golden is None or sharded:
         return  # the sharded fixture holds neox-tiny-f32's numbers: its goldens are those
     gdir = os.path.join(golden, name)
-    if os.path.isdir(gdir):
-        shutil.rmtree(gdir)
-    os.makedirs(gdir)
+    os.makedirs(gdir, exist_ok=True)
+    for entry in os.listdir(gdir):  # start clean, but keep metrics_ref.py's scan/ goldens
+        if entry != "scan":
+            path = os.path.join(gdir, entry)
+            shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
     big = arch["vocab"] > 4096
     if big:
         tokens = make_tokens(arch["vocab"], 24, 99, TOKENIZER_VOCAB)

@@ -19,6 +19,20 @@ int cmd_train(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 
+/* The HTML report of a scan folder (cmd_report.c; also `scan --report`). out NULL = SCAN_DIR/report.html,
+ * tok_path/plotly NULL = found as `headscan report` finds them. Returns the exit code. */
+int cli_write_report(const char *scan_dir, const char *out, const char *tok_path, const char *plotly, bool cdn,
+                     const hs_report_params *base);
+/* One token for display: CLI_TOKEN_RAW (to_str_tokens), CLI_TOKEN_DISPLAY (process_token:
+ * "·", "↩\n", "→"), CLI_TOKEN_DISPLAY_LINE (the same without newlines). "#id" without a
+ * tokenizer, "" for ids beyond it (the model's padding rows). malloc'd. */
+enum { CLI_TOKEN_RAW = 0, CLI_TOKEN_DISPLAY = 1, CLI_TOKEN_DISPLAY_LINE = 2 };
+char *cli_token_string(const hs_tokenizer *tk, int64_t id, int form);
+/* The tokenizer.json a scan folder's manifest names (input.tokenizer), else the scanned
+ * model folder's, when readable; NULL otherwise. malloc'd. */
+char *cli_scan_tokenizer(const char *scan_dir);
+/* A whole file as a NUL-terminated string (NULL when unreadable). malloc'd. */
+char *cli_read_text(const char *path);
 /* Prints "headscan: error: <what>: <hs_last_error()>" and returns exit code 1. */
 int cli_fail(hs_status s, const char *what);
 /* Prints "headscan: <cmd>: <message>" and returns exit code 2 (usage errors). */

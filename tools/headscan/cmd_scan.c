@@ -1,8 +1,407 @@
-/* cmd_scan.c — `headscan scan` (not built yet). */
+/* cmd_scan.c — `headscan scan`: every metric of the study for every attention head,
+ * over a token set (a tokens .npy or a dataset tokenized as TransformerLens does),
+ * written to --out as a head table, arrays, quantile tables and a manifest. */
+#define _GNU_SOURCE
 #include "cli.h"
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+static void usage(void) {
+    printf("usage: headscan scan   (no arguments: the bundled model on the bundled data, into ./headscan-scan)\n"
+           "       headscan scan --model DIR|NAME (--tokens tokens.npy | --dataset PATH|NAME [--field text]) --out DIR\n"
+           "                     [--prompts 288] [--batch 32] [--n-ctx 256] [--shuffle 42 | --no-shuffle]\n"
+           "                     [--induction-seed S | --induction-tokens ind.npy] [--induction-batch 16]\n"
+           "                     [--induction-len 200] [--quantile 0.9] [--no-ind-quantile 0.95]\n"
+           "                     [--sort mover_dla_no_ind] [--skip frac_copy_argmax,eigenvalues,induction]\n"
+           "                     [--top 10] [--tokenizer FILE] [--threads N] [--report] [--revision R] [--offline]\n"
+           "Characterises every attention head of a model over a token set, computing every\n"
+           "quantity of the study (head DLA, mover attention / DLA and their ratio, induction,\n"
+           "OV copying eigenvalue scores, frac_copy_argmax, 'no induction' quantiles).\n"
+           "  --model DIR|NAME   HuggingFace folder (config.json + safetensors), or a hub name\n"
+           "                     (EleutherAI/pythia-70m, pythia-70m, gpt2) through the HuggingFace cache\n"
+           "                     (downloaded when missing unless --offline; --revision for the model)\n"
+           "  --tokens FILE      int64/int32 .npy [rows, n_ctx] (e.g. from `headscan tokens`);\n"
+           "                     the first --prompts rows are scanned (--n-ctx may cut columns).\n"
+           "  --dataset PATH     JSONL / text / Parquet file, folder or glob, or a hub dataset name\n"
+           "                     (NeelNanda/pile-10k: its train-split Parquet files), tokenized with the\n"
+           "                     model's tokenizer.json (or --tokenizer) into rows of --n-ctx as\n"
+           "                     TransformerLens's tokenize_and_concatenate, shuffled (seed 42).\n"
+           "  --prompts N        rows to scan (0 = all; fewer available: all are scanned, with a note)\n"
+           "  --induction-seed S seed of our generator for the [BOS, R, R] induction tokens (the\n"
+           "                     notebook's were unseeded, so its induction column is not reproducible)\n"
+           "  --induction-tokens FILE  replay these induction tokens instead ([B, 1+2R] int64 .npy)\n"
+           "  --sort COL         head-table column to sort by, descending ('none' = head order)\n"
+           "  --skip LIST        leave out frac_copy_argmax, eigenvalues and/or induction (NaN)\n"
+           "Outputs in --out (written all-or-nothing): head_table.csv/.json, head_dla.npy,\n"
+           "mover_attn.npy, mover_dla.npy [L,H,N,T-1], loss.npy, num_copies.npy, induction_mask.npy\n"
+           "[N,T-1], induction_scores.npy, eigenvals_*.npy, frac_copy_argmax*.npy [L,H], ind_tokens.npy,\n"
+           "tokens.npy, quantiles.json, manifest.json.\n"
+           "  --report           also write --out/report.html (as `headscan report DIR`)\n");
+}
+
+/* ------------------------------------------------------------------ progress */
+typedef struct progress_state {
+    int tty;
+    double t0, last;
+    int64_t T;
+    char stage[32];
+} progress_state;
+
+static double mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) { interrupted = sig; }
+
+static int on_progress(const char *stage, int64_t done, int64_t total, void *user) {
+    progress_state *ps = user;
+    if (interrupted) return 1;   /* the scan stops with HS_ERR_CANCELLED; nothing is written */
+    double t = mono();
+    if (strcmp(stage, ps->stage)) {
+        if (ps->tty && ps->stage[0]) fputc('\n', stderr);
+        snprintf(ps->stage, sizeof ps->stage, "%s", stage);
+        ps->t0 = t;
+        ps->last = 0;
+    }
+    double el = t - ps->t0;
+    bool fin = done >= total;
+    if (!fin && t - ps->last < (ps->tty ? 0.2 : 5.0)) return 0;
+    ps->last = t;
+    double rate = el > 0 ? (double)done / el : 0, eta = rate > 0 ? (double)(total - done) / rate : 0;
+    const bool fwd = !strcmp(stage, "forward");
+    if (ps->tty) {
+        int w = 30, fill = total ? (int)(w * done / total) : w;
+        fprintf(stderr, "\r%-17s [", stage);
+        for (int i = 0; i < w; i++) fputc(i < fill ? '#' : '.', stderr);
+        fprintf(stderr, "] %lld/%lld", (long long)done, (long long)total);
+        if (fwd) fprintf(stderr, "  %.0f tok/s", rate * (double)ps->T);
+        fprintf(stderr, "  %.1fs  ETA %.1fs  ", el, eta);
+        if (fin) fputc('\n', stderr), ps->stage[0] = 0;
+    } else {
+        fprintf(stderr, "%s: %lld/%lld", stage, (long long)done, (long long)total);
+        if (fwd) fprintf(stderr, " (%.0f tokens/s)", rate * (double)ps->T);
+        fprintf(stderr, ", %.1fs elapsed, ETA %.1fs\n", el, eta);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ top heads */
+static void print_top(const hs_scan_result *r, int top, bool colour) {
+    const int G = r->L * r->H, K = top < G ? top : G;
+    float lo[12], hi[12];
+    for (int c = 0; c < 12; c++) {
+        lo[c] = INFINITY; hi[c] = -INFINITY;
+        for (int g = 0; g < G; g++) {
+            float v = r->table[(size_t)g * 12 + c];
+            if (isfinite(v)) { lo[c] = v < lo[c] ? v : lo[c]; hi[c] = v > hi[c] ? v : hi[c]; }
+        }
+    }
+    static const char *const hdr[12] = {"head_dla", "mov_attn", "mov_dla", "dla_ratio", "induct", "eig_voc", "eig_res",
+                                        "frac_cp", "hdla_ni", "mattn_ni", "mdla_ni", "ratio_ni"};
+    printf("top %d heads by %s:\n%-6s", K, r->sort_col >= 0 ? hs_scan_column_name(r->sort_col) : "head order", "head");
+    for (int c = 0; c < 12; c++) printf(" %9s", hdr[c]);
+    printf("\n");
+    for (int k = 0; k < K; k++) {
+        int g = r->order[k];
+        char lab[16];
+        snprintf(lab, sizeof lab, "L%dH%d", g / r->H, g % r->H);
+        printf("%-6s", lab);
+        for (int c = 0; c < 12; c++) {
+            float v = r->table[(size_t)g * 12 + c];
+            if (colour && isfinite(v) && hi[c] > lo[c]) {
+                /* white → green gradient on the 256-colour cube by rank within the column */
+                double x = (v - lo[c]) / (hi[c] - lo[c]);
+                int lvl = (int)(x * 5 + 0.5), rr = 5 - lvl, gg = 5, bb = 5 - lvl;
+                printf(" \033[48;5;%dm\033[38;5;16m%9.4g\033[0m", 16 + 36 * rr + 6 * gg + bb, (double)v);
+            } else printf(" %9.4g", (double)v);
+        }
+        printf("\n");
+    }
+}
+
+/* ------------------------------------------------------------------ main */
 int cmd_scan(int argc, char **argv) {
-    (void)argc;
-    fprintf(stderr, "headscan %s: not available in this build yet\n", argv[0]);
-    return 2;
+    const char *model = NULL, *tokens_path = NULL, *dataset = NULL, *field = "text", *out = NULL, *ind_path = NULL,
+               *sort = "mover_dla_no_ind", *skip = NULL, *tok_path = NULL;
+    long long prompts = 288, shuffle_seed = 42;
+    int report = 0, offline = 0;
+    const char *revision = NULL;
+    int batch = 32, n_ctx = -1, threads = 0, top = 10, no_shuffle = 0, ind_batch = 16, ind_len = 200;
+    unsigned long long ind_seed = 0;
+    double quant = 0.9, quant_ni = 0.95;
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"tokens", required_argument, 0, 't'}, {"dataset", required_argument, 0, 'd'},
+        {"field", required_argument, 0, 'f'}, {"out", required_argument, 0, 'o'}, {"prompts", required_argument, 0, 'p'},
+        {"batch", required_argument, 0, 'b'}, {"n-ctx", required_argument, 0, 'n'}, {"shuffle", required_argument, 0, 's'},
+        {"no-shuffle", no_argument, 0, 'S'}, {"induction-seed", required_argument, 0, 'i'},
+        {"induction-tokens", required_argument, 0, 'I'}, {"induction-batch", required_argument, 0, 'B'},
+        {"induction-len", required_argument, 0, 'R'}, {"quantile", required_argument, 0, 'q'},
+        {"no-ind-quantile", required_argument, 0, 'Q'}, {"sort", required_argument, 0, 'o' + 256},
+        {"skip", required_argument, 0, 'k'}, {"threads", required_argument, 0, 'T'}, {"top", required_argument, 0, 'K'},
+        {"tokenizer", required_argument, 0, 'z'}, {"help", no_argument, 0, 'h'}, {"report", no_argument, 0, 'r' + 256},
+        {"revision", required_argument, 0, 'v' + 256}, {"offline", no_argument, 0, 'f' + 256},
+        {0, 0, 0, 0}};
+    int o;
+    char *end;
+#define NUM(var, conv, ok, what) do { errno = 0; var = conv(optarg, &end, 10); if (errno || *end || end == optarg || !(ok)) \
+        return cli_usage_error("scan", "%s: bad value '%s'", what, optarg); } while (0)
+    while ((o = getopt_long(argc, argv, "m:t:d:f:o:p:b:n:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'm': model = optarg; break;
+        case 'v' + 256: revision = optarg; break;
+        case 'f' + 256: offline = 1; break;
+        case 't': tokens_path = optarg; break;
+        case 'd': dataset = optarg; break;
+        case 'f': field = optarg; break;
+        case 'o': out = optarg; break;
+        case 'p': NUM(prompts, strtoll, prompts >= 0, "--prompts"); break;
+        case 'b': NUM(batch, (int)strtol, batch >= 1 && batch <= 4096, "--batch"); break;
+        case 'n': NUM(n_ctx, (int)strtol, n_ctx >= 2, "--n-ctx"); break;
+        case 's': NUM(shuffle_seed, strtoll, shuffle_seed >= 0, "--shuffle"); break;
+        case 'S': no_shuffle = 1; break;
+        case 'i': NUM(ind_seed, strtoull, 1, "--induction-seed"); break;
+        case 'I': ind_path = optarg; break;
+        case 'B': NUM(ind_batch, (int)strtol, ind_batch >= 1, "--induction-batch"); break;
+        case 'R': NUM(ind_len, (int)strtol, ind_len >= 1, "--induction-len"); break;
+        case 'q': quant = strtod(optarg, &end); if (*end || !(quant >= 0 && quant <= 1)) return cli_usage_error("scan", "--quantile must be in [0, 1]"); break;
+        case 'Q': quant_ni = strtod(optarg, &end); if (*end || !(quant_ni >= 0 && quant_ni <= 1)) return cli_usage_error("scan", "--no-ind-quantile must be in [0, 1]"); break;
+        case 'o' + 256: sort = optarg; break;
+        case 'k': skip = optarg; break;
+        case 'T': NUM(threads, (int)strtol, threads >= 0, "--threads"); break;
+        case 'K': NUM(top, (int)strtol, top >= 0, "--top"); break;
+        case 'z': tok_path = optarg; break;
+        case 'r' + 256: report = 1; break;
+        case 'h': usage(); return 0;
+        default: return cli_usage_error("scan", "bad option");
+        }
+    }
+#undef NUM
+    if (optind < argc) return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
+    /* no model and no data: the bundled default (models/toy on data/toy), output in
+     * ./headscan-scan with its report */
+    char bundled_model[4096], bundled_data[4096];
+    if (!model && !tokens_path && !dataset) {
+        const char *home = getenv("HEADSCAN_HOME");
+        if (!home || !*home) home = HS_HOME_DEFAULT;
+        snprintf(bundled_model, sizeof bundled_model, "%s/models/toy", home);
+        snprintf(bundled_data, sizeof bundled_data, "%s/data/toy/toy.jsonl", home);
+        if (access(bundled_model, R_OK) != 0 || access(bundled_data, R_OK) != 0) {
+            fprintf(stderr, "headscan scan: the bundled model (%s) or dataset (%s) is missing; give --model and "
+                            "--dataset/--tokens, or set HEADSCAN_HOME to the headscan source folder\n", bundled_model, bundled_data);
+            return 2;
+        }
+        model = bundled_model;
+        dataset = bundled_data;
+        if (!out) out = "headscan-scan";
+        report = 1;
+        fprintf(stderr, "headscan: no --model/--dataset: scanning the bundled model %s on %s into %s/\n", model, dataset, out);
+    }
+    if (!model) return cli_usage_error("scan", "--model DIR|NAME is required when --dataset or --tokens is given");
+    if (!tokens_path == !dataset) return cli_usage_error("scan", "give either --tokens FILE or --dataset PATH");
+    if (!out) return cli_usage_error("scan", "--out DIR is required");
+    char *model_dir = NULL;
+    int rc0 = cli_resolve_model(model, revision, offline, &model_dir);
+    if (rc0) return rc0;
+    model = model_dir;
+    /* a dataset that is not a local path is a hub dataset (e.g. NeelNanda/pile-10k) */
+    char **ds_files = NULL;
+    size_t ds_n = 0;
+    if (dataset && access(dataset, F_OK) != 0 && !strpbrk(dataset, "*?[")) {
+        hs_hub_params hp = cli_hub_params(NULL, offline, NULL) /* datasets: main */;
+        hs_status hs = hs_hub_resolve_dataset(dataset, &hp, &ds_files, &ds_n);
+        if (hs) { free(model_dir); return cli_fail(hs, dataset); }
+    }
+    hs_scan_params sp = hs_scan_default_params();
+    sp.prompts = prompts;
+    sp.batch = batch;
+    sp.quantile = (float)quant;
+    sp.no_ind_quantile = (float)quant_ni;
+    sp.sort = sort;
+    sp.ind_seed = ind_seed;
+    sp.ind_batch = ind_batch;
+    sp.ind_seq_len = ind_len;
+    if (skip) {
+        char *list = strdup(skip), *save = NULL;
+        for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (!strcmp(t, "frac_copy_argmax")) sp.skip |= HS_SKIP_FRAC_COPY_ARGMAX;
+            else if (!strcmp(t, "eigenvalues") || !strcmp(t, "eigenvals_vocab") || !strcmp(t, "eigenvals_resid")) sp.skip |= HS_SKIP_EIGENVALUES;
+            else if (!strcmp(t, "induction")) sp.skip |= HS_SKIP_INDUCTION;
+            else {
+                int rc = cli_usage_error("scan", "--skip: unknown item '%s' (frac_copy_argmax, eigenvalues, induction)", t);
+                free(list);
+                return rc;
+            }
+        }
+        free(list);
+    }
+    if (threads > 0) hs_set_num_threads(threads);
+    /* the output folder must be usable before hours of work */
+    struct stat sb;
+    if (stat(out, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode)) { fprintf(stderr, "headscan: error: --out %s: exists and is not a folder\n", out); return 1; }
+        if (access(out, W_OK) != 0) { fprintf(stderr, "headscan: error: --out %s: folder is not writable: %s\n", out, strerror(errno)); return 1; }
+    } else {
+        char *parent = strdup(out), *sl = strrchr(parent, '/');
+        if (sl == parent) sl[1] = 0; else if (sl) *sl = 0; else strcpy(parent, ".");
+        struct stat pb;
+        int ok = stat(parent, &pb) == 0 && S_ISDIR(pb.st_mode) && access(parent, W_OK) == 0;
+        int e = errno ? errno : ENOTDIR;
+        if (ok == 0 && stat(parent, &pb) == 0 && !S_ISDIR(pb.st_mode)) e = ENOTDIR;
+        if (!ok) fprintf(stderr, "headscan: error: --out %s: cannot create it in %s: %s\n", out, parent, strerror(e));
+        free(parent);
+        if (!ok) return 1;
+    }
+
+    int rc = 0;
+    hs_status s;
+    hs_model *m = NULL;
+    hs_tokenizer *tk = NULL;
+    hs_array tokens = {0}, ind = {0};
+    hs_docs *docs = NULL;
+    hs_scan_result *res = NULL;
+    char *extra = NULL;
+    hs_model_params mp = hs_model_default_params();
+    double t_load = mono();
+    if ((s = hs_model_load(model, &mp, &m))) { rc = cli_fail(s, "loading the model"); goto done; }
+    t_load = mono() - t_load;
+    const hs_model_config *cfg = hs_model_get_config(m);
+    if (n_ctx > cfg->n_ctx) {
+        fprintf(stderr, "headscan: error: --n-ctx %d is larger than the model's maximum context %d (%s)\n", n_ctx, cfg->n_ctx, model);
+        rc = 1;
+        goto done;
+    }
+    /* tokenizer: for --dataset (required) and the induction pool filter (optional) */
+    char deftok[4096];
+    snprintf(deftok, sizeof deftok, "%s/tokenizer.json", model);
+    const char *tpath = tok_path ? tok_path : deftok;
+    if (tok_path || access(deftok, R_OK) == 0) {
+        if ((s = hs_tokenizer_load(tpath, &tk))) { rc = cli_fail(s, "loading the tokenizer"); goto done; }
+    } else if (dataset) {
+        fprintf(stderr, "headscan: error: --dataset needs a tokenizer: %s has no tokenizer.json (give --tokenizer FILE)\n", model);
+        rc = 1;
+        goto done;
+    }
+    double t_tok = mono();
+    if (tokens_path) {
+        if ((s = hs_tokens_load(tokens_path, &tokens))) { rc = cli_fail(s, "reading --tokens"); goto done; }
+        if (n_ctx > 0 && n_ctx != tokens.shape[1]) {
+            if (n_ctx > tokens.shape[1]) {
+                fprintf(stderr, "headscan: error: --n-ctx %d is longer than the rows of %s (%lld tokens)\n", n_ctx, tokens_path,
+                        (long long)tokens.shape[1]);
+                rc = 1;
+                goto done;
+            }
+            int64_t R = tokens.shape[0], W = tokens.shape[1];   /* keep the first n_ctx columns */
+            int64_t *d = tokens.data;
+            for (int64_t r = 0; r < R; r++) memmove(d + r * n_ctx, d + r * W, sizeof(int64_t) * (size_t)n_ctx);
+            tokens.shape[1] = n_ctx;
+        }
+    } else {
+        hs_docs_params dp = hs_docs_default_params();
+        dp.field = field;
+        s = ds_files ? hs_docs_open_files((const char *const *)ds_files, ds_n, &dp, &docs) : hs_docs_open(dataset, &dp, &docs);
+        if (s) { rc = cli_fail(s, "opening --dataset"); goto done; }
+        hs_tokens_params tp = hs_tokens_default_params();
+        tp.n_ctx = n_ctx > 0 ? n_ctx : 256;
+        tp.shuffle = !no_shuffle;
+        tp.seed = (uint64_t)shuffle_seed;
+        if (tp.n_ctx > cfg->n_ctx) {
+            fprintf(stderr, "headscan: error: n_ctx %d is larger than the model's maximum context %d\n", tp.n_ctx, cfg->n_ctx);
+            rc = 1;
+            goto done;
+        }
+        hs_tokens_stats ts;
+        fprintf(stderr, "tokenizing %s ...\n", dataset);
+        if ((s = hs_tokens_build(tk, docs, &tp, &tokens, &ts))) { rc = cli_fail(s, "tokenizing --dataset"); goto done; }
+        fprintf(stderr, "%lld documents -> %lld rows of %d tokens\n", (long long)ts.docs, (long long)ts.rows, tp.n_ctx);
+    }
+    t_tok = mono() - t_tok;
+    if (tokens.shape[0] < 1) { fprintf(stderr, "headscan: error: the token set has no rows\n"); rc = 1; goto done; }
+    if (prompts > tokens.shape[0])
+        fprintf(stderr, "headscan: note: only %lld rows are available (--prompts %lld): scanning all %lld\n",
+                (long long)tokens.shape[0], prompts, (long long)tokens.shape[0]);
+    if (ind_path) {
+        if ((s = hs_npy_read(ind_path, &ind))) { rc = cli_fail(s, "reading --induction-tokens"); goto done; }
+        sp.ind_tokens = &ind;
+    }
+    sp.tokenizer = tk;
+    progress_state ps = {.tty = cli_stderr_tty(), .T = tokens.shape[1]};
+    sp.progress = on_progress;
+    sp.progress_user = &ps;
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    s = hs_scan_run(m, &tokens, &sp, &res);
+    if (!s && interrupted) s = HS_ERR_CANCELLED;
+    if (s) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        if (ps.tty) fputc('\n', stderr);
+        rc = interrupted ? (fprintf(stderr, "headscan: scan interrupted: no outputs written\n"), 130) : cli_fail(s, "scan");
+        goto done;
+    }
+    {
+        size_t cap = 8192;
+        extra = malloc(cap);
+        char skipbuf[128];
+        snprintf(skipbuf, sizeof skipbuf, "%s%s%s", sp.skip & HS_SKIP_FRAC_COPY_ARGMAX ? "frac_copy_argmax " : "",
+                 sp.skip & HS_SKIP_EIGENVALUES ? "eigenvalues " : "", sp.skip & HS_SKIP_INDUCTION ? "induction" : "");
+        /* paths are JSON-escaped only for '"' and '\\' (enough for file names) */
+        char esc[3][2048];
+        const char *src[3] = {tokens_path ? tokens_path : dataset, ind_path ? ind_path : "", tk ? tpath : ""};
+        for (int k = 0; k < 3; k++) {
+            size_t j = 0;
+            for (const char *q = src[k]; *q && j + 3 < sizeof esc[k]; q++) {
+                if (*q == '"' || *q == '\\') esc[k][j++] = '\\';
+                esc[k][j++] = (unsigned char)*q < 0x20 ? '?' : *q;
+            }
+            esc[k][j] = 0;
+        }
+        snprintf(extra, cap,
+                 "{\"input\": {\"kind\": \"%s\", \"path\": \"%s\", \"field\": \"%s\", \"shuffle\": %s, \"shuffle_seed\": %lld,"
+                 " \"induction_tokens\": \"%s\", \"tokenizer\": \"%s\"},"
+                 " \"options\": {\"prompts\": %lld, \"batch\": %d, \"n_ctx\": %lld, \"quantile\": %.9g, \"no_ind_quantile\": %.9g,"
+                 " \"sort\": \"%s\", \"skip\": \"%s\", \"induction_seed\": %llu, \"induction_batch\": %d, \"induction_len\": %d},"
+                 " \"timings_load_s\": {\"model\": %.3f, \"tokens\": %.3f}}",
+                 tokens_path ? "tokens" : "dataset", esc[0], dataset ? field : "", tokens_path ? "null" : (no_shuffle ? "false" : "true"),
+                 shuffle_seed, esc[1], esc[2], prompts, batch, (long long)tokens.shape[1], quant, quant_ni, sort, skipbuf, ind_seed,
+                 ind_batch, ind_len, t_load, t_tok);
+        hs_scan_set_manifest_extra(res, extra);
+    }
+    s = interrupted ? HS_ERR_CANCELLED : hs_scan_write(res, out);   /* the writer cleans up after itself */
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (s) {   /* a signal during the write itself lets the (complete) write finish */
+        rc = s == HS_ERR_CANCELLED ? (fprintf(stderr, "headscan: scan interrupted: no outputs written\n"), 130) : cli_fail(s, "writing the outputs");
+        goto done;
+    }
+    if (top > 0) print_top(res, top, isatty(1));
+    printf("scanned %d prompts x %d tokens (%lld positions, %lld non-induction) in %.1fs; outputs in %s\n", res->N, res->T,
+           (long long)res->N * (res->T - 1), (long long)res->non_induction_cols, res->t_total, out);
+    if (res->prompts_short)
+        printf("note: %lld prompts were asked for but the token set has only %d rows\n", (long long)res->prompts_asked, res->N);
+    if (report) rc = cli_write_report(out, NULL, tk ? tpath : NULL, NULL, false, NULL);
+done:
+    free(extra);
+    hs_scan_result_free(res);
+    hs_docs_close(docs);
+    hs_array_free(&tokens);
+    hs_array_free(&ind);
+    hs_tokenizer_free(tk);
+    hs_model_free(m);
+    free(model_dir);
+    hs_hub_free_files(ds_files, ds_n);
+    return rc;
 }
