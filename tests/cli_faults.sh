@@ -90,11 +90,13 @@ for sig in INT TERM; do
   # while computing (tokenizing a larger dataset)
   "$HS" tokens --dataset "$BIG" --tokenizer "$NEOX" --n-ctx 128 --quiet --out "$T/out/t.npy" 2>/dev/null &
   pid=$!
-  sleep 0.3
+  sleep 0.15
   t0=$(( $(date +%s%N) / 1000000 )); kill -$sig $pid; reap $pid $t0
   ok "SIG$sig while computing: stopped (rc $rc) promptly ($ms ms)" '[ "$ms" -lt 1500 ] && { [ "$rc" -eq $code ] || [ "$rc" -eq 0 ]; }'
   ok "SIG$sig while computing: previous output intact or replaced whole, no temporary" \
      '[ "$(tmps "$T/out")" -eq 0 ] && { intact || [ "$rc" -eq 0 ]; }'
+  # a run that finished before the signal replaced the output: that is the new baseline
+  before=$(sum "$T/out/t.npy"); before_side=$(sum "$T/out/t.npy.json")
 done
 
 # ---- run --save-hooks: each hook file is written atomically too
