@@ -26,11 +26,22 @@ test: test-fast test-asan
 test-fast: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer (+ leaks).
+# A report fails the target even from a command whose exit status a test expects to be 1
+# (a CLI error): sanitizer exits use their own codes (86 ASan/LSan, 87 UBSan, which halts
+# on the first error). ASan/LSan reports also go to files under SAN_LOG, which must stay
+# empty, so one from a command whose status a test ignores fails it too (gcc's UBSan
+# runtime ignores log_path: its reports go to stderr, with exit code 87).
+SAN_LOG = $(CURDIR)/build-asan/sanitizer-reports
 test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHS_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+	rm -rf $(SAN_LOG) && mkdir -p $(SAN_LOG)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:exitcode=86:log_path=$(SAN_LOG)/asan \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87 \
+	  ctest --output-on-failure -j $(JOBS); rc=$$?; \
+	if [ -n "$$(ls -A $(SAN_LOG))" ]; then echo "sanitizer reports (make test-asan fails):"; cat $(SAN_LOG)/*; exit 1; fi; \
+	exit $$rc
 
 # Retrains the bundled toy model (models/toy, data/toy) from scratch, reproducibly.
 toy-model: deps build

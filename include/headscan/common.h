@@ -78,6 +78,11 @@ HS_API hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim,
 HS_API hs_status hs_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* Number of worker threads the library uses (default: all cores). */
+/* For programs: on SIGINT, SIGTERM or SIGHUP, remove the temporary files of outputs not
+ * yet complete, then die of the signal. Outputs already under their final name (a
+ * previous run's) are left as they are; a signal the caller ignores stays ignored. */
+HS_API void hs_cleanup_on_signals(void);
+
 HS_API void hs_set_num_threads(int n);
 HS_API int hs_get_num_threads(void);
 

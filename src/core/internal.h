@@ -38,10 +38,34 @@ hs_status hs_mmap_open(const char *path, hs_mmap *m);
 void hs_mmap_close(hs_mmap *m);
 
 /* Atomic output: write to "<path>.tmp.<pid>.<n>", then hs_atomic_commit renames. */
-typedef struct hs_atomic_file { FILE *fp; char *path; char *tmp; } hs_atomic_file;
+typedef struct hs_atomic_file { FILE *fp; char *path; char *tmp; int fd; } hs_atomic_file;
 hs_status hs_atomic_open(const char *path, hs_atomic_file *af);
 hs_status hs_atomic_commit(hs_atomic_file *af);   /* flush, fsync, rename; closes */
 void hs_atomic_abort(hs_atomic_file *af);         /* closes and unlinks the temporary */
+/* The two halves of commit, for outputs that go together (a .npy and its sidecar):
+ * finish every file first (flush, fsync, close: where a full disk shows), publish them
+ * only when all finished, so a failure leaves every previous output as it was.
+ * finish aborts on failure; after success, publish renames (or abort drops) it. */
+hs_status hs_atomic_finish(hs_atomic_file *af);
+hs_status hs_atomic_publish(hs_atomic_file *af);
+/* hs_write_file_atomic / hs_npy_write up to a finished (unpublished) temporary. */
+hs_status hs_write_file_prepared(const char *path, const void *data, size_t len, hs_atomic_file *af);
+hs_status hs_npy_write_prepared(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                                hs_atomic_file *af);
+
+/* faults.c: temporaries of unfinished outputs (removed on SIGINT/SIGTERM/SIGHUP once
+ * hs_cleanup_on_signals() is called), the HS_FAULT_WRITE_AFTER=N injected full disk (a
+ * stream that fails with ENOSPC after N bytes; fp itself when unset), and memory. */
+void hs_temp_register(const char *tmp);
+void hs_temp_unregister(const char *tmp);
+FILE *hs_fault_wrap(FILE *fp);
+void hs_fault_commit_delay(void);
+int hs_write_errno(void);           /* errno of the last failed write (the injected one when set) */   /* HS_FAULT_COMMIT_DELAY_MS: a pause before the rename */
+/* Bytes this process may still allocate: min(MemAvailable, cgroup memory.max - current,
+ * RLIMIT_AS - address space in use). */
+size_t hs_memory_available(void);
+/* HS_ERR_NOMEM "<what> needs N MB, M MB available" when need > hs_memory_available(). */
+hs_status hs_memory_check(size_t need, const char *what);
 
 /* Exact IEEE conversions. */
 float hs_f16_to_f32(uint16_t h);

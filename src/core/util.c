@@ -140,51 +140,83 @@ hs_status hs_atomic_open(const char *path, hs_atomic_file *af) {
         return HS_ERR_NOMEM;
     }
     snprintf(af->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
+    hs_temp_register(af->tmp);   /* before it exists, so a signal cannot miss it */
     af->fp = fopen(af->tmp, "wbx");
     if (!af->fp) {
         hs_status s = hs_errorf(HS_ERR_IO, "%s: cannot create: %s", af->tmp, strerror(errno));
+        hs_temp_unregister(af->tmp);
         free(af->path);
         free(af->tmp);
         memset(af, 0, sizeof *af);
         return s;
     }
+    af->fd = fileno(af->fp);
+    af->fp = hs_fault_wrap(af->fp);   /* HS_FAULT_WRITE_AFTER (tests) */
     return HS_OK;
 }
 
 void hs_atomic_abort(hs_atomic_file *af) {
     if (af->fp) fclose(af->fp);
-    if (af->tmp) unlink(af->tmp);
+    if (af->tmp) {
+        unlink(af->tmp);
+        hs_temp_unregister(af->tmp);
+    }
     free(af->tmp);
     free(af->path);
     memset(af, 0, sizeof *af);
 }
 
-hs_status hs_atomic_commit(hs_atomic_file *af) {
+hs_status hs_atomic_finish(hs_atomic_file *af) {
     hs_status s = HS_OK;
-    if (ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0)
-        s = hs_errorf(HS_ERR_IO, "%s: write failed: %s", af->path, strerror(errno ? errno : EIO));
+    /* fflush retries what is still buffered, so after an earlier failed write errno says
+     * why (ENOSPC for a full disk) */
+    errno = 0;
+    bool bad = fflush(af->fp) != 0;
+    int e = hs_write_errno();
+    bad = bad || ferror(af->fp);
+    if (!bad && fsync(af->fd) != 0) { bad = true; e = errno; }
+    if (bad) s = hs_errorf(HS_ERR_IO, "%s: write failed: %s", af->path, strerror(e ? e : EIO));
     if (fclose(af->fp) != 0 && s == HS_OK)
         s = hs_errorf(HS_ERR_IO, "%s: write failed: %s", af->path, strerror(errno));
     af->fp = NULL;
-    if (s == HS_OK && rename(af->tmp, af->path) != 0)
+    if (s) hs_atomic_abort(af);
+    return s;
+}
+
+hs_status hs_atomic_publish(hs_atomic_file *af) {
+    hs_status s = HS_OK;
+    hs_fault_commit_delay();
+    if (rename(af->tmp, af->path) != 0) {
         s = hs_errorf(HS_ERR_IO, "%s: cannot rename into place: %s", af->path, strerror(errno));
-    if (s != HS_OK) unlink(af->tmp);
+        unlink(af->tmp);
+    }
+    hs_temp_unregister(af->tmp);   /* after the rename: until then a signal removes it */
     free(af->tmp);
     free(af->path);
     memset(af, 0, sizeof *af);
     return s;
 }
 
-hs_status hs_write_file_atomic(const char *path, const void *data, size_t len) {
-    hs_atomic_file af;
-    hs_status s = hs_atomic_open(path, &af);
+hs_status hs_atomic_commit(hs_atomic_file *af) {
+    hs_status s = hs_atomic_finish(af);
+    return s ? s : hs_atomic_publish(af);
+}
+
+hs_status hs_write_file_prepared(const char *path, const void *data, size_t len, hs_atomic_file *af) {
+    hs_status s = hs_atomic_open(path, af);
     if (s) return s;
-    if (len && fwrite(data, 1, len, af.fp) != len) {
-        s = hs_errorf(HS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        hs_atomic_abort(&af);
+    if (len && fwrite(data, 1, len, af->fp) != len) {
+        s = hs_errorf(HS_ERR_IO, "%s: write failed: %s", path, strerror(hs_write_errno()));
+        hs_atomic_abort(af);
         return s;
     }
-    return hs_atomic_commit(&af);
+    return hs_atomic_finish(af);
+}
+
+hs_status hs_write_file_atomic(const char *path, const void *data, size_t len) {
+    hs_atomic_file af;
+    hs_status s = hs_write_file_prepared(path, data, len, &af);
+    return s ? s : hs_atomic_publish(&af);
 }
 
 float hs_f16_to_f32(uint16_t h) {

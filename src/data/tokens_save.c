@@ -91,12 +91,20 @@ hs_status hs_tokens_save(const char *path, const hs_array *tokens, const hs_docs
     if (!side) { free(text); return HS_ERR_NOMEM; }
     memcpy(side, path, n);
     memcpy(side + n, ".json", 6);
-    s = hs_npy_write(path, HS_I64, 2, tokens->shape, tokens->data);
+    /* both written and synced before either is renamed: a full disk leaves the previous
+     * pair as it was (only a failing rename, after the .npy's, can split a pair) */
+    hs_atomic_file an, as;
+    s = hs_npy_write_prepared(path, HS_I64, 2, tokens->shape, tokens->data, &an);
     if (!s) {
         size_t tl = strlen(text);
         text[tl] = '\n';  /* replaces the NUL; written without it */
-        s = hs_write_file_atomic(side, text, tl + 1);
-        if (s) unlink(path);
+        s = hs_write_file_prepared(side, text, tl + 1, &as);
+        if (s) hs_atomic_abort(&an);
+    }
+    if (!s) {
+        s = hs_atomic_publish(&an);
+        if (s) hs_atomic_abort(&as);
+        else if ((s = hs_atomic_publish(&as))) unlink(path);   /* no matrix without its sidecar */
     }
     free(side);
     free(text);

@@ -21,7 +21,6 @@
 
 /* ------------------------------------------------------------------ small helpers */
 
-typedef struct strlist { char **v; size_t n, cap; } strlist;
 
 static hs_status sl_push(strlist *l, const char *s) {
     if (l->n == l->cap) {
@@ -595,8 +594,15 @@ static hs_status repo_info(hub_ctx *c, hs_hub_repo_type t, const char *repo_id, 
     hs_status s = hub_http_get_text(c, url, what, &body);
     free(url);
     if (s) return s;
-    cJSON *j = cJSON_Parse(body);
+    s = hub_parse_repo_info(body, strlen(body), what, sha_out, files);
     free(body);
+    return s;
+}
+
+hs_status hub_parse_repo_info(const char *body, size_t n, const char *what, char **sha_out, strlist *files) {
+    *sha_out = NULL;
+    hs_status s = HS_OK;
+    cJSON *j = cJSON_ParseWithLength(body, n);
     const cJSON *sha = j ? cJSON_GetObjectItemCaseSensitive(j, "sha") : NULL;
     const cJSON *sib = j ? cJSON_GetObjectItemCaseSensitive(j, "siblings") : NULL;
     if (!cJSON_IsString(sha) || !is_commit_hash(sha->valuestring) || !cJSON_IsArray(sib)) {
@@ -640,10 +646,17 @@ static hs_status choose_model_files(const char *repo_id, const char *revision, c
 /* The shard file names listed in a model.safetensors.index.json's weight_map. */
 static hs_status index_shards(const char *index_path, strlist *shards) {
     char *data = NULL;
-    hs_status s = hs_read_file(index_path, (size_t)64 << 20, &data, NULL);
+    size_t len = 0;
+    hs_status s = hs_read_file(index_path, (size_t)64 << 20, &data, &len);
     if (s) return s;
-    cJSON *j = cJSON_Parse(data);
+    s = hub_parse_index(data, len, index_path, shards);
     free(data);
+    return s;
+}
+
+hs_status hub_parse_index(const char *data, size_t n, const char *index_path, strlist *shards) {
+    hs_status s = HS_OK;
+    cJSON *j = cJSON_ParseWithLength(data, n);
     const cJSON *wm = j ? cJSON_GetObjectItemCaseSensitive(j, "weight_map") : NULL;
     if (!cJSON_IsObject(wm)) {
         cJSON_Delete(j);

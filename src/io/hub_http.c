@@ -238,8 +238,12 @@ static size_t on_header_wrap(char *buf, size_t size, size_t n, void *user) {
     size_t len = size * n;
     if (len >= 5 && !strncmp(buf, "HTTP/", 5)) {
         /* "HTTP/1.1 206 Partial Content" */
-        const char *sp = memchr(buf, ' ', len);
-        r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        /* curl's header buffer is not NUL-terminated: read the digits within len only */
+        const char *sp = memchr(buf, ' ', len), *end = buf + len;
+        long st = 0;
+        for (const char *d = sp ? sp + 1 : end; d < end && *d >= '0' && *d <= '9' && st < 100000; d++)
+            st = st * 10 + (*d - '0');
+        r->status = st;
     }
     return on_header(buf, size, n, user);
 }
@@ -413,6 +417,44 @@ static char *normalize_etag(const char *e) {
     return strndup(e, n);
 }
 
+/* What one HEAD response (headers already in r) means: a relative redirect to follow
+ * (*next = the new URL; a renamed repo, followed as huggingface_hub does), or the
+ * file's metadata in m. s is the request's status so far. Shared by hub_http_head and
+ * hub_parse_head_response (which the fuzzer drives with raw bytes). */
+static hs_status head_outcome(req *r, hs_status s, const char *cur, const char *what, int hop, hub_meta *m,
+                              char **next) {
+    *next = NULL;
+    if (s == HS_OK && r->status >= 300 && r->status < 400 && r->h_location && r->h_location[0] == '/' &&
+        r->h_location[1] != '/') {
+        if (hop >= 10) return hs_errorf(HS_ERR_NETWORK, "%s: too many redirects", what);
+        const char *p = strstr(cur, "://");
+        p = p ? strchr(p + 3, '/') : NULL;
+        size_t origin = p ? (size_t)(p - cur) : strlen(cur);
+        char *n = hs_malloc(origin + strlen(r->h_location) + 1);
+        if (!n) return HS_ERR_NOMEM;
+        memcpy(n, cur, origin);
+        strcpy(n + origin, r->h_location);
+        *next = n;
+        return HS_OK;
+    }
+    if (s == HS_OK) {
+        m->commit = r->h_commit ? hs_strdup(r->h_commit) : NULL;
+        m->etag = normalize_etag(r->h_linked_etag ? r->h_linked_etag : r->h_etag);
+        const char *sz = r->h_linked_size ? r->h_linked_size : r->h_length;
+        if (sz) {
+            char *end;
+            errno = 0;
+            long long v = strtoll(sz, &end, 10);
+            if (end != sz && v >= 0 && errno == 0) m->size = v;
+        }
+        m->location = hs_strdup((r->status >= 300 && r->status < 400 && r->h_location) ? r->h_location : cur);
+    } else if (r->status == 404 && r->h_error_code && !strcmp(r->h_error_code, "EntryNotFound")) {
+        m->entry_missing = true;
+        m->commit = r->h_commit ? hs_strdup(r->h_commit) : NULL;
+    }
+    return s;
+}
+
 hs_status hub_http_head(hub_ctx *c, const char *url, const char *what, hub_meta *m) {
     memset(m, 0, sizeof *m);
     m->size = -1;
@@ -422,44 +464,32 @@ hs_status hub_http_head(hub_ctx *c, const char *url, const char *what, hub_meta 
     for (int hop = 0;; hop++) {
         req r = {.c = c, .url = cur, .head = true, .follow = false, .expected = -1};
         s = run_simple(c, &r, what);
-        if (s == HS_OK && r.status >= 300 && r.status < 400 && r.h_location && r.h_location[0] == '/' &&
-            r.h_location[1] != '/') {
-            /* relative redirect (a renamed repo): follow it, as huggingface_hub does */
-            if (hop >= 10) {
-                req_free(&r);
-                free(cur);
-                return hs_errorf(HS_ERR_NETWORK, "%s: too many redirects", what);
-            }
-            const char *p = strstr(cur, "://");
-            p = p ? strchr(p + 3, '/') : NULL;
-            size_t origin = p ? (size_t)(p - cur) : strlen(cur);
-            char *next = hs_malloc(origin + strlen(r.h_location) + 1);
-            if (!next) { req_free(&r); free(cur); return HS_ERR_NOMEM; }
-            memcpy(next, cur, origin);
-            strcpy(next + origin, r.h_location);
-            free(cur);
-            cur = next;
-            req_free(&r);
-            continue;
-        }
-        if (s == HS_OK) {
-            m->commit = r.h_commit ? hs_strdup(r.h_commit) : NULL;
-            m->etag = normalize_etag(r.h_linked_etag ? r.h_linked_etag : r.h_etag);
-            const char *sz = r.h_linked_size ? r.h_linked_size : r.h_length;
-            if (sz) {
-                char *end;
-                long long v = strtoll(sz, &end, 10);
-                if (end != sz && v >= 0) m->size = v;
-            }
-            m->location = hs_strdup((r.status >= 300 && r.status < 400 && r.h_location) ? r.h_location : cur);
-        } else if (r.status == 404 && r.h_error_code && !strcmp(r.h_error_code, "EntryNotFound")) {
-            m->entry_missing = true;
-            m->commit = r.h_commit ? strdup(r.h_commit) : NULL;
-        }
+        char *next = NULL;
+        s = head_outcome(&r, s, cur, what, hop, m, &next);
         req_free(&r);
-        break;
+        if (s || !next) break;
+        free(cur);
+        cur = next;
     }
     free(cur);
+    return s;
+}
+
+hs_status hub_parse_head_response(const char *url, const char *raw, size_t n, int hop, hub_meta *m, char **next) {
+    memset(m, 0, sizeof *m);
+    m->size = -1;
+    *next = NULL;
+    req r = {.url = url, .head = true, .expected = -1};
+    /* one header line at a time, as curl delivers them (each with its line end) */
+    for (size_t i = 0; i < n;) {
+        const char *nl = memchr(raw + i, '\n', n - i);
+        size_t len = nl ? (size_t)(nl - (raw + i)) + 1 : n - i;
+        on_header_wrap((char *)raw + i, 1, len, &r);
+        i += len;
+    }
+    hs_status s = r.status >= 400 ? hs_errorf(HS_ERR_NETWORK, "%s: HTTP %ld", url, r.status) : HS_OK;
+    s = head_outcome(&r, s, url, url, hop, m, next);
+    req_free(&r);
     return s;
 }
 

@@ -30,6 +30,18 @@ void hub_meta_free(hub_meta *m);
 hs_status hub_http_get_text(hub_ctx *c, const char *url, const char *what, char **body);
 /* HEAD a resolve URL, following only relative redirects (renamed repos). */
 hs_status hub_http_head(hub_ctx *c, const char *url, const char *what, hub_meta *m);
+/* The pure part of hub_http_head, for the fuzzer and tests: raw response headers
+ * (lines as curl delivers them, "HTTP/1.1 302 Found\r\n" first) to either a relative
+ * redirect (*next, malloc'd) or metadata in m. hop = redirects followed so far. */
+hs_status hub_parse_head_response(const char *url, const char *raw, size_t n, int hop, hub_meta *m, char **next);
+/* A growable list of malloc'd strings (free each v[i], then v). */
+typedef struct strlist { char **v; size_t n, cap; } strlist;
+/* The hub API's revision answer ({"sha": ..., "siblings": [{"rfilename": ...}]}):
+ * the commit (*sha, malloc'd) and the file names appended to files. */
+hs_status hub_parse_repo_info(const char *body, size_t n, const char *what, char **sha, strlist *files);
+/* The distinct shard names of a model.safetensors.index.json held in memory. */
+hs_status hub_parse_index(const char *data, size_t n, const char *index_path, strlist *shards);
+
 /* GET `url` into `incomplete` (appending to what is already there with a Range
  * request), retrying transient failures. `expected` = -1 when unknown. */
 hs_status hub_http_download(hub_ctx *c, const char *url, const char *incomplete, int64_t expected,

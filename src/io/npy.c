@@ -16,9 +16,15 @@ size_t hs_dtype_size(hs_dtype t) {
     return 0;
 }
 
+/* A zero dimension makes the array empty however large the others are (a .npy shape
+ * like (2, 5e18, 0) is valid and holds nothing), so it is looked for first; a product
+ * that does not fit int64 (not from a checked reader) gives -1. */
 int64_t hs_array_numel(const hs_array *a) {
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] == 0) return 0;
     int64_t n = 1;
-    for (int i = 0; i < a->ndim; i++) n *= a->shape[i];
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] < 0 || __builtin_mul_overflow(n, a->shape[i], &n)) return -1;
     return n;
 }
 
@@ -42,6 +48,13 @@ static const char *descr_of(hs_dtype t) {
 }
 
 hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+    hs_atomic_file af;
+    hs_status s = hs_npy_write_prepared(path, dtype, ndim, shape, data, &af);
+    return s ? s : hs_atomic_publish(&af);
+}
+
+hs_status hs_npy_write_prepared(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                                hs_atomic_file *out) {
     const char *descr = descr_of(dtype);
     if (!descr) return hs_errorf(HS_ERR_UNSUPPORTED, "%s: dtype cannot be written to .npy", path);
     if (ndim < 0 || ndim > HS_MAX_DIMS) return hs_errorf(HS_ERR_INVALID_ARG, "%s: bad ndim %d", path, ndim);
@@ -67,6 +80,7 @@ hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t
     size_t hlen = (size_t)k + pad + 1;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
     hs_atomic_file af;
+    memset(out, 0, sizeof *out);
     hs_status s = hs_atomic_open(path, &af);
     if (s) return s;
     fwrite(pre, 1, 10, af.fp);
@@ -83,10 +97,13 @@ hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t
         return hs_errorf(HS_ERR_INVALID_ARG, "%s: no data given", path);
     }
     if (bytes && fwrite(data, 1, bytes, af.fp) != bytes) {
+        int e = hs_write_errno();
         hs_atomic_abort(&af);
-        return hs_errorf(HS_ERR_IO, "%s: write failed", path);
+        return hs_errorf(HS_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
     }
-    return hs_atomic_commit(&af);
+    if ((s = hs_atomic_finish(&af))) return s;
+    *out = af;
+    return HS_OK;
 }
 
 static const char *find_key(const char *h, const char *key) {
@@ -149,6 +166,7 @@ hs_status hs_npy_read(const char *path, hs_array *out) {
         }
     }
     size_t n = 1;
+    int64_t nz = 1;   /* product of the non-zero dimensions: must fit int64 (hs_array_numel) */
     if (!s) {
         const char *p = sh + 1;
         out->ndim = 0;
@@ -160,7 +178,10 @@ hs_status hs_npy_read(const char *path, hs_array *out) {
             long long v = strtoll(p, &end, 10);
             if (end == p || v < 0 || errno || out->ndim >= HS_MAX_DIMS) { s = hs_errorf(HS_ERR_FORMAT, "%s: malformed shape", path); break; }
             out->shape[out->ndim++] = v;
-            if (hs_mul_overflow(n, (size_t)v, &n)) { s = hs_errorf(HS_ERR_FORMAT, "%s: shape overflows", path); break; }
+            if (hs_mul_overflow(n, (size_t)v, &n) || (v && __builtin_mul_overflow(nz, (int64_t)v, &nz))) {
+                s = hs_errorf(HS_ERR_FORMAT, "%s: shape overflows", path);
+                break;
+            }
             p = end;
         }
     }

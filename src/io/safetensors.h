@@ -1,9 +1,15 @@
-/* safetensors.h — memory-mapped reader of HuggingFace .safetensors files (internal).
+/* safetensors.h — reader of HuggingFace .safetensors files (internal).
  *
  * Layout: u64 LE header length N, N bytes of JSON {name: {dtype, shape, data_offsets}},
  * then the data buffer. Every field is validated on open: offsets inside the file,
- * byte length = numel x dtype size, no two tensors overlapping. F32 data is used in
- * place from the mapping; F16/BF16 are converted exactly on request.
+ * byte length = numel x dtype size, no two tensors overlapping. F16/BF16/F64 are
+ * converted exactly on request.
+ *
+ * The file is read with pread(), not memory-mapped: a checkpoint truncated while it is
+ * being read (another process rewriting it, a download still in progress) would make
+ * a mapping raise SIGBUS; here it is a short read and an error. hs_st_to_f32 also
+ * compares the file's size and modification time with those seen at open, before and
+ * after reading, so a file rewritten in place is reported, never converted as garbage.
  */
 #ifndef HS_SAFETENSORS_H
 #define HS_SAFETENSORS_H
@@ -20,13 +26,15 @@ typedef struct hs_st_tensor {
     int ndim;
     int64_t shape[HS_MAX_DIMS];
     int64_t numel;
-    const uint8_t *data;      /* inside the mapping */
+    uint64_t offset;          /* of the first byte in the file */
     size_t nbytes;
 } hs_st_tensor;
 
 typedef struct hs_safetensors {
     char *path;
-    hs_mmap map;
+    int fd;                   /* open for hs_st_to_f32 while path != NULL */
+    uint64_t file_size;       /* size and mtime at open: changes are detected */
+    int64_t mtime_sec, mtime_nsec;
     hs_st_tensor *tensors;
     int n_tensors;
 } hs_safetensors;

@@ -65,6 +65,11 @@ hs_status hs_forward_create(const hs_model *m, int max_batch, int max_ctx, hs_fo
         return hs_errorf(HS_ERR_INVALID_ARG, "batch size and context length must be positive (got %d x %d)", max_batch, max_ctx);
     if (max_ctx > c->n_ctx)
         return hs_errorf(HS_ERR_INVALID_ARG, "%s: context length %d exceeds the model's max_position_embeddings %d", m->dir, max_ctx, c->n_ctx);
+    /* refuse up front what cannot fit, with the numbers, rather than fail (or be killed) mid-way */
+    char what[160];
+    snprintf(what, sizeof what, "%s: forward workspace for a batch of %d x %d", m->dir, max_batch, max_ctx);
+    hs_status ms = hs_memory_check(hs_model_estimate_memory(c, max_batch, max_ctx).workspace, what);
+    if (ms) return ms;
     hs_forward *f = hs_calloc(1, sizeof *f);
     if (!f) return HS_ERR_NOMEM;
     f->m = m;

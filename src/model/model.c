@@ -17,7 +17,8 @@ hs_model_params hs_model_no_processing_params(void) { return (hs_model_params){0
 hs_status hs_json_int(const cJSON *root, const char *path, const char *key, int *out, bool required) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!v || cJSON_IsNull(v)) return required ? hs_errorf(HS_ERR_FORMAT, "%s: missing field \"%s\"", path, key) : HS_OK;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < 0 || v->valuedouble > 1e9)
+    /* range first: converting a double beyond int's range to int is undefined */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1e9) || v->valuedouble != (double)(int)v->valuedouble)
         return hs_errorf(HS_ERR_FORMAT, "%s: field \"%s\" must be a non-negative integer", path, key);
     *out = (int)v->valuedouble;
     return HS_OK;
@@ -26,7 +27,8 @@ hs_status hs_json_int(const cJSON *root, const char *path, const char *key, int 
 hs_status hs_json_float(const cJSON *root, const char *path, const char *key, float *out, bool required) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!v || cJSON_IsNull(v)) return required ? hs_errorf(HS_ERR_FORMAT, "%s: missing field \"%s\"", path, key) : HS_OK;
-    if (!cJSON_IsNumber(v)) return hs_errorf(HS_ERR_FORMAT, "%s: field \"%s\" must be a number", path, key);
+    if (!cJSON_IsNumber(v) || !isfinite((float)v->valuedouble))
+        return hs_errorf(HS_ERR_FORMAT, "%s: field \"%s\" must be a finite number", path, key);
     *out = (float)v->valuedouble;
     return HS_OK;
 }

@@ -485,6 +485,14 @@ hs_status hs_tokenizer_load(const char *path, hs_tokenizer **out) {
     size_t len = 0;
     hs_status s = hs_read_file(path, (size_t)1 << 31, &text, &len);
     if (s) return s;
+    /* JSON text is UTF-8 (HF's serde_json refuses anything else), and every token string
+     * is later walked code point by code point (NFC tables, byte decoding) assuming it */
+    size_t bad = hs_utf8_first_invalid((const uint8_t *)text, len);
+    if (bad < len) {
+        unsigned byte = (unsigned char)text[bad];
+        free(text);
+        return hs_errorf(HS_ERR_FORMAT, "%s: not valid UTF-8 (byte 0x%02X at offset %zu)", path, byte, bad);
+    }
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root) {
         const char *where = cJSON_GetErrorPtr();

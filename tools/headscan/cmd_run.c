@@ -127,12 +127,12 @@ int cmd_run(int argc, char **argv) {
         }
     }
     if (!model) return cli_usage_error("run", "--model DIR is required");
+    if (!tokens_arg == !text) return cli_usage_error("run", "give either --tokens or --text (one is required)");
+    if (K < 0 || K > 1000) return cli_usage_error("run", "--top must be in 0..1000");
     char *model_dir = NULL;
     int rc0 = cli_resolve_model(model, revision, offline, &model_dir);
     if (rc0) return rc0;
-    model = model_dir; /* freed at exit */
-    if (!tokens_arg == !text) return cli_usage_error("run", "give either --tokens or --text (one is required)");
-    if (K < 0 || K > 1000) return cli_usage_error("run", "--top must be in 0..1000");
+    model = model_dir; /* freed at exit (and on the early returns below) */
     if (save_dir && !hooks_arg) hooks_arg = "all";
     if (threads > 0) hs_set_num_threads(threads);
     /* the tokenizer: --tokenizer, else the model's tokenizer.json (required for --text) */
@@ -144,7 +144,10 @@ int cmd_run(int argc, char **argv) {
         hs_status ts = hs_tokenizer_load(path, &tk);
         if (ts) {
             if (!text && !tok_path) tk = NULL; /* display only: go on without strings */
-            else return cli_fail(ts, text && !tok_path ? "--text needs the model's tokenizer.json (or --tokenizer FILE)" : "loading the tokenizer");
+            else {
+                free(model_dir);
+                return cli_fail(ts, text && !tok_path ? "--text needs the model's tokenizer.json (or --tokenizer FILE)" : "loading the tokenizer");
+            }
         }
     }
     int64_t *ids64 = NULL;
@@ -152,16 +155,16 @@ int cmd_run(int argc, char **argv) {
     if (text) {
         hs_ids enc = {0};
         hs_status ts = hs_tokenizer_to_tokens(tk, text, strlen(text), !no_bos, HS_UTF8_STRICT, &enc);
-        if (ts) { hs_tokenizer_free(tk); return cli_fail(ts, "--text"); }
+        if (ts) { hs_tokenizer_free(tk); free(model_dir); return cli_fail(ts, "--text"); }
         T = (long)enc.len;
         ids64 = malloc(sizeof *ids64 * (size_t)(T ? T : 1));
         for (long i = 0; i < T; i++) ids64[i] = enc.data[i];
         hs_ids_free(&enc);
     } else {
         T = cli_parse_int_list(tokens_arg, &ids64);
-        if (T < 0) { hs_tokenizer_free(tk); return cli_usage_error("run", "--tokens must be a comma-separated list of integers"); }
+        if (T < 0) { hs_tokenizer_free(tk); free(model_dir); return cli_usage_error("run", "--tokens must be a comma-separated list of integers"); }
     }
-    if (T == 0) { free(ids64); hs_tokenizer_free(tk); return cli_usage_error("run", "no tokens to run (empty --tokens or --text)"); }
+    if (T == 0) { free(ids64); hs_tokenizer_free(tk); free(model_dir); return cli_usage_error("run", "no tokens to run (empty --tokens or --text)"); }
 
     hs_model_params mp = noproc ? hs_model_no_processing_params() : hs_model_default_params();
     hs_model *m = NULL;

@@ -239,6 +239,8 @@ int cmd_scan(int argc, char **argv) {
             else {
                 int rc = cli_usage_error("scan", "--skip: unknown item '%s' (frac_copy_argmax, eigenvalues, induction)", t);
                 free(list);
+                free(model_dir);
+                hs_hub_free_files(ds_files, ds_n);
                 return rc;
             }
         }
@@ -248,8 +250,8 @@ int cmd_scan(int argc, char **argv) {
     /* the output folder must be usable before hours of work */
     struct stat sb;
     if (stat(out, &sb) == 0) {
-        if (!S_ISDIR(sb.st_mode)) { fprintf(stderr, "headscan: error: --out %s: exists and is not a folder\n", out); return 1; }
-        if (access(out, W_OK) != 0) { fprintf(stderr, "headscan: error: --out %s: folder is not writable: %s\n", out, strerror(errno)); return 1; }
+        if (!S_ISDIR(sb.st_mode)) { fprintf(stderr, "headscan: error: --out %s: exists and is not a folder\n", out); goto early_fail; }
+        if (access(out, W_OK) != 0) { fprintf(stderr, "headscan: error: --out %s: folder is not writable: %s\n", out, strerror(errno)); goto early_fail; }
     } else {
         char *parent = strdup(out), *sl = strrchr(parent, '/');
         if (sl == parent) sl[1] = 0; else if (sl) *sl = 0; else strcpy(parent, ".");
@@ -259,9 +261,15 @@ int cmd_scan(int argc, char **argv) {
         if (ok == 0 && stat(parent, &pb) == 0 && !S_ISDIR(pb.st_mode)) e = ENOTDIR;
         if (!ok) fprintf(stderr, "headscan: error: --out %s: cannot create it in %s: %s\n", out, parent, strerror(e));
         free(parent);
-        if (!ok) return 1;
+        if (!ok) goto early_fail;
     }
 
+    if (0) {
+    early_fail:   /* --out unusable: nothing was started */
+        free(model_dir);
+        hs_hub_free_files(ds_files, ds_n);
+        return 1;
+    }
     int rc = 0;
     hs_status s;
     hs_model *m = NULL;

@@ -27,6 +27,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    hs_cleanup_on_signals();   /* Ctrl-C / kill: no temporary files left, earlier outputs intact */
     if (argc < 2) {
         /* With no command, run the main job on the bundled default. */
         char *args[] = {"scan", NULL};
