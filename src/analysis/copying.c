@@ -13,6 +13,7 @@
  * same entries; tests check it against brute force. */
 #include "core/internal.h"
 #include "analysis/scan_internal.h"
+#include "core/vmath.h"
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -65,7 +66,7 @@ hs_status hs_post_mlp_embed(const hs_model *m, float **out) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, Wi, F, 1.0f, h, F);
         const float inv_sqrt2 = 0.70710678118654752440f;
         #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < (size_t)R * F; i++) h[i] = 0.5f * h[i] * (1.0f + erff(h[i] * inv_sqrt2));
+        for (size_t i = 0; i < (size_t)R * F; i++) h[i] = 0.5f * h[i] * (1.0f + hs_erff(h[i] * inv_sqrt2));
         float *o = pme + (size_t)r0 * M;
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) memcpy(o + (size_t)r * M, bo, sizeof(float) * (size_t)M);
@@ -79,11 +80,25 @@ hs_status hs_post_mlp_embed(const hs_model *m, float **out) {
     return HS_OK;
 }
 
-/* Per head: A = pme @ W_V[l,h] [V, D] and Bt = (W_O[l,h] @ W_U)^T [V, D], float32. */
-static void head_factors(const float *pme, const float *WV, const float *WO, const float *WU, int V, int M, int D,
-                         float *A, float *Bt) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, V, D, M, 1.0f, pme, M, WV, D, 0.0f, A, D);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, V, D, M, 1.0f, WU, V, WO, M, 0.0f, Bt, D);
+/* Per layer, for all heads at once (one GEMM each instead of 2·H thin ones):
+ * Aall = pme @ [W_V[l,0] | ... | W_V[l,H-1]]  [V, H·D] and
+ * Ball = W_U^T @ [W_O[l,0]^T | ...]            [V, H·D], so that head h's factors
+ * A = pme @ W_V[l,h] and Bt = (W_O[l,h] @ W_U)^T are the columns h·D .. h·D+D-1.
+ * Wp: scratch [M, H·D]. */
+static void layer_factors(const float *pme, const float *WV, const float *WO, const float *WU, int V, int M, int H, int D,
+                          float *Wp, float *Aall, float *Ball) {
+    const int HD = H * D;
+    for (int h = 0; h < H; h++)
+        for (int k = 0; k < M; k++) memcpy(Wp + (size_t)k * HD + h * D, WV + ((size_t)h * M + k) * D, sizeof(float) * (size_t)D);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, V, HD, M, 1.0f, pme, M, Wp, HD, 0.0f, Aall, HD);
+    /* W_O [H·D, M] (heads stacked) is exactly [W_O[l,0]; ...]: Ball = W_U^T @ W_O^T */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, V, HD, M, 1.0f, WU, V, WO, M, 0.0f, Ball, HD);
+}
+
+/* Copies head h's D columns of X [V, H·D] into x [V, D]. */
+static void head_slice(const float *X, int V, int H, int D, int h, float *x) {
+    #pragma omp parallel for schedule(static)
+    for (int v = 0; v < V; v++) memcpy(x + (size_t)v * D, X + (size_t)v * H * D + h * D, sizeof(float) * (size_t)D);
 }
 
 /* Re(Σλ / Σ|λ|) of a D x D real matrix (row-major, double). */
@@ -153,11 +168,15 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
     if (!s && (eig_vocab || frac) && !pme) {
         if ((s = hs_post_mlp_embed(m, &pme)) == HS_OK) own_pme = true;
     }
-    float *A = NULL, *Bt = NULL;
+    float *A = NULL, *Bt = NULL, *Aall = NULL, *Ball = NULL, *Wp = NULL;
     double *Ad = NULL, *Bd = NULL;
     if (!s && (eig_vocab || frac)) {
         A = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
         Bt = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
+        Aall = hs_aligned_alloc(sizeof(float) * (size_t)V * H * D);
+        Ball = hs_aligned_alloc(sizeof(float) * (size_t)V * H * D);
+        Wp = hs_aligned_alloc(sizeof(float) * (size_t)M * H * D);
+        if (!Aall || !Ball || !Wp) s = HS_ERR_NOMEM;
         if (eig_vocab) {
             Ad = hs_aligned_alloc(sizeof(double) * (size_t)V * D);
             Bd = hs_aligned_alloc(sizeof(double) * (size_t)V * D);
@@ -166,8 +185,10 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
         for (int l = 0; l < L && !s; l++) {
             const float *WV, *WO;
             if ((s = layer_weights(m, l, &WV, &WO))) break;
+            layer_factors(pme, WV, WO, WU, V, M, H, D, Wp, Aall, Ball);
             for (int h = 0; h < H && !s; h++) {
-                head_factors(pme, WV + (size_t)h * M * D, WO + (size_t)h * D * M, WU, V, M, D, A, Bt);
+                head_slice(Aall, V, H, D, h, A);
+                head_slice(Ball, V, H, D, h, Bt);
                 if (eig_vocab) {
                     /* B @ A = Bt^T [D, V] @ A [V, D]: the V-long contraction in double */
                     #pragma omp parallel for schedule(static)
@@ -191,6 +212,9 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
     }
     hs_aligned_free(A);
     hs_aligned_free(Bt);
+    hs_aligned_free(Aall);
+    hs_aligned_free(Ball);
+    hs_aligned_free(Wp);
     hs_aligned_free(Ad);
     hs_aligned_free(Bd);
     if (own_pme) hs_aligned_free(pme);
