@@ -8,6 +8,7 @@
  * same run (the best of a square 2048³ and the pass's own MLP shape), their
  * ratio, and the peak resident memory against the weights. */
 #include "headscan/headscan.h"
+#include "bench_gemm.h"
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,21 +34,6 @@ static double gemm_rate(int m, int n, int k, int reps) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
         double g = 2.0 * m * n * k / (now() - t0) / 1e9;
         if (g > best) best = g;
-    }
-    free(a); free(b); free(c);
-    return best;
-}
-
-/* Seconds for `reps` sgemms of one shape (best of 2 after a warm-up). */
-static double gemm_time(int m, int n, int k, int reps) {
-    float *a = calloc((size_t)m * k, sizeof(float)), *b = calloc((size_t)k * n, sizeof(float)), *c = calloc((size_t)m * n, sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
-    double best = 1e30;
-    for (int t = 0; t < 2; t++) {
-        double t0 = now();
-        for (int r = 0; r < reps; r++) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
-        double dt = now() - t0;
-        if (dt < best) best = dt;
     }
     free(a); free(b); free(c);
     return best;
@@ -94,10 +80,7 @@ int main(int argc, char **argv) {
     double g_ref = g_sq > g_mlp ? g_sq : g_mlp;
     /* the GEMM-bound ideal: the pass's own matrix products, each shape timed alone
        (QKV, O, MLP in, MLP out per layer; the unembedding per sequence) */
-    int BT = B * T, Mi = c->d_model, Fi = c->d_mlp, HDi = c->n_heads * c->d_head;
-    double ideal = c->n_layers * (gemm_time(BT, 3 * HDi, Mi, 1) + gemm_time(BT, Mi, HDi, 1) + gemm_time(BT, Fi, Mi, 1) +
-                                  gemm_time(BT, Mi, Fi, 1)) +
-                   gemm_time(T, c->d_vocab, Mi, B);
+    double ideal = bench_forward_ideal(B, T, c->n_layers, c->d_model, c->d_mlp, c->n_heads * c->d_head, c->d_vocab);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     hs_memory_estimate e = hs_model_estimate_memory(c, B, T);

@@ -3,12 +3,13 @@
  *   - frac_copy_argmax: the pruned exact version for every head against the dense
  *     baseline (sgemm of the full [V, V] matrix in row blocks + row argmax) timed on
  *     --dense-heads heads and extrapolated to all heads; counts compared;
- *   - the forward's GEMM-bound ideal: the forward's matrix-product FLOPs divided by the
- *     sgemm rate measured here on a large square product.
+ *   - the forward's GEMM-bound ideal: the pass's own matrix products (every shape of
+ *     the forward, each timed alone, bench_gemm.h) for all the batches of the scan.
  * usage: bench_scan MODEL_DIR TOKENS.npy [--prompts 288] [--batch 32] [--dense-heads 2]
  *                   [--skip-scan] [--json OUT.json]
  * Run it with `nice`; bench/scan.sh runs it beside the torch reference. */
 #include "headscan/headscan.h"
+#include "bench_gemm.h"
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,10 @@ int main(int argc, char **argv) {
         /* forward matrix-product FLOPs per sequence (sgemm work the runtime does) */
         double per_layer = 2.0 * T * M * (3.0 * H * D) + 2.0 * 2.0 * H * T * T * D + 2.0 * T * H * D * M + 2.0 * 2.0 * T * M * F;
         double fwd_flop = N * (L * per_layer + 2.0 * T * M * V);
-        double ideal = fwd_flop / (rate * 1e9);
+        /* full batches of `batch` sequences, then the remainder */
+        int full = r->N / batch, rest = r->N % batch, HDi = H * D;
+        double ideal = full * bench_forward_ideal(batch, r->T, L, M, F, HDi, V) +
+                       (rest ? bench_forward_ideal(rest, r->T, L, M, F, HDi, V) : 0.0);
         printf("\nscan of %d x %d tokens (load %.2fs, not included):\n", r->N, r->T, t_load);
         printf("  forward + per-token metrics  %8.2f s   (forward GEMM work %.2f TFLOP; GEMM-bound ideal %.2f s => %.0f%% of ideal)\n",
                r->t_forward, fwd_flop / 1e12, ideal, 100.0 * ideal / r->t_forward);
