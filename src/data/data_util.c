@@ -1,6 +1,7 @@
 /* data_util.c — SHA-256 (libcrypto), code point counting and id lists for the
  * datasets code (UTF-8 validation/replacement: hs_utf8_validate & co, tokenizer.h). */
 #include "data/data_internal.h"
+#include "tokenizer/tok_internal.h"
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,14 +59,8 @@ size_t hs_data_utf8_count(const char *s, size_t len) {
 }
 
 hs_status hs_data_ids_append(hs_ids *ids, const int32_t *v, size_t n) {
-    if (ids->len + n > ids->cap) {
-        size_t nc = ids->cap ? ids->cap : 256;
-        while (nc < ids->len + n) nc *= 2;
-        int32_t *nd = realloc(ids->data, nc * sizeof *nd);
-        if (!nd) return hs_errorf(HS_ERR_NOMEM, "out of memory (%zu token ids)", nc);
-        ids->data = nd;
-        ids->cap = nc;
-    }
+    hs_status s = hs_ids_reserve(ids, n);
+    if (s) return s;
     if (n) memcpy(ids->data + ids->len, v, n * sizeof *v);
     ids->len += n;
     return HS_OK;

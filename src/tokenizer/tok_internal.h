@@ -49,4 +49,7 @@ hs_status hs_pretok_onig_new(hs_pretok_onig **out);
 void hs_pretok_onig_free(hs_pretok_onig *r);
 /* Same contract as hs_pretok_next; returns 0 on an engine error. */
 size_t hs_pretok_onig_next(hs_pretok_onig *r, const uint8_t *s, size_t n);
+/* Makes room for `extra` more ids in *o (doubling); the one growth rule for hs_ids. */
+hs_status hs_ids_reserve(hs_ids *o, size_t extra);
+
 #endif

@@ -552,7 +552,7 @@ void hs_ids_free(hs_ids *ids) {
     ids->len = ids->cap = 0;
 }
 
-static hs_status ids_reserve(hs_ids *o, size_t extra) {
+hs_status hs_ids_reserve(hs_ids *o, size_t extra) {
     if (o->len + extra <= o->cap) return HS_OK;
     size_t nc = o->cap ? o->cap : 64;
     while (nc < o->len + extra) nc *= 2;
@@ -756,7 +756,7 @@ static void cache_drop_for(uint64_t uid) {
 /* BPE of one pre-token, through the cache. */
 static hs_status encode_word(const hs_tokenizer *t, word_cache *c, const uint8_t *w, size_t n, hs_ids *o) {
     if (n == 1) {
-        hs_status s = ids_reserve(o, 1);
+        hs_status s = hs_ids_reserve(o, 1);
         if (s) return s;
         o->data[o->len++] = t->byte_id[w[0]];
         return HS_OK;
@@ -770,7 +770,7 @@ static hs_status encode_word(const hs_tokenizer *t, word_cache *c, const uint8_t
             cache_entry *e = &c->tab[slot];
             if (!e->hash) break;
             if (e->hash == h && e->key_len == n && memcmp(c->keys + e->key_off, w, n) == 0) {
-                hs_status s = ids_reserve(o, e->n_ids);
+                hs_status s = hs_ids_reserve(o, e->n_ids);
                 if (s) return s;
                 memcpy(o->data + o->len, c->ids + e->ids_off, e->n_ids * sizeof(int32_t));
                 o->len += e->n_ids;
@@ -779,7 +779,7 @@ static hs_status encode_word(const hs_tokenizer *t, word_cache *c, const uint8_t
             slot = (slot + 1) & (CACHE_SLOTS - 1);
         }
     }
-    hs_status s = ids_reserve(o, n);
+    hs_status s = hs_ids_reserve(o, n);
     if (s) return s;
     int32_t *dst = o->data + o->len;
     size_t k;
@@ -839,7 +839,7 @@ static hs_status split_added(const hs_tokenizer *t, word_cache *c, int which, co
                                 : encode_pretokens(t, c, s + start, i - start, o);
                 if (st) return st;
             }
-            if ((st = ids_reserve(o, 1))) return st;
+            if ((st = hs_ids_reserve(o, 1))) return st;
             o->data[o->len++] = id;
             i += m;
             start = i;
@@ -888,7 +888,7 @@ hs_status hs_tokenizer_to_tokens(const hs_tokenizer *tok, const char *text, size
     if (prepend_bos) {
         if (tok->bos < 0)
             return hs_errorf(HS_ERR_NOT_FOUND, "%s: no <|endoftext|> token to use as BOS", tok->path);
-        hs_status st = ids_reserve(out, 1);
+        hs_status st = hs_ids_reserve(out, 1);
         if (st) return st;
         out->data[out->len++] = tok->bos;
     }
