@@ -4,6 +4,9 @@
 # HF_ENDPOINT), then the same command offline against the cache it filled, with no
 # server at all. The fake repos hold a real (tiny) GPT-NeoX checkpoint with the real
 # GPT-NeoX tokenizer and a real pile-10k-shaped Parquet file, copied at test time.
+# Also issue 10's short names: `gpt2-small` and `distil-gpt2` (TransformerLens aliases) are
+# fetched from the fake repos "gpt2" and "distilgpt2" (the GPT-2-vocabulary fixture with the
+# real GPT-2 tokenizer), and `headscan prompt` on them prints gpt2_ref.py's test_prompt.
 set -uo pipefail
 HS=$(realpath "$1"); SRC=$2; SHARED=$3
 PY=/usr/bin/python3
@@ -23,6 +26,11 @@ mkdir -p "$M" "$D/data"
 cp "$SRC/tests/fixtures/neox-vocab-f16/config.json" "$SRC/tests/fixtures/neox-vocab-f16/model.safetensors" "$M/"
 cp "$SHARED/data/tokenizers/gpt-neox-20b.tokenizer.json" "$M/tokenizer.json"
 cp "$SHARED/data/parquet/pile10k-shaped.parquet" "$D/data/train-00000-of-00001-4746b8785c874cc7.parquet"
+for r in gpt2 distilgpt2; do
+  mkdir -p "$T/root/models/$r/main"
+  cp "$SRC/tests/fixtures/gpt2-vocab-f16/config.json" "$SRC/tests/fixtures/gpt2-vocab-f16/model.safetensors" "$T/root/models/$r/main/"
+  cp "$SHARED/data/tokenizers/gpt2.tokenizer.json" "$T/root/models/$r/main/tokenizer.json"
+done
 
 $PY "$SRC/tests/fakehub.py" --root "$T/root" --port-file "$T/port" --log "$T/log" --timeout 300 &
 PID=$!
@@ -34,6 +42,13 @@ args=(--prompts 4 --batch 2 --n-ctx 64 --induction-batch 2 --induction-len 12 --
   && ok || { bad "online scan: $(tail -3 "$T/e1")"; }
 [ -s "$T/online/head_table.csv" ] && ok || bad "online scan wrote no head table"
 grep -q "train-00000-of-00001-4746b8785c874cc7.parquet" "$T/log" && ok || bad "the dataset was not downloaded"
+
+# GPT-2 short names resolve to their hub repositories (the request log names the repo)
+for alias in gpt2-small:gpt2 distil-gpt2:distilgpt2; do
+  "$HS" prompt --model "${alias%%:*}" "When John and Mary went to the store, John gave the bag to" " Mary" >"$T/p.txt" 2>"$T/pe" \
+    && cmp -s "$T/p.txt" "$SRC/tests/golden/gpt2-vocab-f16/test_prompt.txt" && grep -q "/models/${alias#*:}/" "$T/log" \
+    && ok || bad "prompt --model ${alias%%:*}: $(head -3 "$T/pe")"
+done
 
 # offline: no server, the cache must be enough
 kill "$PID"; wait "$PID" 2>/dev/null; PID=

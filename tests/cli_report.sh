@@ -6,7 +6,9 @@
 #    plot drawn with data, the head table sortable; screenshot → <build>/report-screenshot.png;
 #  - `headscan prompt` == the torch reference's test_prompt output (tests/golden), and its
 #    repr line == CPython's repr of the str tokens on a prompt full of tricky characters;
-#  - head-vocab, examples, tokens-html, scan --report, and bad inputs.
+#  - head-vocab, examples, tokens-html, scan --report, and bad inputs;
+#  - the same on the GPT-2-vocabulary fixture (gpt2-vocab-f16, real GPT-2 tokenizer, BOS 50256):
+#    prompt == gpt2_ref.py's test_prompt, head-vocab == metrics_ref.py, report and examples.
 # usage: bash cli_report.sh HEADSCAN SOURCE_DIR SHARED_DIR
 set -u
 HS=$(realpath "$1"); SRC=$(realpath "$2"); SHARED=$(realpath "$3")
@@ -77,6 +79,13 @@ TRICKY=$(printf "It's \"q\" \\\\ a\tb\nc\x01d\x7f \xc3\xa9\xc2\xa0x\xe2\x80\x8by
 want=$("$PY" -c "import json,sys; print('Tokenized prompt: ' + repr(json.load(open(sys.argv[1]))['str_tokens']))" "$W/tr.json")
 [ "$(head -1 "$W/tr.txt")" = "$want" ] && ok "Tokenized prompt line == CPython repr on tricky tokens" \
   || bad "repr: got $(head -1 "$W/tr.txt") want $want"
+# the issue's command on GPT-2: "<|endoftext|>" (50256) is the BOS shown first
+TOK2=$SHARED/data/tokenizers/gpt2.tokenizer.json
+G2=$SRC/tests/fixtures/gpt2-vocab-f16
+"$HS" prompt --model "$G2" --tokenizer "$TOK2" "When John and Mary went to the store, John gave the bag to" " Mary" >"$W/tp2.txt" 2>"$W/tp2.err"
+diff "$W/tp2.txt" "$SRC/tests/golden/gpt2-vocab-f16/test_prompt.txt" >"$W/tp2.diff" \
+  && grep -q "^Tokenized prompt: \['<|endoftext|>', 'When', ' John'" "$W/tp2.txt" && ok "gpt2 prompt output == reference test_prompt" \
+  || bad "gpt2 prompt differs from the golden: $(cat "$W/tp2.diff" "$W/tp2.err")"
 "$HS" prompt --model "$VOCAB" "$PROMPT" "Mary" >/dev/null 2>"$W/e2"; rc=$?
 [ $rc -ne 0 ] && grep -q "tokenizer" "$W/e2" && ok "prompt without a tokenizer: clear error" || bad "prompt without tokenizer: $(cat "$W/e2")"
 "$HS" prompt --model "$VOCAB" --tokenizer "$TOK" "$PROMPT" >/dev/null 2>&1; [ $? -eq 2 ] && ok "prompt without ANSWER: usage error" || bad "prompt without ANSWER"
@@ -103,11 +112,12 @@ EOF
 # head-vocab vs the torch reference's create_vocab_df(head_vocab) top 50 and bottom 20 (metrics_ref.py):
 # tolerance 1e-4·max|ref| + 1e-6 as for the scan's per-token DLA (test_scan_golden.c derives it);
 # rank i must hold an id whose reference logit is within 2·tol of the reference's rank-i logit
-for fx in neox-tiny-f32 neox-vocab-f16; do
+for fx in neox-tiny-f32 neox-vocab-f16 gpt2-tiny-f32 gpt2-vocab-f16; do
   G=$SRC/tests/golden/$fx/scan
+  FTOK=$TOK; case $fx in gpt2*) FTOK=$TOK2;; esac
   [ -f "$G/vocab_df_top50.json" ] || { echo "# no $G/vocab_df_top50.json: head-vocab reference check skipped"; continue; }
   read -r B P LV HV < <("$PY" -c "import json,sys; s=json.load(open(sys.argv[1])); print(*s['head_vocab_b_p'], *s['vocab_df_head'])" "$G/stats.json")
-  "$HS" head-vocab --model "$SRC/tests/fixtures/$fx" --tokenizer "$TOK" --tokens "$G/tokens.npy" --row "$B" --pos "$P" \
+  "$HS" head-vocab --model "$SRC/tests/fixtures/$fx" --tokenizer "$FTOK" --tokens "$G/tokens.npy" --row "$B" --pos "$P" \
     --layer "$LV" --head "$HV" --top 50 --csv >"$W/hv_$fx.csv" 2>&1
   "$PY" - "$W/hv_$fx.csv" "$G" "$LV" "$HV" <<'EOF' && ok "head-vocab $fx L${LV}H${HV}: top 50 / bottom 20 == the torch reference" || bad "head-vocab $fx vs reference"
 import csv, json, sys, numpy as np
@@ -130,10 +140,12 @@ EOF
 done
 
 # ---- examples: the top value is the max of the metric over non-induction positions (numpy)
-"$HS" examples "$W/scan" --head L1H0 --metric mover_dla --exclude-induction --top 5 --tokenizer "$TOK" >"$W/ex.txt" 2>&1
-"$PY" - "$W/scan" "$W/ex.txt" <<'EOF' && ok "examples: rows/pos/values == numpy's top 5" || bad "examples: $(cat "$W/ex.txt")"
+check_examples() {  # check_examples SCAN_DIR TOKENIZER LABEL
+"$HS" examples "$1" --head L1H0 --metric mover_dla --exclude-induction --top 5 --tokenizer "$2" >"$W/ex.txt" 2>&1
+"$PY" - "$1" "$W/ex.txt" <<'EOF' && ok "examples $3: rows/pos/values == numpy's top 5" || bad "examples $3: $(cat "$W/ex.txt")"
 import sys, numpy as np
-d, out = sys.argv[1], open(sys.argv[2]).read().splitlines()
+# lines end at "\n" only: a context may hold a raw "\r" (CRLF documents; TL's display form keeps it)
+d, out = sys.argv[1], open(sys.argv[2], encoding="utf-8", newline="").read().split("\n")
 md = np.load(f"{d}/mover_dla.npy")[1, 0]
 mask = np.load(f"{d}/induction_mask.npy")
 v = np.where(mask, -np.inf, md).ravel()
@@ -145,6 +157,14 @@ for (rank, row, pos, val, *_), i in zip(rows, order):
     assert abs(float(val) - v[i]) <= 1e-6 * max(1, abs(v[i])), (val, v[i])
 assert "=>" in out[2]
 EOF
+}
+check_examples "$W/scan" "$TOK" neox-vocab-f16
+# GPT-2: a dataset scan with the GPT-2 tokenizer, its report and examples
+if "$HS" scan --model "$G2" --tokenizer "$TOK2" --dataset "$SHARED/data/corpus/dev.jsonl" --n-ctx 128 --prompts 8 --batch 4 \
+     --induction-batch 2 --induction-len 20 --out "$W/g2scan" --report >"$W/g2.out" 2>"$W/g2.err" && [ -s "$W/g2scan/report.html" ] \
+     && grep -q '<script id="hs-data" type="application/json">' "$W/g2scan/report.html"; then ok "gpt2-vocab-f16: scan --dataset --report"
+else bad "gpt2 scan/report: $(tail -3 "$W/g2.err")"; fi
+check_examples "$W/g2scan" "$TOK2" gpt2-vocab-f16
 "$HS" examples "$W/scan" --head L9H9 >/dev/null 2>"$W/e5"; [ $? -ne 0 ] && grep -q "L9H9" "$W/e5" && ok "examples: unknown head" || bad "examples L9H9: $(cat "$W/e5")"
 "$HS" examples "$W/scan" --head 3.3 >/dev/null 2>&1; [ $? -eq 2 ] && ok "examples: malformed --head" || bad "examples malformed head"
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # cli_run.sh — `headscan run` and `headscan info` on the committed checkpoints:
 # the top-10 next tokens, their logits and the per-token loss printed by
-# `run --json` equal the torch reference's (tests/golden/neox-vocab-f16), and bad
-# input exits non-zero with a message. Tolerances as in test_model_golden.c:
-# 4·e32 + 16·ε·max|ref| with e32 from the reference's errors.json.
+# `run --json` equal the torch reference's (tests/golden/neox-vocab-f16 from neox_ref.py,
+# tests/golden/gpt2-vocab-f16 from gpt2_ref.py), and bad input exits non-zero with a
+# message. Tolerances as in test_model_golden.c: 4·e32 + 16·ε·max|ref| with e32 from the
+# reference's errors.json.
 set -euo pipefail
 HS=$1; SRC=$2
 PY=/usr/bin/python3
@@ -14,10 +15,11 @@ fail=0; pass=0
 ok() { pass=$((pass+1)); }
 bad() { echo "FAIL: $*"; fail=$((fail+1)); }
 
-for row in 0 1 2; do
-  toks=$($PY -c "import numpy as np; print(','.join(map(str, np.load('$G/tokens.npy')[$row])))")
-  "$HS" run --model "$M" --tokens "$toks" --top 10 --json > "$tmp/run$row.jsonl" || bad "run row $row exited $?"
-  if $PY - "$G" "$row" "$tmp/run$row.jsonl" <<'PYEOF'
+for fx in neox-vocab-f16 gpt2-vocab-f16; do
+ for row in 0 1 2; do
+  toks=$($PY -c "import numpy as np; print(','.join(map(str, np.load('$SRC/tests/golden/$fx/tokens.npy')[$row])))")
+  "$HS" run --model "$SRC/tests/fixtures/$fx" --tokens "$toks" --top 10 --json > "$tmp/run$row.jsonl" || bad "$fx run row $row exited $?"
+  if $PY - "$SRC/tests/golden/$fx" "$row" "$tmp/run$row.jsonl" <<'PYEOF'
 import json, sys, numpy as np
 g, row, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 err = json.loads(open(g + "/errors.json").read().replace("NaN", "null"))["outputs"]
@@ -39,7 +41,8 @@ for p, d in enumerate(lines):
     else:
         assert d["loss"] is None
 PYEOF
-  then ok; else bad "run row $row differs from the reference"; fi
+  then ok; else bad "$fx run row $row differs from the reference"; fi
+ done
 done
 
 # human-readable output shows the tokens it ran, BOS first
@@ -60,6 +63,15 @@ TOK=$3/data/tokenizers/gpt-neox-20b.tokenizer.json
   && grep -q "tokens run (17): 0 3039 2516 285 6393 2427 281 253 4657 13 2516 3534 253 7351 281 521 3331$" "$tmp/t.txt" \
   && grep -q "·Mary" "$tmp/t.txt" && ok || bad "run --text"
 "$HS" run --model "$M" --tokenizer "$TOK" --text "Hello world" --no-bos --top 1 | grep -q "tokens run (2): 12092 1533$" && ok || bad "run --text --no-bos"
+# GPT-2: BOS = EOS = <|endoftext|> = 50256 from config.json and the tokenizer; the ids of
+# --text are the HF tokenizers oracle's (gpt2_ref.py's test_prompt_tokens.json prompt_ids)
+G2=$SRC/tests/fixtures/gpt2-vocab-f16
+TOK2=$3/data/tokenizers/gpt2.tokenizer.json
+"$HS" info --model "$G2" | grep -q "^bos / eos      50256 / 50256$" && ok || bad "info gpt2: bos / eos"
+want=$($PY -c "import json; print(' '.join(map(str, json.load(open('$SRC/tests/golden/gpt2-vocab-f16/test_prompt_tokens.json'))['prompt_ids'])))")
+"$HS" run --model "$G2" --tokenizer "$TOK2" --text "When John and Mary went to the store, John gave the bag to" --top 2 > "$tmp/g.txt" \
+  && grep -q "tokens run (15): $want$" "$tmp/g.txt" && [ "${want%% *}" = 50256 ] && ok || bad "run --text gpt2: $(head -3 "$tmp/g.txt")"
+"$HS" run --model "$G2" --tokenizer "$TOK2" --text "Hello world" --no-bos --top 1 | grep -q "tokens run (2): 15496 995$" && ok || bad "run --text --no-bos gpt2"
 
 # bad input: non-zero exit and a message naming the problem
 expect_fail() { local what=$1 needle=$2; shift 2

@@ -87,8 +87,27 @@ m = json.load(open('$W/ds/manifest.json')); assert m['input']['kind'] == 'datase
 " && ok "--dataset: scanned rows equal the shared TL-tokenized golden" || bad "--dataset tokens differ"
 else bad "--dataset scan failed: $(cat "$W/eds")"; fi
 
+# ---- GPT-2: BOS = EOS = pad = <|endoftext|> = 50256 (the tokenizer's, as TransformerLens sets them):
+# every dataset row starts with it and holds no other (TL's tokenize_and_concatenate drops the pad
+# ids, and Pile-style documents are joined with EOS = pad); the induction rows start with it and draw
+# their ids from the pool of gpt2_ref/metrics_ref.py (ids 1000..9999 whose HF-decoded string has no "  ")
+if "$HS" scan --model "$SRC/tests/fixtures/gpt2-vocab-f16" --tokenizer "$SHARED/data/tokenizers/gpt2.tokenizer.json" \
+     --dataset "$SHARED/data/corpus/dev.jsonl" --n-ctx 128 --prompts 6 --batch 4 --induction-batch 3 --induction-len 20 \
+     --skip frac_copy_argmax --top 0 --out "$W/g2" >/dev/null 2>"$W/eg2"; then
+  "$PY" - "$W/g2" "$SRC/tests/golden/gpt2-vocab-f16/scan/induction_pool.npy" <<'EOF2' && ok "gpt2 --dataset scan: BOS/pad 50256, induction rows from the GPT-2 pool" || bad "gpt2 dataset scan outputs"
+import sys, numpy as np
+d, pool = sys.argv[1], set(np.load(sys.argv[2]).tolist())
+t = np.load(f"{d}/tokens.npy")
+assert t.shape == (6, 128) and (t[:, 0] == 50256).all() and not (t[:, 1:] == 50256).any(), t[:, :3]
+it = np.load(f"{d}/ind_tokens.npy")
+assert it.shape == (3, 41) and (it[:, 0] == 50256).all() and (it[:, 1:21] == it[:, 21:]).all()
+assert set(it[:, 1:].ravel().tolist()) <= pool
+assert np.isfinite(np.load(f"{d}/induction_scores.npy")).all() and np.isfinite(np.load(f"{d}/head_dla.npy")).all()
+EOF2
+else bad "gpt2 --dataset scan failed: $(tail -3 "$W/eg2")"; fi
+
 # ---- metrics_ref.py goldens, when present: the CLI output equals the reference within its errors
-for fx in neox-tiny-f32 neox-vocab-f16; do
+for fx in neox-tiny-f32 neox-vocab-f16 gpt2-tiny-f32 gpt2-vocab-f16; do
   G=$SRC/tests/golden/$fx/scan
   [ -f "$G/head_table.csv" ] || { echo "# $fx: no scan goldens yet, skipped"; continue; }
   "$HS" scan --model "$SRC/tests/fixtures/$fx" --tokens "$G/tokens.npy" --induction-tokens "$G/ind_tokens.npy" --batch 4 \

@@ -127,11 +127,14 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/datasets/"):
             rtype, path = "datasets", path[len("/datasets"):]
         parts = path.lstrip("/").split("/")
-        if len(parts) < 5 or parts[2] != "resolve":
+        # ORG/NAME/resolve/REV/FILE, or NAME/resolve/REV/FILE for the hub's canonical
+        # namespace-less repos (gpt2, distilgpt2, ...)
+        k = 2 if len(parts) >= 5 and parts[2] == "resolve" else 1
+        if len(parts) < k + 3 or parts[k] != "resolve":
             return self.error(404, "RepoNotFound", "no such route")
-        repo = "/".join(parts[:2])
-        rev = urllib.parse.unquote(parts[3])
-        fname = urllib.parse.unquote("/".join(parts[4:]))
+        repo = "/".join(parts[:k])
+        rev = urllib.parse.unquote(parts[k + 1])
+        fname = urllib.parse.unquote("/".join(parts[k + 2:]))
         if not revisions(rtype, repo):
             return self.error(404, "RepoNotFound", f"Repository Not Found for url: {self.path}")
         if repo in A.gated:
@@ -168,10 +171,12 @@ class Handler(BaseHTTPRequestHandler):
         if A.fail5xx and api_failures[0] < A.fail5xx:
             api_failures[0] += 1
             return self.error(503, "Unavailable", "try again")
-        if len(parts) < 5 or parts[0] not in ("models", "datasets") or parts[3] != "revision":
+        # models/ORG/NAME/revision/REV or models/NAME/revision/REV (namespace-less repos)
+        k = 3 if len(parts) >= 5 and parts[3] == "revision" else 2
+        if len(parts) < k + 2 or parts[0] not in ("models", "datasets") or parts[k] != "revision":
             return self.error(404, "RepoNotFound", "no such API route")
-        rtype, repo = parts[0], "/".join(parts[1:3])
-        rev = urllib.parse.unquote("/".join(parts[4:]))
+        rtype, repo = parts[0], "/".join(parts[1:k])
+        rev = urllib.parse.unquote("/".join(parts[k + 1:]))
         if not revisions(rtype, repo):
             return self.error(404, "RepoNotFound", f"Repository Not Found: {repo}")
         rdir = find_rev(rtype, repo, rev)

@@ -133,9 +133,22 @@ int main(void) {
     check_alias("pythia-v0", "EleutherAI/pythia-70m-v0");
     check_alias("pythia-125m-seed2", "EleutherAI/pythia-160m-seed2");
     check_alias("pythia-14m", "EleutherAI/pythia-14m");
+    /* GPT-2 family: TL OFFICIAL_MODEL_NAMES gpt2, gpt2-medium/-large/-xl, distilgpt2 and
+     * MODEL_ALIASES "gpt2": ["gpt2-small"], "distilgpt2": ["distillgpt2", "distill-gpt2",
+     * "distil-gpt2", "gpt2-xs"] (TransformerLens loading_from_pretrained.py) */
     check_alias("gpt2-small", "gpt2");
+    check_alias("GPT2-Small", "gpt2");
     check_alias("gpt2", "gpt2");
+    check_alias("GPT2", "gpt2");
+    check_alias("gpt2-medium", "gpt2-medium");
+    check_alias("gpt2-large", "gpt2-large");
     check_alias("gpt2-xl", "gpt2-xl");
+    check_alias("GPT2-XL", "gpt2-xl");
+    check_alias("distilgpt2", "distilgpt2");
+    check_alias("distil-gpt2", "distilgpt2");
+    check_alias("distillgpt2", "distilgpt2");
+    check_alias("distill-gpt2", "distilgpt2");
+    check_alias("gpt2-xs", "distilgpt2");
     check_alias("EleutherAI/pythia-70m", "EleutherAI/pythia-70m");
     check_alias("NeelNanda/pile-10k", "NeelNanda/pile-10k");
     check_bad_id("");

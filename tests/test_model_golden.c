@@ -1,6 +1,7 @@
 /* test_model_golden.c — the C forward pass against the torch reference
- * (tests/reference/neox_ref.py): processed weights, every hook, logits, loss, and
- * the unprocessed model against HuggingFace's logits.
+ * (tests/reference/neox_ref.py, gpt2_ref.py): processed weights, every hook, logits (top-10
+ * ids, their logits and logsumexp for the vocab-sized fixtures), loss, and the unprocessed
+ * model against HuggingFace's logits.
  *
  * Tolerance, per array: tol = 4·e32 + 16·ε·max|ref|, where e32 is the reference's
  * own float32-vs-float64 max error for that array (errors.json) and ε = 2^-23.
@@ -90,6 +91,7 @@ static void check_fixture(const char *model_name, const char *golden, bool proce
     CHECK_OK(load_golden(golden, "tokens.npy", &tok));
     if (!tok.data) { hs_model_free(m); return; }
     int B = (int)tok.shape[0], T = (int)tok.shape[1], V = c->d_vocab;
+    const bool big = V > 4096;   /* *-vocab-f16: goldens hold top-10 and logsumexp, not full logits */
     int32_t *ids = malloc(sizeof *ids * (size_t)B * T);
     for (int i = 0; i < B * T; i++) ids[i] = (int32_t)((int64_t *)tok.data)[i];
 
@@ -114,7 +116,8 @@ static void check_fixture(const char *model_name, const char *golden, bool proce
             hs_array_free(&ref);
         }
         if (d) closedir(d);
-        CHECK(n == 3 + (c->rotary_dim ? 0 : 1) + 12 * c->n_layers, "%s: only %d weights compared", what, n);
+        /* W_E, W_U, b_U (absent from the *-vocab-f16 goldens: too big), W_pos (GPT-2), 12 per layer */
+        CHECK(n == (big ? 0 : 3) + (c->rotary_dim ? 0 : 1) + 12 * c->n_layers, "%s: only %d weights compared", what, n);
     }
 
     /* every hook, logits, loss */
@@ -157,7 +160,43 @@ static void check_fixture(const char *model_name, const char *golden, bool proce
     CHECK(n == expect_hooks, "%s: expected %d hooks, compared %d", what, expect_hooks, n);
 outputs:
 
-    if (V * (int64_t)B * T <= 4 << 20) {
+    if (big && processing) {
+        /* top-10 ids exactly: the reference's smallest gap between consecutive sorted logits
+         * among its top 11 (errors.json outputs.top10_min_gap) must exceed twice the logit
+         * tolerance, so no rank can swap within it; their logits and logsumexp with the usual tol */
+        hs_array rid = {0}, rlg = {0}, rlse = {0};
+        CHECK_OK(load_golden(golden, "top10.npy", &rid));
+        CHECK_OK(load_golden(golden, "top10_logits.npy", &rlg));
+        CHECK_OK(load_golden(golden, "logsumexp.npy", &rlse));
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(errors, "outputs");
+        const cJSON *gap = o ? cJSON_GetObjectItemCaseSensitive(o, "top10_min_gap") : NULL;
+        double tol = 4 * err32("outputs", "logits") + 16 * FLT_EPSILON * 20.0;
+        CHECK(cJSON_IsNumber(gap) && gap->valuedouble > 2 * tol, "%s: top10_min_gap missing or below 2 x %.3g", what, tol);
+        float *top = malloc(sizeof(float) * (size_t)B * T * 10), *lse = malloc(sizeof(float) * (size_t)B * T);
+        int bad_ids = 0;
+        for (int64_t r = 0; rid.data && r < (int64_t)B * T; r++) {
+            const float *lg = logits + r * V;
+            double mx = lg[0], se = 0;
+            for (int v = 1; v < V; v++) mx = lg[v] > mx ? lg[v] : mx;
+            for (int v = 0; v < V; v++) se += exp((double)lg[v] - mx);
+            lse[r] = (float)(mx + log(se));
+            for (int k = 0; k < 10; k++) {
+                int64_t id = ((int64_t *)rid.data)[r * 10 + k];
+                top[r * 10 + k] = lg[id];
+                /* id must be the k-th largest: exactly k entries above it */
+                int above = 0;
+                for (int v = 0; v < V; v++) above += lg[v] > lg[id];
+                bad_ids += above != k;
+            }
+        }
+        CHECK(bad_ids == 0, "%s: %d top-10 ranks differ from the reference's", what, bad_ids);
+        int64_t shp[3] = {B, T, 10}, shl[2] = {B, T};
+        if (rlg.data) compare(what, "outputs", "logits", top, shp, 3, &rlg);
+        if (rlse.data) compare(what, "outputs", "logsumexp", lse, shl, 2, &rlse);
+        free(top); free(lse);
+        hs_array_free(&rid); hs_array_free(&rlg); hs_array_free(&rlse);
+    }
+    if (!big) {
         hs_array ref = {0};
         int64_t shp[3] = {B, T, V};
         if (processing) {
@@ -283,6 +322,12 @@ int main(void) {
     check_fixture("gpt2-tiny-f32", "gpt2-tiny-f32", false, true);
     check_fixture("gpt2-tiny-prefixed-f16", "gpt2-tiny-prefixed-f16", true, false);
     check_fixture("gpt2-tiny-prefixed-f16", "gpt2-tiny-prefixed-f16", false, false);
+    /* the real vocabularies (50304 / 50257 rows, F16, tiny bodies): weights, every hook,
+     * top-10 ids and logits, logsumexp, loss */
+    check_fixture("neox-vocab-f16", "neox-vocab-f16", true, true);
+    check_fixture("neox-vocab-f16", "neox-vocab-f16", false, true);
+    check_fixture("gpt2-vocab-f16", "gpt2-vocab-f16", true, true);
+    check_fixture("gpt2-vocab-f16", "gpt2-vocab-f16", false, true);
     cJSON_Delete(errors);
     return test_report("test_model_golden");
 }

@@ -1,14 +1,15 @@
-/* test_scan_golden.c — hs_scan_run against the torch reference.
+/* test_scan_golden.c — hs_scan_run against the torch reference, for GPT-NeoX (neox_ref.py)
+ * and GPT-2 (gpt2_ref.py) fixtures alike.
  *
- * Part A (always): the model goldens' tokens (neox-tiny-f32 [3, 20], neox-vocab-f16
- * [3, 24]) are scanned (batch 2, so batches of 2 + 1) and the per-token metrics are
+ * Part A (always): the model goldens' tokens (neox-tiny-f32 / gpt2-tiny-f32 [3, 20],
+ * neox-vocab-f16 / gpt2-vocab-f16 [3, 24]) are scanned (batch 2, so batches of 2 + 1) and the per-token metrics are
  * recomputed here, with plain loops straight from analysis.md §1-§5, §10, from the
  * reference's own hook tensors (tests/golden/<fx>/hooks: hook_z, hook_pattern, hook_v,
  * ln_final.hook_scale) and processed weights (weights/ W_O; W_U from weights/ for the tiny
- * model, from the loaded model for neox-vocab-f16 whose golden has no W_U).
+ * models, from the loaded model for the *-vocab-f16 fixtures whose goldens have no W_U).
  *   Tolerance: |C − ref| ≤ 1e-4·max|ref| + 1e-6 per array. Derivation: the reference hooks
  *   carry float32 errors ≤ 4.8e-6 (hook_z, |z| ≤ 4.1), 1.4e-6 (pattern), 4.6e-6 (scale, ≥ ~1)
- *   — relative ≲ 2e-6 — and our forward differs from them by the same order; a metric is a
+ *   for neox-tiny-f32, 8.0e-6 (|z| ≤ 5.2), 3.8e-6, 8.6e-7 for gpt2-tiny-f32 — relative ≲ 2e-6 — and our forward differs from them by the same order; a metric is a
  *   ≤ 64-term sum of such products, so relative errors ≲ 64·2e-6 ≈ 1.3e-4 in the worst
  *   (all-same-sign) case, typically ≲ 1e-5: 1e-4 of the array's max is the errors.json
  *   recommendation ("a relative 1e-4·max_abs_ref is comfortable").
@@ -305,7 +306,11 @@ out:
 int main(void) {
     part_a("neox-tiny-f32", true);
     part_a("neox-vocab-f16", false);
+    part_a("gpt2-tiny-f32", true);
+    part_a("gpt2-vocab-f16", false);
     part_b("neox-tiny-f32");
     part_b("neox-vocab-f16");
+    part_b("gpt2-tiny-f32");
+    part_b("gpt2-vocab-f16");
     return test_report("test_scan_golden");
 }

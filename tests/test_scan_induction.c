@@ -1,9 +1,9 @@
 /* test_scan_induction.c — the induction-score pieces (analysis.md §8):
- *  - the pool with the real gpt-neox-20b tokenizer (../shared/data/tokenizers): every id
- *    1000..9999 is either kept (its to_string has no "  ") or dropped (it has one) —
- *    checked against our own decode-and-search, and against metrics_ref.py's pool
- *    (tests/golden/neox-vocab-f16/scan/induction_pool.npy, made with the HF tokenizers
- *    oracle) when that golden is present;
+ *  - the pool with the real gpt-neox-20b and gpt2 tokenizers (../shared/data/tokenizers):
+ *    every id 1000..9999 is either kept (its to_string has no "  ") or dropped (it has
+ *    one) — checked against our own decode-and-search, and against metrics_ref.py's pool
+ *    (tests/golden/{neox,gpt2}-vocab-f16/scan/induction_pool.npy, made with the HF
+ *    tokenizers oracle) when that golden is present (GPT-2 keeps all 9000);
  *  - the seeded generator: shape [B, 1+2R], BOS column, second half = first half, ids from
  *    the pool, reproducible for a seed, different for another, roughly uniform;
  *  - the stripe mean against a direct computation from a full-cache forward (hs_cache),
@@ -12,12 +12,16 @@
 #include "headscan/headscan.h"
 #include "test.h"
 
-int main(void) {
+/* The pool of ids 1000..9999 for one tokenizer and model vocabulary, against our own
+ * decode-and-search and against the reference's pool in tests/golden/<fx>/scan/. */
+static void check_pool(const char *tokenizer, int vocab, const char *fx, bool some_dropped) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/tokenizers/%s.tokenizer.json", HS_SHARED_DIR, tokenizer);
     hs_tokenizer *tok = NULL;
-    CHECK_OK(hs_tokenizer_load(HS_SHARED_DIR "/data/tokenizers/gpt-neox-20b.tokenizer.json", &tok));
+    CHECK_OK(hs_tokenizer_load(path, &tok));
     int64_t *pool = NULL, n = 0;
     if (tok) {
-        CHECK_OK(hs_induction_pool(tok, 50304, 1000, 9999, &pool, &n));
+        CHECK_OK(hs_induction_pool(tok, vocab, 1000, 9999, &pool, &n));
         int64_t k = 0, dropped = 0;
         for (int id = 1000; id <= 9999; id++) {
             char *s = NULL;
@@ -26,22 +30,33 @@ int main(void) {
             bool dbl = s && strstr(s, "  ") != NULL;
             bool kept = k < n && pool[k] == id;
             if (kept) k++;
-            CHECK(kept == !dbl, "id %d: kept %d but double space %d", id, kept, dbl);
+            CHECK(kept == !dbl, "%s id %d: kept %d but double space %d", tokenizer, id, kept, dbl);
             dropped += dbl;
             free(s);
         }
-        CHECK(k == n && n + dropped == 9000, "pool accounting: %lld kept, %lld dropped", (long long)n, (long long)dropped);
-        CHECK(dropped > 0, "some ids of 1000..9999 decode with a double space");
-        printf("pool: %lld of 9000 ids kept\n", (long long)n);
-        FILE *f = fopen(HS_SOURCE_DIR "/tests/golden/neox-vocab-f16/scan/induction_pool.npy", "rb");
+        CHECK(k == n && n + dropped == 9000, "%s pool accounting: %lld kept, %lld dropped", tokenizer, (long long)n, (long long)dropped);
+        CHECK((dropped > 0) == some_dropped, "%s: %lld ids of 1000..9999 decode with a double space", tokenizer, (long long)dropped);
+        printf("%s pool: %lld of 9000 ids kept\n", tokenizer, (long long)n);
+        snprintf(path, sizeof path, "%s/tests/golden/%s/scan/induction_pool.npy", HS_SOURCE_DIR, fx);
+        FILE *f = fopen(path, "rb");
         if (f) {
             fclose(f);
             hs_array ref;
-            CHECK_OK(hs_npy_read(HS_SOURCE_DIR "/tests/golden/neox-vocab-f16/scan/induction_pool.npy", &ref));
-            CHECK(ref.shape[0] == n && !memcmp(ref.data, pool, sizeof(int64_t) * (size_t)n), "pool equals metrics_ref.py's");
+            CHECK_OK(hs_npy_read(path, &ref));
+            CHECK(ref.shape[0] == n && !memcmp(ref.data, pool, sizeof(int64_t) * (size_t)n), "%s pool equals metrics_ref.py's", tokenizer);
             hs_array_free(&ref);
-        } else printf("metrics_ref induction_pool.npy not present: reference comparison skipped\n");
+        } else printf("%s not present: reference comparison skipped\n", path);
     }
+    free(pool);
+    hs_tokenizer_free(tok);
+}
+
+int main(void) {
+    /* gpt-neox-20b has whitespace-run tokens (55 of 1000..9999 hold "  "); GPT-2's vocabulary
+     * has no token with two spaces at all (no "ĠĠ" in gpt2.tokenizer.json), so its pool is
+     * all 9000 ids — the HF oracle's pool (metrics_ref.py) says the same */
+    check_pool("gpt-neox-20b", 50304, "neox-vocab-f16", true);
+    check_pool("gpt2", 50257, "gpt2-vocab-f16", false);
     /* small vocabulary: the whole vocabulary but BOS */
     int64_t *p2 = NULL, n2 = 0;
     CHECK_OK(hs_induction_pool(NULL, 512, 1000, 9999, &p2, &n2));
@@ -111,8 +126,6 @@ int main(void) {
         hs_model_free(m);
     }
     hs_array_free(&a); hs_array_free(&b); hs_array_free(&c);
-    free(pool);
     free(p2);
-    hs_tokenizer_free(tok);
     return test_report("test_scan_induction");
 }

@@ -64,9 +64,15 @@ hs_status hs_post_mlp_embed(const hs_model *m, float **out) {
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) memcpy(h + (size_t)r * F, bi, sizeof(float) * (size_t)F);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, Wi, F, 1.0f, h, F);
-        const float inv_sqrt2 = 0.70710678118654752440f;
-        #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < (size_t)R * F; i++) h[i] = 0.5f * h[i] * (1.0f + hs_erff(h[i] * inv_sqrt2));
+        /* block 0's own activation: exact GELU (Pythia), gelu_new (GPT-2) */
+        if (c->act == HS_ACT_GELU_NEW) {
+            #pragma omp parallel for schedule(static)
+            for (int r = 0; r < R; r++) hs_gelu_new(h + (size_t)r * F, h + (size_t)r * F, (size_t)F);
+        } else {
+            const float inv_sqrt2 = 0.70710678118654752440f;
+            #pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < (size_t)R * F; i++) h[i] = 0.5f * h[i] * (1.0f + hs_erff(h[i] * inv_sqrt2));
+        }
         float *o = pme + (size_t)r0 * M;
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) memcpy(o + (size_t)r * M, bo, sizeof(float) * (size_t)M);

@@ -125,10 +125,14 @@ static hs_status mkdirs_parent(const char *path) {
 
 /* ------------------------------------------------------------------ names */
 
-/* TransformerLens's aliases (loading_from_pretrained.py MODEL_ALIASES) for the Pythia
- * and GPT-2 families: alias → official HuggingFace repo id. Compared case-insensitively. */
+/* TransformerLens's short names for the Pythia and GPT-2 families: its official names
+ * (loading_from_pretrained.py OFFICIAL_MODEL_NAMES, which it accepts in any case) and
+ * aliases (MODEL_ALIASES) → official HuggingFace repo id. Compared case-insensitively. */
 static const struct { const char *alias, *repo; } model_aliases[] = {
-    {"gpt2-small", "gpt2"},
+    {"gpt2", "gpt2"}, {"gpt2-small", "gpt2"},
+    {"gpt2-medium", "gpt2-medium"}, {"gpt2-large", "gpt2-large"}, {"gpt2-xl", "gpt2-xl"},
+    {"distilgpt2", "distilgpt2"}, {"distillgpt2", "distilgpt2"}, {"distill-gpt2", "distilgpt2"},
+    {"distil-gpt2", "distilgpt2"}, {"gpt2-xs", "distilgpt2"},
     {"pythia", "EleutherAI/pythia-70m"},
     {"pythia-v0", "EleutherAI/pythia-70m-v0"},
     {"pythia-14m", "EleutherAI/pythia-14m"},

@@ -36,12 +36,19 @@ torch.set_num_threads(1)  # fixed reduction order ⇒ byte-identical goldens on 
 # Fixture definitions (d_mlp is always 4·d_model: TL 1.6.1 ignores n_inner and uses n_embd*4)
 # --------------------------------------------------------------------------------------
 TINY = dict(vocab=512, d=64, heads=4, layers=2, n_pos=64, bos=511)
+# the real GPT-2 vocabulary (ids match shared/data/tokenizers/gpt2.tokenizer.json) with a tiny body
+VOCAB = dict(vocab=50257, d=16, heads=2, layers=2, n_pos=512, bos=50256)
 GPT2_SMALL = dict(vocab=50257, d=768, heads=12, layers=12, n_pos=1024, bos=50256)
 FIXTURES = {
     # name: (arch, storage dtype, tensor-name prefix, old buffers present, seed)
     "gpt2-tiny-f32": (TINY, "F32", "", True, 2718),
     "gpt2-tiny-prefixed-f16": (TINY, "F16", "transformer.", False, 2718),
+    "gpt2-vocab-f16": (VOCAB, "F16", "", False, 50257),
 }
+TOKENIZER = "gpt2.tokenizer.json"  # shared/data/tokenizers/: 50257 ids, <|endoftext|> = 50256
+# the issue's prompt (TL utils.test_prompt(prompt, answer, model), answer with its space)
+TEST_PROMPT = "When John and Mary went to the store, John gave the bag to"
+TEST_ANSWER = " Mary"
 EPS = 1e-5
 IGNORE = -1e5  # TL ≤ 1.6.x masked attention score
 
@@ -434,9 +441,11 @@ def strict_json(obj):
     return obj
 
 
-def write_goldens(gdir, arch, w, tokens, minimal):
+def write_goldens(gdir, arch, w, tokens, minimal, big_vocab=False):
     """minimal: only tokens, hf_logits, logits, loss (+ errors.json with hook errors) — for the
-    F16/prefixed fixture, whose purpose is the loader path; hooks are covered by gpt2-tiny-f32."""
+    F16/prefixed fixture, whose purpose is the loader path; hooks are covered by gpt2-tiny-f32.
+    big_vocab (gpt2-vocab-f16): like neox-vocab-f16, no full logits and no W_E / W_U / b_U
+    (too big; their errors are in errors.json) but top10.npy, top10_logits.npy, logsumexp.npy."""
     res = run_models(w, arch, tokens)
     r32, r64 = res[torch.float32], res[torch.float64]
     errors = {"note": "float32 golden vs the same computation in float64: max_abs_err, max_abs_ref, "
@@ -446,7 +455,9 @@ def write_goldens(gdir, arch, w, tokens, minimal):
               "weights": {}, "hooks": {}, "no_processing_hooks": {}, "outputs": {}}
     nx.save_npy(os.path.join(gdir, "tokens.npy"), tokens)
     for n in tl_weight_names(arch):
-        if not minimal:
+        if big_vocab and n in ("embed.W_E", "unembed.W_U", "unembed.b_U"):
+            errors["weights"][short_weight_name(n)] = nx.err_stats(r32["psd"][n], r64["psd"][n])
+        elif not minimal:
             nx.save_npy(os.path.join(gdir, "weights", short_weight_name(n) + ".npy"), r32["psd"][n])
             errors["weights"][short_weight_name(n)] = nx.err_stats(r32["psd"][n], r64["psd"][n])
     for n in hook_order(arch):
@@ -457,10 +468,21 @@ def write_goldens(gdir, arch, w, tokens, minimal):
         nx.save_npy(os.path.join(gdir, "no_processing", "hooks", n + ".npy"), r32["np_hooks"][n])
         errors["no_processing_hooks"][n] = nx.err_stats(r32["np_hooks"][n], r64["np_hooks"][n])
     nx.save_npy(os.path.join(gdir, "loss.npy"), r32["loss"])
-    nx.save_npy(os.path.join(gdir, "hf_logits.npy"), r32["hf"])
-    nx.save_npy(os.path.join(gdir, "logits.npy"), r32["logits"])
-    if not minimal:
-        nx.save_npy(os.path.join(gdir, "no_processing", "logits.npy"), r32["np_logits"])
+    if big_vocab:
+        top = torch.topk(r32["logits"], 11, dim=-1)  # sorted descending
+        nx.save_npy(os.path.join(gdir, "top10.npy"), top.indices[..., :10].to(torch.int64))
+        nx.save_npy(os.path.join(gdir, "top10_logits.npy"), top.values[..., :10])
+        nx.save_npy(os.path.join(gdir, "logsumexp.npy"), torch.logsumexp(r32["logits"], -1))
+        # the top-10 ids are comparable only if the ranking is robust: smallest gap between
+        # consecutive sorted logits among the first 11, and float32/float64 must agree
+        check(bool((torch.topk(r64["logits"], 10, dim=-1).indices == top.indices[..., :10]).all()),
+              "top-10 ids differ between float32 and float64")
+        errors["outputs"]["top10_min_gap"] = float((top.values[..., :-1] - top.values[..., 1:]).min())
+    else:
+        nx.save_npy(os.path.join(gdir, "hf_logits.npy"), r32["hf"])
+        nx.save_npy(os.path.join(gdir, "logits.npy"), r32["logits"])
+        if not minimal:
+            nx.save_npy(os.path.join(gdir, "no_processing", "logits.npy"), r32["np_logits"])
     errors["outputs"]["loss"] = nx.err_stats(r32["loss"], r64["loss"])
     errors["outputs"]["logits"] = nx.err_stats(r32["logits"], r64["logits"])
     errors["outputs"]["hf_logits"] = nx.err_stats(r32["hf"], r64["hf"])
@@ -482,7 +504,7 @@ def fixture_weights(arch, storage, seed):
     return w
 
 
-def build_fixture(name, out, golden):
+def build_fixture(name, out, golden, shared=None, modules=None):
     arch, storage, prefix, buffers, seed = FIXTURES[name]
     w = fixture_weights(arch, storage, seed)
     cdir = os.path.join(out, name)
@@ -495,11 +517,24 @@ def build_fixture(name, out, golden):
     if golden is None:
         return
     gdir = os.path.join(golden, name)
-    if os.path.isdir(gdir):
-        shutil.rmtree(gdir)
-    os.makedirs(gdir)
-    tokens = make_tokens(arch["vocab"], 20, 88, arch["bos"])
-    errors = write_goldens(gdir, arch, w, tokens, minimal=(storage == "F16"))
+    os.makedirs(gdir, exist_ok=True)
+    for entry in os.listdir(gdir):  # start clean, but keep metrics_ref.py's scan/ goldens
+        if entry != "scan":
+            path = os.path.join(gdir, entry)
+            shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+    big = arch["vocab"] > 4096
+    if big:
+        tokens = make_tokens(arch["vocab"], 24, 99, arch["bos"])
+        errors = write_goldens(gdir, arch, w, tokens, minimal=False, big_vocab=True)
+        # TL utils.test_prompt with the real GPT-2 tokenizer (HF tokenizers oracle, node)
+        def logits_fn(tk):
+            sd = tl_process(tl_convert(w, arch, torch.float32), arch)
+            return tl_forward(sd, arch, tk, torch.float32, processed=True)[0]
+        nx.test_prompt_golden(gdir, arch, w, shared, modules, prompt=TEST_PROMPT, answer=TEST_ANSWER,
+                              bos=arch["bos"], tokenizer=TOKENIZER, logits_fn=logits_fn)
+    else:
+        tokens = make_tokens(arch["vocab"], 20, 88, arch["bos"])
+        errors = write_goldens(gdir, arch, w, tokens, minimal=(storage == "F16"))
     print(f"{name}: peakiness {errors['peakiness']}; checks {errors['cross_checks']}")
 
 
@@ -517,6 +552,10 @@ def main():
     ap.add_argument("--prefixed", action="store_true",
                     help="--gpt2-small-shape: prefix every tensor name with 'transformer.'")
     ap.add_argument("--seed", type=int, default=124, help="seed for --gpt2-small-shape (default 124)")
+    ap.add_argument("--shared", default=os.path.join(HERE, "..", "..", "..", "shared"),
+                    help="the shared/ folder (gpt2 tokenizer json + hf-tokenize.mjs), default ../shared beside the repo")
+    ap.add_argument("--oracle-modules", default=os.environ.get("ORACLE_NODE_MODULES"),
+                    help="node_modules holding @anush008/tokenizers@0.6.0 (gpt2-vocab-f16's test_prompt golden)")
     a = ap.parse_args()
     if a.gpt2_small_shape:
         w = fixture_weights(GPT2_SMALL, a.storage, a.seed)
@@ -526,7 +565,7 @@ def main():
     if not a.out:
         ap.error("--out is required (and --golden for goldens)")
     for name in (a.only or list(FIXTURES)):
-        build_fixture(name, a.out, a.golden)
+        build_fixture(name, a.out, a.golden, os.path.abspath(a.shared), a.oracle_modules)
 
 
 if __name__ == "__main__":

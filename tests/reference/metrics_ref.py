@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """metrics_ref.py — independent torch reference for the study's metrics (analysis.md §0-§13).
 
-Runs the processed TransformerLens forward of neox_ref.py (float32, torch, CPU) on a small
-seeded token set for a committed checkpoint and writes the metric goldens to
+Runs the processed TransformerLens forward of neox_ref.py (GPT-NeoX fixtures) or gpt2_ref.py
+(GPT-2 fixtures) (float32, torch, CPU) on a small seeded token set for a committed
+checkpoint and writes the metric goldens to
 GOLDEN/<fixture>/scan/: per-token head DLA, mover attention, mover DLA, losses, copy
 counts, induction mask, induction scores, OV eigenvalue copying scores, frac_copy_argmax,
 every quantile table, head_table.csv, and the §13 helpers (head-vocab vector, vocab table).
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import neox_ref as nr  # noqa: E402  (our own model reference)
+import gpt2_ref as g2  # noqa: E402  (GPT-2: conversion, processing, forward, gelu_new)
 
 torch.set_num_threads(1)
 
@@ -33,15 +35,44 @@ BATCH = 4
 SCANS = {
     "neox-tiny-f32": dict(N=8, T=32, seed=2024, ind_seq=12, ind_batch=4, ind_seed=7),
     "neox-vocab-f16": dict(N=4, T=24, seed=2025, ind_seq=12, ind_batch=4, ind_seed=8),
+    "gpt2-tiny-f32": dict(N=8, T=32, seed=2026, ind_seq=12, ind_batch=4, ind_seed=9),
+    "gpt2-vocab-f16": dict(N=4, T=24, seed=2027, ind_seq=12, ind_batch=4, ind_seed=10),
 }
+
+
+class Family:
+    """What differs between the model references: checkpoint reader, TL conversion and
+    processing, hooked forward, block 0's activation (post_mlp_embed), BOS (= the token of
+    column 0 and of the induction rows), the tokenizer (for the induction pool and the token
+    strings) and how many ids it knows (ids beyond decode to "" in the vocab table)."""
+
+    def __init__(self, name):
+        if name.startswith("gpt2"):
+            self.arch = g2.FIXTURES[name][0]
+            self.load, self.convert, self.process = g2.load_checkpoint, g2.tl_convert, g2.tl_process
+            self.forward, self.act = g2.tl_forward, g2.gelu_new
+            self.bos, self.tokenizer = self.arch["bos"], g2.TOKENIZER
+            self.tok_vocab = 50257
+        else:
+            self.arch = nr.FIXTURES[name][0]
+            self.load, self.convert, self.process = nr.load_checkpoint, nr.tl_convert, nr.tl_process
+            self.forward, self.act = nr.tl_forward, F.gelu
+            self.bos, self.tokenizer = 0, nr.NEOX_TOKENIZER
+            self.tok_vocab = nr.TOKENIZER_VOCAB
+
+    def scan_max_id(self, big):
+        """scan tokens draw ids from 1..max_id-1 (never BOS, never past the tokenizer)."""
+        V = self.arch["vocab"]
+        hi = self.tok_vocab if big else V
+        return min(hi, self.bos) if self.bos > 0 else hi
 FRAC_BLOCK = 512  # rows of the [V, V] OV-vocab matrix per block
 
 
 # --------------------------------------------------------------------------------------
 # Token sets
 # --------------------------------------------------------------------------------------
-def make_scan_tokens(N, T, seed, max_id):
-    """[N, T] int64, column 0 = BOS 0, ids >= 1 elsewhere, built so that repeated tokens and
+def make_scan_tokens(N, T, seed, max_id, bos=0):
+    """[N, T] int64, column 0 = BOS, ids in 1..max_id-1 elsewhere, built so that repeated tokens and
     repeated bigrams (num_copies > 0, induction_mask true) and novel tokens all occur:
     even rows draw from a small pool (many repeats), odd rows copy a random earlier segment
     of themselves (induction-like) with fresh random ids in between."""
@@ -58,22 +89,23 @@ def make_scan_tokens(N, T, seed, max_id):
             dst = rng.integers((T - 1) // 2, T - 1 - seg)
             row[dst:dst + seg] = row[src:src + seg]
             toks[b, 1:] = row
+    toks[:, 0] = bos
     return toks
 
 
-def make_ind_tokens(pool, batch, seq, seed):
+def make_ind_tokens(pool, batch, seq, seed, bos=0):
     """[batch, 1 + 2*seq] = [BOS, r_1..r_seq, r_1..r_seq], r = pool[randint] (analysis.md §8)."""
     rng = np.random.default_rng(seed)
     r = pool[rng.integers(0, len(pool), (batch, seq))]
-    return np.concatenate([np.zeros((batch, 1), dtype=np.int64), r, r], axis=1).astype(np.int64)
+    return np.concatenate([np.full((batch, 1), bos, dtype=np.int64), r, r], axis=1).astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------
 # Metrics on one batch (analysis.md §1-§4, §10)
 # --------------------------------------------------------------------------------------
-def batch_metrics(sd, arch, tokens, W_OU, dt=torch.float32):
+def batch_metrics(fam, sd, arch, tokens, W_OU, dt=torch.float32):
     """tokens [B, T] torch int64 → dict of [L, H, B, T-1] metrics plus loss/copies/mask."""
-    logits, hk = nr.tl_forward(sd, arch, tokens, dt, processed=True)
+    logits, hk = fam.forward(sd, arch, tokens, dt, processed=True)
     B, T = tokens.shape
     P = T - 1
     nL = arch["layers"]
@@ -95,10 +127,12 @@ def batch_metrics(sd, arch, tokens, W_OU, dt=torch.float32):
         fz = torch.einsum("bjhd,bhpj->bphd", v, fp)                # [B, P, H, D]
         mover_dla.append(torch.einsum("bphd,bphd->hbp", fz, g))
     # Cross-check (direct logit attribution identity): processed weights writing to the residual
-    # stream are centered, so logit[b, p, t] = (embed + Σ_l attn_out_l + Σ_l mlp_out_l)·W_U[:, t] / s + b_U[t]
-    # and Σ_h head_dla[l] = (attn_out_l − b_O_l)·W_U[:, t] / s.
+    # stream are centered, so logit[b, p, t] = (embed [+ pos_embed] + Σ_l attn_out_l + Σ_l mlp_out_l)·W_U[:, t] / s
+    # + b_U[t] and Σ_h head_dla[l] = (attn_out_l − b_O_l)·W_U[:, t] / s.
     Wt = sd["unembed.W_U"].T[nxt]                                   # [B, P, M]
     total = hk["hook_embed"][:, :P].clone()
+    if "hook_pos_embed" in hk:                                     # GPT-2's learned positions
+        total = total + hk["hook_pos_embed"][:, :P]
     for l in range(nL):
         ao = hk[f"blocks.{l}.hook_attn_out"][:, :P]
         total = total + ao + hk[f"blocks.{l}.hook_mlp_out"][:, :P]
@@ -122,8 +156,8 @@ def batch_metrics(sd, arch, tokens, W_OU, dt=torch.float32):
                 num_copies=num_copies, induction_mask=ind_mask)
 
 
-def all_metrics(sd, arch, tokens, W_OU, batch, dt=torch.float32):
-    parts = [batch_metrics(sd, arch, tokens[i:i + batch], W_OU, dt) for i in range(0, len(tokens), batch)]
+def all_metrics(fam, sd, arch, tokens, W_OU, batch, dt=torch.float32):
+    parts = [batch_metrics(fam, sd, arch, tokens[i:i + batch], W_OU, dt) for i in range(0, len(tokens), batch)]
     out = {}
     for k in parts[0]:
         dim = 2 if k in ("head_dla", "mover_attn", "mover_dla") else 0
@@ -134,12 +168,13 @@ def all_metrics(sd, arch, tokens, W_OU, batch, dt=torch.float32):
 # --------------------------------------------------------------------------------------
 # Weight-only metrics (analysis.md §9)
 # --------------------------------------------------------------------------------------
-def post_mlp_embed(sd):
+def post_mlp_embed(sd, act=F.gelu):
+    """E + MLP_0(LNPre(E)) with block 0's own activation (exact GELU for Pythia, gelu_new for GPT-2)."""
     E = sd["embed.W_E"]
     x = E - E.mean(-1, keepdim=True)
     x = x / (x.pow(2).mean(-1, keepdim=True) + nr.EPS).sqrt()
     pre = x @ sd["blocks.0.mlp.W_in"] + sd["blocks.0.mlp.b_in"]
-    return E + (F.gelu(pre) @ sd["blocks.0.mlp.W_out"] + sd["blocks.0.mlp.b_out"])
+    return E + (act(pre) @ sd["blocks.0.mlp.W_out"] + sd["blocks.0.mlp.b_out"])
 
 
 def copying_score(ev):
@@ -147,12 +182,12 @@ def copying_score(ev):
     return (ev.sum(-1) / ev.abs().sum(-1)).real
 
 
-def eigen_scores(sd, arch):
+def eigen_scores(sd, arch, act=F.gelu):
     nL = arch["layers"]
     W_V = torch.stack([sd[f"blocks.{l}.attn.W_V"] for l in range(nL)])   # [L, H, M, D]
     W_O = torch.stack([sd[f"blocks.{l}.attn.W_O"] for l in range(nL)])   # [L, H, D, M]
     W_U = sd["unembed.W_U"]
-    pme = post_mlp_embed(sd)
+    pme = post_mlp_embed(sd, act)
     # model.OV = FM(W_V, W_O): eigenvalues of W_O @ W_V (D x D)
     ev_resid = torch.linalg.eig(W_O @ W_V).eigenvalues
     # pme @ OV @ W_U = FM(A = pme @ W_V, B = W_O @ W_U): eigenvalues of B @ A
@@ -196,8 +231,8 @@ def frac_copy_argmax(A, Bm, block=FRAC_BLOCK, rel_tol=1e-5, diagnose=True):
     return frac.float(), count, ties, fragile
 
 
-def induction_scores(sd, arch, ind_tokens, seq, dt=torch.float32):
-    _, hk = nr.tl_forward(sd, arch, ind_tokens, dt, processed=True)
+def induction_scores(fam, sd, arch, ind_tokens, seq, dt=torch.float32):
+    _, hk = fam.forward(sd, arch, ind_tokens, dt, processed=True)
     out = []
     for l in range(arch["layers"]):
         pat = hk[f"blocks.{l}.attn.hook_pattern"]                 # [B, H, T, T]
@@ -219,10 +254,11 @@ def g9(x):
 
 def run_scan(name, fixtures, golden, shared, modules):
     cfg = SCANS[name]
-    arch = nr.FIXTURES[name][0]
-    w = nr.load_checkpoint(os.path.join(fixtures, name))    # the committed checkpoint itself
-    sd = nr.tl_process(nr.tl_convert(w, arch, torch.float32), arch)
-    sd64 = nr.tl_process(nr.tl_convert(w, arch, torch.float64), arch)  # for errors.json only
+    fam = Family(name)
+    arch = fam.arch
+    w = fam.load(os.path.join(fixtures, name))    # the committed checkpoint itself
+    sd = fam.process(fam.convert(w, arch, torch.float32), arch)
+    sd64 = fam.process(fam.convert(w, arch, torch.float64), arch)  # for errors.json only
     errors = {"note": "float32 golden vs the same computation in float64 (see ../errors.json)"}
     L, H, V = arch["layers"], arch["heads"], arch["vocab"]
     big = V > 4096
@@ -230,8 +266,7 @@ def run_scan(name, fixtures, golden, shared, modules):
     if os.path.isdir(out):
         shutil.rmtree(out)
     os.makedirs(out)
-    max_id = nr.TOKENIZER_VOCAB if big else V
-    tokens = torch.from_numpy(make_scan_tokens(cfg["N"], cfg["T"], cfg["seed"], max_id))
+    tokens = torch.from_numpy(make_scan_tokens(cfg["N"], cfg["T"], cfg["seed"], fam.scan_max_id(big), fam.bos))
     save(out, "tokens", tokens)
     N, T = tokens.shape
     P = T - 1
@@ -239,9 +274,9 @@ def run_scan(name, fixtures, golden, shared, modules):
     W_O = torch.stack([sd[f"blocks.{l}.attn.W_O"] for l in range(L)])
     W_OU = W_O @ sd["unembed.W_U"]                                  # [L, H, D, V]
     W_OU64 = torch.stack([sd64[f"blocks.{l}.attn.W_O"] for l in range(L)]) @ sd64["unembed.W_U"]
-    m = all_metrics(sd, arch, tokens, W_OU, BATCH)
-    m64 = all_metrics(sd64, arch, tokens, W_OU64, BATCH, torch.float64)
-    m1 = all_metrics(sd, arch, tokens, W_OU, N)                   # one batch: must agree
+    m = all_metrics(fam, sd, arch, tokens, W_OU, BATCH)
+    m64 = all_metrics(fam, sd64, arch, tokens, W_OU64, BATCH, torch.float64)
+    m1 = all_metrics(fam, sd, arch, tokens, W_OU, N)              # one batch: must agree
     for k in m:
         if m[k].dtype == torch.bool or m[k].dtype == torch.int64:
             nr.check(torch.equal(m[k], m1[k]), f"{name}: batching changes {k}")
@@ -293,22 +328,24 @@ def run_scan(name, fixtures, golden, shared, modules):
     # induction scores (§8) on a seeded ind_tokens set (the C side replays it: --induction-tokens)
     if big:
         cand = np.arange(1000, 10000)
-        strs = nr.oracle_decode_each(cand, shared, modules)
+        strs = nr.oracle_decode_each(cand, shared, modules, fam.tokenizer)
         pool = np.array([i for i, s in zip(cand, strs) if "  " not in s], dtype=np.int64)
         save(out, "induction_pool", pool)
-    else:
+    elif fam.bos == 0:
         pool = np.arange(1, V, dtype=np.int64)
-    ind_tokens = torch.from_numpy(make_ind_tokens(pool, cfg["ind_batch"], cfg["ind_seq"], cfg["ind_seed"]))
+    else:   # the whole vocabulary but BOS
+        pool = np.array([i for i in range(1, V) if i != fam.bos], dtype=np.int64)
+    ind_tokens = torch.from_numpy(make_ind_tokens(pool, cfg["ind_batch"], cfg["ind_seq"], cfg["ind_seed"], fam.bos))
     save(out, "ind_tokens", ind_tokens)
-    ind = induction_scores(sd, arch, ind_tokens, cfg["ind_seq"])
+    ind = induction_scores(fam, sd, arch, ind_tokens, cfg["ind_seq"])
     save(out, "induction_scores", ind)
-    errors["induction_scores"] = nr.err_stats(ind, induction_scores(sd64, arch, ind_tokens, cfg["ind_seq"], torch.float64))
+    errors["induction_scores"] = nr.err_stats(ind, induction_scores(fam, sd64, arch, ind_tokens, cfg["ind_seq"], torch.float64))
 
     # copying scores (§9)
-    e = eigen_scores(sd, arch)
+    e = eigen_scores(sd, arch, fam.act)
     save(out, "eigenvals_resid", e["eigenvals_resid"])
     save(out, "eigenvals_vocab", e["eigenvals_vocab"])
-    e64 = eigen_scores(sd64, arch)
+    e64 = eigen_scores(sd64, arch, fam.act)
     for k in ("eigenvals_resid", "eigenvals_vocab"):
         errors[k] = nr.err_stats(e[k], e64[k])
     frac, count, ties, fragile = frac_copy_argmax(e["A"], e["B"])
@@ -352,7 +389,7 @@ def run_scan(name, fixtures, golden, shared, modules):
     # prompt b0 truncated to p0+1 tokens (like the notebook's pile_tokens[117, :197]), all heads
     b0, p0 = 1, T - 2
     sub = tokens[b0:b0 + 1, :p0 + 1]
-    _, hk = nr.tl_forward(sd, arch, sub, torch.float32, processed=True)
+    _, hk = fam.forward(sd, arch, sub, torch.float32, processed=True)
     scale = hk["ln_final.hook_scale"][0, p0, 0]
     hv = torch.stack([torch.einsum("hd,hdv->hv", hk[f"blocks.{l}.attn.hook_z"][0, p0], W_OU[l]) / scale
                       for l in range(L)])                                          # [L, H, V]
@@ -375,8 +412,8 @@ def run_scan(name, fixtures, golden, shared, modules):
     nr.check(not bool((sv[1:] == sv[:-1]).any()), f"{name}: ties among the top-50 vocab_df rows")
     vocab_ties = int((vec[order][1:] == vec[order][:-1]).sum())
     top_ids = order[:50].tolist()
-    dec = nr.oracle_decode_each(top_ids, shared, modules)
-    proc = [("" if i >= nr.TOKENIZER_VOCAB else s).replace(" ", "\u00b7").replace("\n", "\u21a9\n").replace("\t", "\u2192")
+    dec = nr.oracle_decode_each(top_ids, shared, modules, fam.tokenizer)
+    proc = [("" if i >= fam.tok_vocab else s).replace(" ", "\u00b7").replace("\n", "\u21a9\n").replace("\t", "\u2192")
             for i, s in zip(top_ids, dec)]
     vdf = {"source": f"head_vocab[{lv}, {hh}] (L{lv}H{hh}), tokens[{b0}, :{p0 + 1}], position {p0}",
            "rows": [{"id": i, "token": s, "logit": float(vec[i]), "log_prob": float(lp[i]),

@@ -703,40 +703,49 @@ def oracle_env(modules):
     return env
 
 
-def oracle_encode(texts, shared, modules):
+NEOX_TOKENIZER = "gpt-neox-20b.tokenizer.json"  # in shared/data/tokenizers/
+
+
+def oracle_encode(texts, shared, modules, tokenizer=NEOX_TOKENIZER):
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
         for t in texts:
             f.write(json.dumps({"text": t}) + "\n")
         path = f.name
     try:
         out = run_oracle(["node", os.path.join(shared, "tools", "hf-tokenize.mjs"),
-                          os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json"),
+                          os.path.join(shared, "data", "tokenizers", tokenizer),
                           path, "--tokens"], modules)
     finally:
         os.unlink(path)
     return [json.loads(line) for line in out.splitlines()]
 
 
-def oracle_decode_each(ids, shared, modules):
+def oracle_decode_each(ids, shared, modules, tokenizer=NEOX_TOKENIZER):
     """tokenizer.decode([id], skip_special_tokens=False) for each id (TL to_str_tokens / to_string)."""
     out = run_oracle(["node", os.path.join(HERE, "hf-decode.mjs"),
-                      os.path.join(shared, "data", "tokenizers", "gpt-neox-20b.tokenizer.json")],
+                      os.path.join(shared, "data", "tokenizers", tokenizer)],
                      modules, input=json.dumps([[int(i)] for i in ids]))
     return json.loads(out)
 
 
-def test_prompt_golden(gdir, arch, w, shared, modules):
-    """Writes test_prompt_tokens.json (ids + decoded strings used) and test_prompt.txt."""
-    answer = TEST_ANSWER if TEST_ANSWER.startswith(" ") else " " + TEST_ANSWER
-    enc = oracle_encode([TEST_PROMPT + answer, TEST_PROMPT, answer], shared, modules)
-    full_ids = [0] + enc[0]["ids"]          # to_tokens(prompt + answer): BOS prepended
-    prompt_ids = [0] + enc[1]["ids"]        # to_str_tokens(prompt) (prepend_bos default True)
+def test_prompt_golden(gdir, arch, w, shared, modules, prompt=TEST_PROMPT, answer=TEST_ANSWER, bos=0,
+                       tokenizer=NEOX_TOKENIZER, logits_fn=None):
+    """Writes test_prompt_tokens.json (ids + decoded strings used) and test_prompt.txt.
+    logits_fn(tokens [1, T]) -> processed float32 logits [1, T, V] (default: this file's
+    GPT-NeoX model built from w); gpt2_ref.py passes its own with bos 50256 and gpt2's tokenizer."""
+    answer = answer if answer.startswith(" ") else " " + answer
+    enc = oracle_encode([prompt + answer, prompt, answer], shared, modules, tokenizer)
+    full_ids = [bos] + enc[0]["ids"]        # to_tokens(prompt + answer): BOS prepended
+    prompt_ids = [bos] + enc[1]["ids"]      # to_str_tokens(prompt) (prepend_bos default True)
     answer_ids = enc[2]["ids"]              # to_str_tokens(answer, prepend_bos=False)
     check(full_ids[:len(prompt_ids)] == prompt_ids and full_ids[len(prompt_ids):] == answer_ids,
           "prompt+answer does not tokenize as prompt tokens + answer tokens")
     tokens = torch.tensor([full_ids], dtype=torch.int64)
-    sd = tl_process(tl_convert(w, arch, torch.float32), arch)
-    logits, _ = tl_forward(sd, arch, tokens, torch.float32, processed=True)
+    if logits_fn is None:
+        sd = tl_process(tl_convert(w, arch, torch.float32), arch)
+        logits, _ = tl_forward(sd, arch, tokens, torch.float32, processed=True)
+    else:
+        logits = logits_fn(tokens)
     logits = logits[0]
     probs = logits.softmax(dim=-1)
     plen, alen = len(prompt_ids), len(answer_ids)
@@ -749,7 +758,7 @@ def test_prompt_golden(gdir, arch, w, shared, modules):
         sorted_all.append((index, sp, si))
         need |= set(int(i) for i in si[:10])
     need = sorted(need)
-    strs = dict(zip(need, oracle_decode_each(need, shared, modules)))
+    strs = dict(zip(need, oracle_decode_each(need, shared, modules, tokenizer)))
     prompt_str = [strs[i] for i in prompt_ids]
     answer_str = [strs[i] for i in answer_ids]
     lines = ["Tokenized prompt: " + repr(prompt_str), "Tokenized answer: " + repr(answer_str)]
@@ -780,7 +789,7 @@ def test_prompt_golden(gdir, arch, w, shared, modules):
     # ties/near-ties among the printed ranking would make the golden fragile: record the gap
     index, sp, si = sorted_all[0]
     lg_sorted = logits[index - 1][si[:11]]
-    meta = {"prompt": TEST_PROMPT, "answer": answer, "tokens": full_ids, "prompt_ids": prompt_ids,
+    meta = {"prompt": prompt, "answer": answer, "tokens": full_ids, "prompt_ids": prompt_ids,
             "answer_ids": answer_ids, "prompt_str_tokens": prompt_str, "answer_str_tokens": answer_str,
             "decoded": {str(i): strs[i] for i in need},
             "top11_min_logit_gap": float((lg_sorted[:-1] - lg_sorted[1:]).min()),
@@ -789,7 +798,7 @@ def test_prompt_golden(gdir, arch, w, shared, modules):
             "min_print_margin_logit": min(abs((x * 100) % 1 - 0.5) / 100 for x in printed_logits),
             "min_print_margin_prob": min(abs((x * 1e4) % 1 - 0.5) / 1e4 for x in printed_probs),
             "answer_rank_logit_margin": min(rank_margins),
-            "note": "ids from hf-tokenize.mjs (HF tokenizers, gpt-neox-20b.tokenizer.json); strings from "
+            "note": f"ids from hf-tokenize.mjs (HF tokenizers, {tokenizer}); strings from "
                     "hf-decode.mjs (decode([id], skip_special_tokens=False)); logits = processed TL logits"}
     with open(os.path.join(gdir, "test_prompt_tokens.json"), "w", encoding="utf-8") as f:
         f.write(json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
