@@ -4,7 +4,8 @@
 #
 # usage: bash tests/reference/make_fixtures.sh [ORACLE_NODE_MODULES_DIR]
 # Needs Debian's /usr/bin/python3 with python3-torch + python3-numpy, and node with
-# @anush008/tokenizers@0.6.0 for the test_prompt golden of neox-vocab-f16:
+# @anush008/tokenizers@0.6.0 for the test_prompt goldens of neox-vocab-f16 / gpt2-vocab-f16
+# and the induction pools / token strings of the scan goldens:
 #   npm install --prefix /tmp/oracle @anush008/tokenizers@0.6.0
 #   bash tests/reference/make_fixtures.sh /tmp/oracle/node_modules
 set -euo pipefail
@@ -16,6 +17,7 @@ py=/usr/bin/python3
 cd "$repo"
 "$py" tests/reference/neox_ref.py --out tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
-"$py" tests/reference/gpt2_ref.py --out tests/fixtures --golden tests/golden   # gpt2-* (no node needed)
+"$py" tests/reference/gpt2_ref.py --out tests/fixtures --golden tests/golden \
+    --shared "$repo/../shared" --oracle-modules "$mods"
 "$py" tests/reference/metrics_ref.py --fixtures tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
