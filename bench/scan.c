@@ -93,8 +93,9 @@ int main(int argc, char **argv) {
         double ideal = full * bench_forward_ideal(batch, r->T, L, M, F, HDi, V) +
                        (rest ? bench_forward_ideal(rest, r->T, L, M, F, HDi, V) : 0.0);
         printf("\nscan of %d x %d tokens (load %.2fs, not included):\n", r->N, r->T, t_load);
-        printf("  forward + per-token metrics  %8.2f s   (forward GEMM work %.2f TFLOP; GEMM-bound ideal %.2f s => %.0f%% of ideal)\n",
-               r->t_forward, fwd_flop / 1e12, ideal, 100.0 * ideal / r->t_forward);
+        printf("  forward + per-token metrics  %8.2f s   = %.0f tokens/s (forward GEMM work %.2f TFLOP; GEMM-bound ideal %.2f s"
+               " = %.0f tokens/s => %.0f%% of ideal)\n",
+               r->t_forward, N * T / r->t_forward, fwd_flop / 1e12, ideal, N * T / ideal, 100.0 * ideal / r->t_forward);
         printf("  quantile tables              %8.2f s\n", r->t_quantiles);
         printf("  induction scores             %8.2f s\n", r->t_induction);
         printf("  eigenvalue scores            %8.2f s\n", r->t_eigen);
@@ -104,8 +105,8 @@ int main(int argc, char **argv) {
             FILE *f = fopen(json, "w");
             if (f) {
                 fprintf(f, "{\"forward\": %.4f, \"quantiles\": %.4f, \"induction\": %.4f, \"eigen\": %.4f, \"frac\": %.4f, \"total\": %.4f,"
-                           " \"peak_rss\": %zu, \"fwd_ideal\": %.4f, \"sgemm_gflops\": %.2f, \"load\": %.4f}\n",
-                        r->t_forward, r->t_quantiles, r->t_induction, r->t_eigen, r->t_frac, tt, r->peak_rss, ideal, rate, t_load);
+                           " \"peak_rss\": %zu, \"fwd_ideal\": %.4f, \"sgemm_gflops\": %.2f, \"load\": %.4f, \"tokens\": %.0f}\n",
+                        r->t_forward, r->t_quantiles, r->t_induction, r->t_eigen, r->t_frac, tt, r->peak_rss, ideal, rate, t_load, N * T);
                 fclose(f);
             }
         }

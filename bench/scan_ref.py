@@ -2,8 +2,9 @@
 """scan_ref.py — the torch baseline of bench/scan: the study's computation done as the
 notebook does it (TransformerLens-style), on the same checkpoint and tokens, on all cores.
 
-Model: tests/reference/neox_ref.py (plain-torch TL 1.6.1 conversion/processing and hooked
-forward returning the FULL cache, like run_with_cache). Metrics as the notebook: W_OU =
+Model: tests/reference/neox_ref.py or, for a config.json with model_type "gpt2",
+tests/reference/gpt2_ref.py (plain-torch TL 1.6.1 conversion/processing and hooked forward
+returning the FULL cache, like run_with_cache). Metrics as the notebook: W_OU =
 W_O @ W_U materialised [L, H, D, V]; per batch of 32 the cached z / pattern / v / scale and
 the full logits; per-token head DLA, mover attention, mover DLA; concatenation; flattening;
 ratio; torch.quantile tables; num_copies / induction mask; induction scores on [16, 401]
@@ -28,6 +29,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 import neox_ref as nr  # noqa: E402
+import gpt2_ref as g2  # noqa: E402
 
 LEVELS13 = [0.0, 1e-3, 1e-2, 5e-2, 1e-1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0]
 LEVELS4 = [0.8, 0.9, 0.95, 0.99]
@@ -45,11 +47,17 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)   # neox_ref sets 1 for reproducible goldens; the baseline uses all cores
     cfg = json.load(open(os.path.join(a.model, "config.json")))
-    arch = dict(vocab=cfg["vocab_size"], d=cfg["hidden_size"], heads=cfg["num_attention_heads"],
-                layers=cfg["num_hidden_layers"], mlp=cfg["intermediate_size"], n_ctx=cfg["max_position_embeddings"])
+    if cfg.get("model_type") == "gpt2":
+        arch = dict(vocab=cfg["vocab_size"], d=cfg["n_embd"], heads=cfg["n_head"], layers=cfg["n_layer"],
+                    n_pos=cfg["n_positions"], bos=cfg.get("bos_token_id", 50256))
+        ref, act, bos = g2, g2.gelu_new, arch["bos"]
+    else:
+        arch = dict(vocab=cfg["vocab_size"], d=cfg["hidden_size"], heads=cfg["num_attention_heads"],
+                    layers=cfg["num_hidden_layers"], mlp=cfg["intermediate_size"], n_ctx=cfg["max_position_embeddings"])
+        ref, act, bos = nr, F.gelu, 0
     t = {}
     t0 = time.time()
-    sd = nr.tl_process(nr.tl_convert(nr.load_checkpoint(a.model), arch, torch.float32), arch)
+    sd = ref.tl_process(ref.tl_convert(ref.load_checkpoint(a.model), arch, torch.float32), arch)
     t["load"] = time.time() - t0
     L, H, V = arch["layers"], arch["heads"], arch["vocab"]
     toks = torch.from_numpy(np.load(a.tokens)[:a.prompts].astype(np.int64))
@@ -66,7 +74,7 @@ def main():
     for i in range(0, N, a.batch):
         tk = toks[i:i + a.batch]
         with torch.no_grad():
-            logits, cache = nr.tl_forward(sd, arch, tk, torch.float32, processed=True)
+            logits, cache = ref.tl_forward(sd, arch, tk, torch.float32, processed=True)
             loss_all.append(nr.tl_loss(logits, tk))
             del logits
             s = cache["ln_final.hook_scale"][:, :P, 0]
@@ -109,9 +117,9 @@ def main():
     t0 = time.time()
     seq = 200
     r = torch.randint(1000, 10000, (16, seq))
-    ind_tokens = torch.cat([torch.zeros(16, 1, dtype=torch.int64), r, r], 1)
+    ind_tokens = torch.cat([torch.full((16, 1), bos, dtype=torch.int64), r, r], 1)
     with torch.no_grad():
-        _, cache = nr.tl_forward(sd, arch, ind_tokens, torch.float32, processed=True)
+        _, cache = ref.tl_forward(sd, arch, ind_tokens, torch.float32, processed=True)
     ind = torch.stack([cache[f"blocks.{l}.attn.hook_pattern"].diagonal(seq - 1, -1, -2).mean((0, -1)) for l in range(L)])
     del cache
     t["induction"] = time.time() - t0
@@ -121,7 +129,7 @@ def main():
     E = sd["embed.W_E"]
     x = E - E.mean(-1, keepdim=True)
     x = x / (x.pow(2).mean(-1, keepdim=True) + nr.EPS).sqrt()
-    pme = E + (F.gelu(x @ sd["blocks.0.mlp.W_in"] + sd["blocks.0.mlp.b_in"]) @ sd["blocks.0.mlp.W_out"] + sd["blocks.0.mlp.b_out"])
+    pme = E + (act(x @ sd["blocks.0.mlp.W_in"] + sd["blocks.0.mlp.b_in"]) @ sd["blocks.0.mlp.W_out"] + sd["blocks.0.mlp.b_out"])
     A = pme @ W_V                                                           # [L, H, V, D]
     B = W_O @ W_U                                                           # [L, H, D, V]
     ev_vocab = torch.linalg.eig(B @ A).eigenvalues
