@@ -88,6 +88,14 @@ static void part_a(const char *fx, bool wu_from_golden) {
     CHECK_OK(hs_scan_run(m, &tok, &sp, &r));
     if (!r) { hs_model_free(m); hs_array_free(&tok); return; }
     CHECK(r->N == N && r->T == T && r->L == L && r->H == H, "result shape");
+    {   /* the seeded induction rows: BOS (the config's: 0 for NeoX, 511 / 50256 for GPT-2) in column 0 only */
+        const int64_t *it = r->ind_tokens.data;
+        const int64_t R = r->ind_tokens.shape[0], C = r->ind_tokens.shape[1];
+        int bad = 0;
+        for (int64_t i = 0; i < R * C; i++) bad += (it[i] == c->bos_id) != (i % C == 0);
+        CHECK(R == 2 && C == 11 && bad == 0, "%s: induction rows [%lld, %lld], %d entries misplace BOS %d", fx, (long long)R,
+              (long long)C, bad, c->bos_id);
+    }
     /* expected per-token metrics */
     const size_t NP = (size_t)N * P, G = (size_t)L * H;
     float *e_hd = calloc(G * NP, sizeof(float)), *e_ma = calloc(G * NP, sizeof(float)), *e_md = calloc(G * NP, sizeof(float));

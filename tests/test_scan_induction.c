@@ -125,6 +125,32 @@ int main(void) {
         hs_array_free(&it);
         hs_model_free(m);
     }
+    /* GPT-2's BOS is the last id (511 in gpt2-tiny-f32): the scan's small-vocabulary pool (every
+     * id but 0) must leave it out, so BOS appears in column 0 only. 64 x 30 draws from 510 ids
+     * (seeded): with BOS in the pool it would be drawn ~3.8 times. */
+    hs_model *g2 = NULL;
+    CHECK_OK(hs_model_load(HS_SOURCE_DIR "/tests/fixtures/gpt2-tiny-f32", &mp, &g2));
+    if (g2) {
+        hs_array gt;
+        CHECK_OK(hs_npy_read(HS_SOURCE_DIR "/tests/golden/gpt2-tiny-f32/tokens.npy", &gt));
+        hs_scan_params sp = hs_scan_default_params();
+        sp.prompts = 0;
+        sp.skip = HS_SKIP_FRAC_COPY_ARGMAX | HS_SKIP_EIGENVALUES;
+        sp.ind_batch = 64;
+        sp.ind_seq_len = 30;
+        sp.ind_seed = 11;
+        hs_scan_result *r = NULL;
+        CHECK_OK(hs_scan_run(g2, &gt, &sp, &r));
+        if (r) {
+            const int64_t *it = r->ind_tokens.data;
+            int bad = 0;
+            for (int64_t i = 0; i < 64 * 61; i++) bad += (it[i] == 511) != (i % 61 == 0);
+            CHECK(r->ind_tokens.shape[0] == 64 && r->ind_tokens.shape[1] == 61 && bad == 0, "gpt2 BOS 511 misplaced %d times", bad);
+        }
+        hs_scan_result_free(r);
+        hs_array_free(&gt);
+        hs_model_free(g2);
+    }
     hs_array_free(&a); hs_array_free(&b); hs_array_free(&c);
     free(p2);
     return test_report("test_scan_induction");

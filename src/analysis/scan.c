@@ -507,6 +507,13 @@ hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_p
         } else {
             int64_t *pool = NULL, npool = 0;
             s = hs_induction_pool(p.tokenizer, V, p.ind_pool_lo, p.ind_pool_hi, &pool, &npool);
+            if (!s) {   /* BOS only in column 0: a small vocabulary's pool is "every id but 0", GPT-2's BOS is the last id */
+                int64_t k = 0;
+                for (int64_t i = 0; i < npool; i++)
+                    if (pool[i] != cfg->bos_id) pool[k++] = pool[i];
+                npool = k;
+                if (!npool) s = hs_errorf(HS_ERR_INVALID_ARG, "the induction token pool holds only BOS (%d)", cfg->bos_id);
+            }
             if (!s) s = hs_induction_tokens(pool, npool, p.ind_batch, p.ind_seq_len, p.ind_seed, cfg->bos_id, &r->ind_tokens);
             free(pool);
         }
