@@ -64,6 +64,23 @@ static hs_status load_golden(const char *fixture, const char *rel, hs_array *a) 
 }
 
 /* Runs `model_dir` on the golden tokens and compares against golden/<golden>/<prefix>. */
+/* Runs the forward on ids [B, T] collecting every hook into *cache, with logits [B, T, V]
+ * and loss [B, T-1]; returns the forward (free it and *cache after use). */
+static hs_forward *forward_cached(hs_model *m, const int32_t *ids, int B, int T, hs_cache **cache,
+                                  float *logits, float *loss) {
+    const char *all[] = {"*"};
+    CHECK_OK(hs_cache_create(all, 1, cache));
+    hs_forward *f = NULL;
+    CHECK_OK(hs_forward_create(m, B, T, &f));
+    hs_forward_params fp = hs_forward_default_params();
+    fp.hook = hs_cache_hook;
+    fp.hook_user = *cache;
+    fp.logits = logits;
+    fp.loss = loss;
+    if (f) CHECK_OK(hs_forward_run(f, ids, B, T, &fp));
+    return f;
+}
+
 static void check_fixture(const char *model_name, const char *golden, bool processing, bool full) {
     char model_dir[2048], path[2048];
     snprintf(model_dir, sizeof model_dir, "%s/%s", fixture_root, model_name);
@@ -121,18 +138,9 @@ static void check_fixture(const char *model_name, const char *golden, bool proce
     }
 
     /* every hook, logits, loss */
-    const char *all[] = {"*"};
-    hs_cache *cache;
-    CHECK_OK(hs_cache_create(all, 1, &cache));
-    hs_forward *f = NULL;
-    CHECK_OK(hs_forward_create(m, B, T, &f));
+    hs_cache *cache = NULL;
     float *logits = malloc(sizeof(float) * (size_t)B * T * V), *loss = malloc(sizeof(float) * (size_t)B * (T - 1));
-    hs_forward_params fp = hs_forward_default_params();
-    fp.hook = hs_cache_hook;
-    fp.hook_user = cache;
-    fp.logits = logits;
-    fp.loss = loss;
-    if (f) CHECK_OK(hs_forward_run(f, ids, B, T, &fp));
+    hs_forward *f = forward_cached(m, ids, B, T, &cache, logits, loss);
     const char *hook_dir = processing ? "hooks" : "no_processing/hooks";
     if (!full) goto outputs;
     const char *section = processing ? "hooks" : "no_processing_hooks";
@@ -243,19 +251,10 @@ static void check_variant(const char *name, hs_model_params mp) {
     int B = (int)tok.shape[0], T = (int)tok.shape[1], V = hs_model_get_config(m)->d_vocab;
     int32_t ids[4096];
     for (int i = 0; i < B * T; i++) ids[i] = (int32_t)((int64_t *)tok.data)[i];
-    const char *all[] = {"*"};
-    hs_cache *cache;
-    CHECK_OK(hs_cache_create(all, 1, &cache));
-    hs_forward *f = NULL;
-    CHECK_OK(hs_forward_create(m, B, T, &f));
+    hs_cache *cache = NULL;
     float *logits = malloc(sizeof(float) * (size_t)B * T * V), *loss = malloc(sizeof(float) * (size_t)B * (T - 1));
+    hs_forward *f = forward_cached(m, ids, B, T, &cache, logits, loss);
     float *last = malloc(sizeof(float) * (size_t)B * V);
-    hs_forward_params fp = hs_forward_default_params();
-    fp.hook = hs_cache_hook;
-    fp.hook_user = cache;
-    fp.logits = logits;
-    fp.loss = loss;
-    if (f) CHECK_OK(hs_forward_run(f, ids, B, T, &fp));
     for (int b = 0; b < B; b++) memcpy(last + (size_t)b * V, logits + ((size_t)b * T + T - 1) * V, sizeof(float) * (size_t)V);
     hs_array ref = {0};
     int64_t shl[2] = {B, V}, shloss[2] = {B, T - 1};
