@@ -5,7 +5,8 @@
 #    exit 1, no temporary left, the previous output under the final name byte-identical;
 #  * SIGINT / SIGTERM while computing and while the output is complete but not yet renamed
 #    (HS_FAULT_COMMIT_DELAY_MS holds it there): the process dies of the signal within a
-#    second, no temporary left, the previous output intact;
+#    second, no temporary left, the previous output intact; between the renames of the
+#    matrix and its sidecar (HS_FAULT_PAIR_DELAY_MS): it dies once the new pair is whole;
 #  * the same for `run --save-hooks` (one .npy per hook).
 # `headscan scan` gets the same checks once it exists (SCAN_* below, skipped while it is a stub).
 # usage: bash cli_faults.sh HEADSCAN SOURCE_DIR SHARED_DIR
@@ -75,6 +76,16 @@ reap() {
   kill -9 "$pid" 2>/dev/null
   wait "$pid"; rc=$?
 }
+# a dataset that takes seconds to tokenize (dev.jsonl ten times), so a signal at 0.15 s
+# finds the run computing, not committing
+for _ in $(seq 10); do cat "$DEV"; done > "$T/big.jsonl"
+# the pair a complete run of the "between the renames" case writes, made without faults
+mkdir -p "$T/ref"
+"$HS" tokens --dataset "$DEV" --tokenizer "$NEOX" --n-ctx 128 --shuffle 3 --quiet --out "$T/ref/t.npy" || { echo "FAIL: reference run"; exit 1; }
+ref=$(sum "$T/ref/t.npy"); ref_side=$(sum "$T/ref/t.npy.json")
+whole_new() { [ "$(sum "$T/out/t.npy")" = "$ref" ] && [ "$(sum "$T/out/t.npy.json")" = "$ref_side" ] && [ "$(tmps "$T/out")" -eq 0 ]; }
+# wait_renamed: until the .npy under the final name is no longer the previous one
+wait_renamed() { for _ in $(seq 200); do [ "$(sum "$T/out/t.npy")" != "$before" ] && return 0; sleep 0.05; done; return 1; }
 for sig in INT TERM; do
   code=$([ $sig = INT ] && echo 130 || echo 143)
   # while the output is complete but not renamed
@@ -87,16 +98,27 @@ for sig in INT TERM; do
   else
     ok "SIG$sig: the run reached its commit" 'false'; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
   fi
-  # while computing (tokenizing a larger dataset)
-  "$HS" tokens --dataset "$BIG" --tokenizer "$NEOX" --n-ctx 128 --quiet --out "$T/out/t.npy" 2>/dev/null &
+  # while computing
+  "$HS" tokens --dataset "$T/big.jsonl" --tokenizer "$NEOX" --n-ctx 128 --quiet --out "$T/out/t.npy" 2>/dev/null &
   pid=$!
   sleep 0.15
   t0=$(( $(date +%s%N) / 1000000 )); kill -$sig $pid; reap $pid $t0
-  ok "SIG$sig while computing: stopped (rc $rc) promptly ($ms ms)" '[ "$ms" -lt 1500 ] && { [ "$rc" -eq $code ] || [ "$rc" -eq 0 ]; }'
-  ok "SIG$sig while computing: previous output intact or replaced whole, no temporary" \
-     '[ "$(tmps "$T/out")" -eq 0 ] && { intact || [ "$rc" -eq 0 ]; }'
-  # a run that finished before the signal replaced the output: that is the new baseline
-  before=$(sum "$T/out/t.npy"); before_side=$(sum "$T/out/t.npy.json")
+  ok "SIG$sig while computing: died of it (rc $rc) promptly ($ms ms)" '[ "$rc" -eq $code ] && [ "$ms" -lt 1500 ]'
+  ok "SIG$sig while computing: previous output intact, no temporary" 'intact'
+  # between the matrix's rename and its sidecar's (HS_FAULT_PAIR_DELAY_MS holds it there):
+  # the signal waits until the pair is whole, then the process dies of it
+  HS_FAULT_PAIR_DELAY_MS=20000 "$HS" tokens --dataset "$DEV" --tokenizer "$NEOX" --n-ctx 128 --shuffle 3 --quiet --out "$T/out/t.npy" 2>/dev/null &
+  pid=$!
+  if wait_renamed; then
+    t0=$(( $(date +%s%N) / 1000000 )); kill -$sig $pid; reap $pid $t0
+    ok "SIG$sig between a pair's renames: died of it (rc $rc), promptly ($ms ms)" '[ "$rc" -eq $code ] && [ "$ms" -lt 1500 ]'
+    ok "SIG$sig between a pair's renames: the new pair whole (matrix and sidecar), no temporary" 'whole_new'
+  else
+    ok "SIG$sig: the run reached its first rename" 'false'; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  fi
+  # the previous pair again, for the next signal's checks
+  "$HS" tokens --dataset "$DEV" --tokenizer "$NEOX" --n-ctx 64 --quiet --out "$T/out/t.npy" || { echo "FAIL: setup"; exit 1; }
+  [ "$(sum "$T/out/t.npy")" = "$before" ] && [ "$(sum "$T/out/t.npy.json")" = "$before_side" ] || { echo "FAIL: setup is not reproducible"; exit 1; }
 done
 
 # ---- run --save-hooks: each hook file is written atomically too

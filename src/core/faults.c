@@ -7,7 +7,11 @@
  * - Injected faults for tests (environment; inert unless set): HS_FAULT_WRITE_AFTER=N makes
  *   every atomic output fail with ENOSPC after N bytes, as a full disk would;
  *   HS_FAULT_COMMIT_DELAY_MS=N waits N ms with the temporary complete, just before the
- *   rename, so a test can interrupt a run exactly there.
+ *   rename, so a test can interrupt a run exactly there; HS_FAULT_PAIR_DELAY_MS=N waits
+ *   between the two renames of a pair (hs_signals_defer), where a signal must wait.
+ * - hs_signals_defer()/hs_signals_resume(): a fatal signal arriving in between (on any
+ *   thread) is held until resume, then acted on; so the renames of a pair of outputs that
+ *   belong together (a token matrix and its sidecar) are never split by a signal.
  * - hs_memory_available(): what the process may still allocate, so a huge batch is
  *   refused up front ("needs N MB, M MB available") instead of dying in malloc. */
 #define _GNU_SOURCE
@@ -41,15 +45,30 @@ void hs_temp_unregister(const char *tmp) {
     }
 }
 
-static void on_fatal_signal(int sig) {
-    int saved = errno;
+static atomic_int defer_depth;
+static volatile sig_atomic_t deferred_sig;
+
+static void die_of(int sig) {
     for (int i = 0; i < HS_MAX_TEMPS; i++) {
         const char *p = atomic_load(&temps[i]);
         if (p) unlink(p);
     }
-    errno = saved;
     signal(sig, SIG_DFL);   /* then die of it, so the parent sees the signal */
     raise(sig);
+}
+
+static void on_fatal_signal(int sig) {
+    int saved = errno;
+    if (atomic_load(&defer_depth) > 0) deferred_sig = sig;   /* acted on by hs_signals_resume */
+    else die_of(sig);
+    errno = saved;
+}
+
+void hs_signals_defer(void) { atomic_fetch_add(&defer_depth, 1); }
+
+void hs_signals_resume(void) {
+    /* a signal after the decrement finds the depth at 0 and acts itself */
+    if (atomic_fetch_sub(&defer_depth, 1) == 1 && deferred_sig) die_of(deferred_sig);
 }
 
 void hs_cleanup_on_signals(void) {
@@ -107,14 +126,17 @@ FILE *hs_fault_wrap(FILE *fp) {
     return w;
 }
 
-void hs_fault_commit_delay(void) {
-    const char *e = getenv("HS_FAULT_COMMIT_DELAY_MS");
+static void fault_delay(const char *var) {
+    const char *e = getenv(var);
     long ms = e ? atol(e) : 0;
     if (ms > 0) {
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);   /* a handled signal ends the pause, as it would slow I/O */
     }
 }
+
+void hs_fault_commit_delay(void) { fault_delay("HS_FAULT_COMMIT_DELAY_MS"); }
+void hs_fault_pair_delay(void) { fault_delay("HS_FAULT_PAIR_DELAY_MS"); }
 
 /* ------------------------------------------------------------------ memory */
 

@@ -48,6 +48,8 @@ void hs_atomic_abort(hs_atomic_file *af);         /* closes and unlinks the temp
  * finish aborts on failure; after success, publish renames (or abort drops) it. */
 hs_status hs_atomic_finish(hs_atomic_file *af);
 hs_status hs_atomic_publish(hs_atomic_file *af);
+/* hs_atomic_publish without the injected commit delay (a pair calls the delay once). */
+hs_status hs_atomic_rename(hs_atomic_file *af);
 /* hs_write_file_atomic / hs_npy_write up to a finished (unpublished) temporary. */
 hs_status hs_write_file_prepared(const char *path, const void *data, size_t len, hs_atomic_file *af);
 hs_status hs_npy_write_prepared(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data,
@@ -59,8 +61,12 @@ hs_status hs_npy_write_prepared(const char *path, hs_dtype dtype, int ndim, cons
 void hs_temp_register(const char *tmp);
 void hs_temp_unregister(const char *tmp);
 FILE *hs_fault_wrap(FILE *fp);
-void hs_fault_commit_delay(void);
-int hs_write_errno(void);           /* errno of the last failed write (the injected one when set) */   /* HS_FAULT_COMMIT_DELAY_MS: a pause before the rename */
+void hs_fault_commit_delay(void);  /* HS_FAULT_COMMIT_DELAY_MS: a pause before the rename */
+void hs_fault_pair_delay(void);    /* HS_FAULT_PAIR_DELAY_MS: a pause between a pair's renames */
+int hs_write_errno(void);          /* errno of the last failed write (the injected one when set) */
+/* A fatal signal between defer and resume (nestable) waits until resume, then acts. */
+void hs_signals_defer(void);
+void hs_signals_resume(void);
 /* Bytes this process may still allocate: min(MemAvailable, cgroup memory.max - current,
  * RLIMIT_AS - address space in use). */
 size_t hs_memory_available(void);

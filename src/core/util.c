@@ -184,8 +184,12 @@ hs_status hs_atomic_finish(hs_atomic_file *af) {
 }
 
 hs_status hs_atomic_publish(hs_atomic_file *af) {
-    hs_status s = HS_OK;
     hs_fault_commit_delay();
+    return hs_atomic_rename(af);
+}
+
+hs_status hs_atomic_rename(hs_atomic_file *af) {
+    hs_status s = HS_OK;
     if (rename(af->tmp, af->path) != 0) {
         s = hs_errorf(HS_ERR_IO, "%s: cannot rename into place: %s", af->path, strerror(errno));
         unlink(af->tmp);

@@ -102,9 +102,17 @@ hs_status hs_tokens_save(const char *path, const hs_array *tokens, const hs_docs
         if (s) hs_atomic_abort(&an);
     }
     if (!s) {
-        s = hs_atomic_publish(&an);
+        /* a signal between the two renames would leave the new matrix beside the old
+         * sidecar: it waits until both are in place */
+        hs_fault_commit_delay();
+        hs_signals_defer();
+        s = hs_atomic_rename(&an);
         if (s) hs_atomic_abort(&as);
-        else if ((s = hs_atomic_publish(&as))) unlink(path);   /* no matrix without its sidecar */
+        else {
+            hs_fault_pair_delay();
+            if ((s = hs_atomic_rename(&as))) unlink(path);   /* no matrix without its sidecar */
+        }
+        hs_signals_resume();
     }
     free(side);
     free(text);
