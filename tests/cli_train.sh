@@ -34,5 +34,13 @@ PY
 check "tiny training run succeeds" '[ $rc -eq 0 ] && grep -q "wrote" "$T/out"'
 check "progress is reported" 'grep -q "step 3/3" "$T/err"'
 check "checkpoint files" '[ -s "$T/m/config.json" ] && [ -s "$T/m/model.safetensors" ] && [ -s "$T/m/tokenizer.json" ]'
+# the same run is deterministic; --qkv-bias-std changes the initial biases, hence the result
+tiny() { "$HS" train --data "$T/tok.npy" --tokenizer "$SRC/models/toy/tokenizer.json" --layers 1 --d-model 16 \
+  --heads 2 --d-mlp 16 --n-ctx 8 --steps 3 --batch 2 --threads 1 --quiet "$@" > /dev/null 2> "$T/err"; }
+tiny --out "$T/m2"; tiny --out "$T/m3" --qkv-bias-std 0.5
+check "a repeated run gives the same weights" 'cmp -s "$T/m/model.safetensors" "$T/m2/model.safetensors"'
+check "--qkv-bias-std changes the weights" '[ -s "$T/m3/model.safetensors" ] && ! cmp -s "$T/m/model.safetensors" "$T/m3/model.safetensors"'
+tiny --out "$T/m4" --qkv-bias-std -1; rc=$?
+check "--qkv-bias-std -1 is a usage error" '[ $rc -eq 2 ] && grep -q -- "qkv-bias-std" "$T/err"'
 echo "cli_train: $((n-fail)) passed, $fail failed"
 [ $fail -eq 0 ]

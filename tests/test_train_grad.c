@@ -164,7 +164,7 @@ static void test_model(void) {
     tr_config c = { .L = 2, .M = 8, .H = 2, .D = 4, .F = 16, .V = 11, .T = 6, .R = 2, .rot_base = 10.0, .eps = 1e-5 };
     tr_model m;
     CHECK_OK(tr_model_init(&m, &c));
-    tr_model_randomize(&m, 7, 0.4);
+    tr_model_randomize(&m, 7, 0.4, 0.0);
     /* give LayerNorms and biases non-trivial values too */
     for (int i = 0; i < m.n_tensors; i++)
         if (m.t[i].ndim == 1) for (size_t j = 0; j < m.t[i].n; j++) m.p[m.t[i].off + j] += (float)(0.3 * tr_rng_normal(&rng));
@@ -203,8 +203,38 @@ static void test_model(void) {
     tr_model_free(&m);
 }
 
+/* ---- init: --qkv-bias-std draws the query/key/value biases from N(0, s^2) on a
+ * stream of their own (every other tensor is bit-identical to s = 0, where they are 0).
+ * Each layer's 3 x 128 = 384 draws: the sample std's relative standard error is
+ * 1/sqrt(2 * 384) = 3.6%, the mean's s/sqrt(384) = 5.1% of s; 5 standard errors each. */
+static void test_init_bias(void) {
+    tr_config c = { .L = 2, .M = 128, .H = 4, .D = 32, .F = 8, .V = 16, .T = 4, .R = 16, .rot_base = 1e4, .eps = 1e-5 };
+    tr_model a, b;
+    CHECK_OK(tr_model_init(&a, &c));
+    CHECK_OK(tr_model_init(&b, &c));
+    tr_model_randomize(&a, 3, 0.02, 0.0);
+    tr_model_randomize(&b, 3, 0.02, 0.5);
+    for (int i = 0; i < a.n_tensors; i++) {
+        const tr_tensor *t = &a.t[i];
+        const float *pa = a.p + t->off, *pb = b.p + t->off;
+        if (strstr(t->name, "query_key_value.bias")) {
+            double s1 = 0, s2 = 0; int zero = 1;
+            for (size_t j = 0; j < t->n; j++) { s1 += pb[j]; s2 += (double)pb[j] * pb[j]; zero &= pa[j] == 0.0f; }
+            double mean = s1 / (double)t->n, sd = sqrt(s2 / (double)t->n - mean * mean);
+            CHECK(zero, "%s: must be 0 without --qkv-bias-std", t->name);
+            CHECK(fabs(mean) <= 5 * 0.5 / sqrt((double)t->n), "%s: mean %.4f", t->name, mean);
+            CHECK(fabs(sd / 0.5 - 1) <= 5 / sqrt(2.0 * (double)t->n), "%s: std %.4f (want 0.5)", t->name, sd);
+        } else {
+            CHECK(memcmp(pa, pb, t->n * sizeof(float)) == 0, "%s changed with the bias init", t->name);
+        }
+    }
+    tr_model_free(&a);
+    tr_model_free(&b);
+}
+
 int main(void) {
     hs_set_num_threads(2);
+    test_init_bias();
     test_layernorm();
     test_linear();
     test_gelu();

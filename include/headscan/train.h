@@ -54,6 +54,10 @@ typedef struct hs_train_params {
     int64_t steps;
     int batch;
     double lr, min_lr_frac, weight_decay, beta1, beta2, adam_eps, grad_clip, init_std;
+    /* Standard deviation of the query/key/value biases at init (HF: 0). Non-zero biases
+     * give every head a content-independent query and key from the first step, so
+     * position-only patterns (a previous-token head) are not stuck at the zero saddle. */
+    double qkv_bias_init_std;
     int64_t warmup;
     uint64_t seed;
     int64_t save_every;             /* also write a checkpoint every N steps (0 = only at the end) */

@@ -105,8 +105,10 @@ float *tr_lnf_w(const tr_model *m, float *base) { return base + m->t[m->n_tensor
 float *tr_lnf_b(const tr_model *m, float *base) { return base + m->t[m->n_tensors - 2].off; }
 float *tr_embed_out(const tr_model *m, float *base) { return base + m->t[m->n_tensors - 1].off; }
 
-void tr_model_randomize(tr_model *m, uint64_t seed, double std) {
+void tr_model_randomize(tr_model *m, uint64_t seed, double std, double qkv_bias_std) {
     tr_rng r = { seed * 0x2545F4914F6CDD1Dull + 1 };
+    tr_rng rb = { seed * 0x2545F4914F6CDD1Dull + 0x9E3779B97F4A7C15ull };   /* biases: their own stream,
+                                                                          so the rest is unchanged */
     memset(m->p, 0, m->n_params * sizeof(float));
     double out_std = std / sqrt(2.0 * (m->c.L > 0 ? m->c.L : 1));
     for (int i = 0; i < m->n_tensors; i++) {
@@ -121,6 +123,8 @@ void tr_model_randomize(tr_model *m, uint64_t seed, double std) {
             for (size_t j = 0; j < t->n; j++) p[j] = 1.0f;
         } else if (strstr(t->name, "final_layer_norm.weight")) {
             for (size_t j = 0; j < t->n; j++) p[j] = 1.0f;
+        } else if (qkv_bias_std > 0 && strstr(t->name, "query_key_value.bias")) {
+            for (size_t j = 0; j < t->n; j++) p[j] = (float)(qkv_bias_std * tr_rng_normal(&rb));
         }
     }
 }

@@ -150,7 +150,7 @@ hs_status hs_train(const hs_train_params *p, hs_train_progress_fn progress, void
     c.R = (int)lround(p->rotary_pct * c.D) & ~1;
     const int B = p->batch, T = row_len - 1;
     if ((s = tr_model_init(&m, &c))) goto out;
-    tr_model_randomize(&m, p->seed, p->init_std);
+    tr_model_randomize(&m, p->seed, p->init_std, p->qkv_bias_init_std);
     if (p->attn_only)
         for (int i = 0; i < m.n_tensors; i++)
             if (strstr(m.t[i].name, ".mlp.")) {

@@ -53,7 +53,7 @@ hs_status tr_model_init(tr_model *m, const tr_config *c);   /* layout + zeroed p
 void tr_model_free(tr_model *m);
 /* GPT-NeoX style init: N(0, std) matrices, output projections (dense, dense_4h_to_h)
  * scaled by 1/sqrt(2L), zero biases, unit LayerNorm weights. */
-void tr_model_randomize(tr_model *m, uint64_t seed, double std);
+void tr_model_randomize(tr_model *m, uint64_t seed, double std, double qkv_bias_std);
 
 /* Activations of one forward pass for B sequences of T tokens (T <= c.T). */
 typedef struct tr_acts {

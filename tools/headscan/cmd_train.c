@@ -28,6 +28,7 @@ static void help(FILE *f) {
 "  --beta1 X --beta2 X AdamW betas (0.9, 0.95)   --grad-clip X     global norm (1.0, 0 = off)\n"
 "  --seed N            init and batch order (0)  --threads N       worker threads\n"
 "  --dtype f16|f32     weights file type (f16)   --save-every N    extra checkpoints\n"
+"  --qkv-bias-std X    std of the query/key/value biases at init (0, as HF)\n"
 "  --tie-steps N       share embed_in/embed_out for the first N steps (0); the\n"
 "                      checkpoint is untied either way\n"
 "  --short-ctx T --short-steps N   train the first N steps on the first T tokens of\n"
@@ -35,6 +36,13 @@ static void help(FILE *f) {
 "  --ctx-ramp          with --short-ctx: T, 2T, 4T, ... each for --short-steps steps\n"
 "  --in-order          take the rows in file order (a curriculum), not shuffled\n"
 "  --quiet             no progress output\n");
+}
+
+/* the long name of option value c (the table's order need not follow the values) */
+static const char *opt_name(const struct option *o, int c) {
+    for (; o->name; o++)
+        if (o->val == c) return o->name;
+    return "?";
 }
 
 typedef struct { int tty, quiet; double last; } prog_state;
@@ -79,7 +87,7 @@ int cmd_train(int argc, char **argv) {
     hs_train_params p = hs_train_default_params();
     int threads = 0, dmlp_set = 0, quiet = 0;
     enum { O_DATA = 256, O_TOK, O_OUT, O_LAYERS, O_DMODEL, O_HEADS, O_DMLP, O_ATTN, O_NCTX, O_ROT, O_VOCAB,
-           O_STEPS, O_BATCH, O_LR, O_MINLR, O_WARM, O_WD, O_B1, O_B2, O_CLIP, O_SEED, O_THREADS,
+           O_STEPS, O_BATCH, O_LR, O_MINLR, O_WARM, O_WD, O_B1, O_B2, O_CLIP, O_QKVB, O_SEED, O_THREADS,
            O_DTYPE, O_SAVE, O_QUIET, O_HELP, O_TIE, O_ORDER, O_SHORTC, O_SHORTS, O_RAMP };
     static const struct option opts[] = {
         {"data", 1, 0, O_DATA}, {"tokenizer", 1, 0, O_TOK}, {"out", 1, 0, O_OUT},
@@ -87,7 +95,7 @@ int cmd_train(int argc, char **argv) {
         {"d-mlp", 1, 0, O_DMLP}, {"attn-only", 0, 0, O_ATTN}, {"n-ctx", 1, 0, O_NCTX},
         {"rotary-pct", 1, 0, O_ROT}, {"vocab-size", 1, 0, O_VOCAB}, {"steps", 1, 0, O_STEPS},
         {"batch", 1, 0, O_BATCH}, {"lr", 1, 0, O_LR}, {"min-lr-frac", 1, 0, O_MINLR},
-        {"warmup", 1, 0, O_WARM}, {"weight-decay", 1, 0, O_WD}, {"beta1", 1, 0, O_B1},
+        {"warmup", 1, 0, O_WARM}, {"weight-decay", 1, 0, O_WD}, {"qkv-bias-std", 1, 0, O_QKVB}, {"beta1", 1, 0, O_B1},
         {"beta2", 1, 0, O_B2}, {"grad-clip", 1, 0, O_CLIP}, {"seed", 1, 0, O_SEED},
         {"threads", 1, 0, O_THREADS}, {"dtype", 1, 0, O_DTYPE}, {"save-every", 1, 0, O_SAVE},
         {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"tie-steps", 1, 0, O_TIE}, {"in-order", 0, 0, O_ORDER},
@@ -102,7 +110,7 @@ int cmd_train(int argc, char **argv) {
         case O_DATA: p.data_path = optarg; break;
         case O_TOK: p.tokenizer_path = optarg; break;
         case O_OUT: p.out_dir = optarg; break;
-#define NUM(lo, hi, dst) do { if (parse_num(cmd, opts[c - O_DATA].name, optarg, lo, hi, &v)) return 2; dst; } while (0)
+#define NUM(lo, hi, dst) do { if (parse_num(cmd, opt_name(opts, c), optarg, lo, hi, &v)) return 2; dst; } while (0)
         case O_LAYERS: NUM(1, 64, p.n_layers = (int)v); break;
         case O_DMODEL: NUM(2, 8192, p.d_model = (int)v); break;
         case O_HEADS: NUM(1, 1024, p.n_heads = (int)v); break;
@@ -117,6 +125,7 @@ int cmd_train(int argc, char **argv) {
         case O_MINLR: NUM(0, 1, p.min_lr_frac = v); break;
         case O_WARM: NUM(0, 1e9, p.warmup = (int64_t)v); break;
         case O_WD: NUM(0, 10, p.weight_decay = v); break;
+        case O_QKVB: NUM(0, 10, p.qkv_bias_init_std = v); break;
         case O_B1: NUM(0, 0.999999, p.beta1 = v); break;
         case O_B2: NUM(0, 0.999999, p.beta2 = v); break;
         case O_CLIP: NUM(0, 1e9, p.grad_clip = v); break;
