@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
     tr_model m;
     tr_acts a;
     if (tr_model_init(&m, &c) || tr_acts_alloc(&a, &c, B, c.T)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
-    tr_model_randomize(&m, 1, 0.02);
+    tr_model_randomize(&m, 1, 0.02, 0.0);
     float *g = hs_aligned_alloc(m.n_params * 4);
     tr_adamw opt = { .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .wd = 0.1 };
     opt.m = hs_aligned_alloc(m.n_params * 4);
