@@ -8,8 +8,9 @@ RNG, no dependence on Python's `random`); standard library only.
 Outputs (into --out):
   tokenizer.json   byte-level BPE (GPT-2 regex pre-tokenizer, ByteLevel decoder),
                    <|endoftext|> = id 0 (BOS/EOS), bytes 1..256, merges after
-  train.npy        int32 [pure_rows + rows, n_ctx + 1] training rows, each starting with
-                   BOS (0): first --pure-rows warm-up rows of short repeats, then --rows
+  train.npy        int32 [chain_rows + subset_rows + pure_rows + rows, n_ctx + 1] training
+                   rows: first chain rows (no BOS, see --chain-rows), then rows starting
+                   with BOS (0): --pure-rows warm-up rows of short repeats, then --rows
                    mixed rows
   toy.jsonl        a small evaluation dataset of documents {"text": ...} for the scan
 
@@ -219,6 +220,13 @@ def main():
     ap.add_argument("--pure-rows", type=int, default=0, help="warm-up rows of pure short repeats, placed first")
     ap.add_argument("--bos-rr", type=float, default=0.3, help="fraction of rows [BOS, R, R]")
     ap.add_argument("--tokenizer", help="reuse this tokenizer.json instead of training one")
+    ap.add_argument("--chain-rows", type=int, default=0,
+                    help="rows of in-context Markov chains over one fixed small alphabet, placed first")
+    ap.add_argument("--subset-rows", type=int, default=0,
+                    help="then rows of chains over a per-row random subset of the span pool")
+    ap.add_argument("--chain-len", type=int, default=64, help="tokens per chain row (the rest is padding)")
+    ap.add_argument("--chain-alphabet", type=int, default=8, help="size of the fixed alphabet")
+    ap.add_argument("--chain-jump", type=float, default=0.25, help="probability of a random step")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     rng = Rng(a.seed)
@@ -300,7 +308,33 @@ def main():
             span = [lo + prng.below(V - lo) for _ in range(4 + prng.below(12))]
             body += span + span
         pure.append([0] + body[:W])
-    write_npy(os.path.join(a.out, "train.npy"), pure + rows, W + 1)
+    # Chain rows, placed before everything (for training in file order on their first
+    # --chain-len + 1 tokens, e.g. --short-ctx 64): no BOS; each row draws a random
+    # permutation f of its alphabet and walks t -> f(t), or with probability --chain-jump
+    # to a random letter. Every letter is equally frequent, so counting tokens in the
+    # context does not help; only "what followed this token before" (an induction head)
+    # does. First over one fixed alphabet of --chain-alphabet pool ids (the circuit forms
+    # on few tokens), then over per-row subsets of 4-16 pool ids (it spreads to all).
+    crng = Rng(a.seed + 2)
+    def chain(alpha):
+        k = len(alpha)
+        f = list(range(k))
+        for i in range(k - 1, 0, -1):
+            j = crng.below(i + 1); f[i], f[j] = f[j], f[i]
+        j, out = crng.below(k), []
+        for _ in range(a.chain_len + 1):
+            out.append(alpha[j])
+            j = crng.below(k) if crng.uniform() < a.chain_jump else f[j]
+        return out + [0] * (W + 1 - len(out))
+    fixed = [lo + i for i in range(a.chain_alphabet)]
+    chains = [chain(fixed) for _ in range(a.chain_rows)]
+    for _ in range(a.subset_rows):
+        k, alpha = 4 + crng.below(13), []
+        while len(alpha) < k:
+            t = lo + crng.below(V - lo)
+            if t not in alpha: alpha.append(t)
+        chains.append(chain(alpha))
+    write_npy(os.path.join(a.out, "train.npy"), chains + pure + rows, W + 1)
 
     # Evaluation documents (text). Spans of random tokens are decoded to text.
     tmp = os.path.join(a.out, "toy.jsonl.tmp")

@@ -2,7 +2,7 @@
 # toy_model.sh — retrains the bundled toy model from scratch, reproducibly:
 # generates the corpus and tokenizer (scripts/toy_data.py, our own text), trains with
 # `headscan train`, and copies the result into models/toy/ and data/toy/.
-# usage: scripts/toy_model.sh [BUILD_DIR]   (build headscan first; ~12-15 min, 1 thread)
+# usage: scripts/toy_model.sh [BUILD_DIR]   (build headscan first; ~15 min with 2 threads)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build}
@@ -15,17 +15,25 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
   if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
   elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
 fi
-# The recipe (models/toy/README.md explains the choices). Rows are taken in file
-# order: 38400 warm-up rows of pure short repeats (read as 32-token prefixes, 64 per
-# step, steps 1-600), then 11200 mixed rows of 257 tokens (8 per step, steps 601-2000).
-SEED=0 THREADS=${TOY_THREADS:-1}
+# The recipe (models/toy/README.md explains the choices). Rows are taken in file order,
+# three stages:
+#  A. steps 1-3000, 64-token prefixes (32 per step): Markov chains over one fixed
+#     8-token alphabet (a random permutation per row, random jumps 1 time in 4), where
+#     only "what followed this token before" helps: the induction circuit forms here
+#     or early in B;
+#  B. steps 3001-6000, the same over per-row subsets of 4-16 ids of the whole induction
+#     pool (ids 1000..2047): the circuit spreads to every token;
+#  C. steps 6001-10000, full 256-token rows: [BOS, R, R], short repeats, and text
+#     (IOI-style and copy sentences, filler, repeated random spans): long-range
+#     induction and the name movers.
+SEED=0 THREADS=${TOY_THREADS:-2}
 mkdir -p "$WORK"
-python3 "$SRC/scripts/toy_data.py" --out "$WORK" --seed $SEED --rows 11200 --pure-rows 38400 \
-  --vocab 1024 --span-pool 64 --bos-rr 0.5 --docs 200 --n-ctx 256
+python3 "$SRC/scripts/toy_data.py" --out "$WORK" --seed $SEED --vocab 2048 --span-pool 1048 \
+  --chain-rows 96000 --subset-rows 96000 --chain-len 64 --rows 32000 --bos-rr 0.4 --docs 200 --n-ctx 256
 "$HS" train --data "$WORK/train.npy" --tokenizer "$WORK/tokenizer.json" --out "$WORK/model" \
-  --layers 2 --d-model 128 --heads 4 --d-mlp 512 --n-ctx 256 --rotary-pct 1.0 \
-  --steps 2000 --batch 8 --short-ctx 32 --short-steps 600 --in-order \
-  --lr 3e-3 --warmup 50 --min-lr-frac 0.1 --weight-decay 0.1 \
+  --layers 2 --d-model 128 --heads 4 --attn-only --n-ctx 256 --rotary-pct 0.5 \
+  --steps 10000 --batch 8 --short-ctx 64 --short-steps 6000 --in-order \
+  --lr 3e-3 --warmup 50 --min-lr-frac 0.3 --weight-decay 0 --qkv-bias-std 0.3 \
   --seed $SEED --threads $THREADS --dtype f16
 mkdir -p "$SRC/models/toy" "$SRC/data/toy"
 cp "$WORK/model/config.json" "$WORK/model/model.safetensors" "$WORK/model/tokenizer.json" "$SRC/models/toy/"
