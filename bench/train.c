@@ -13,7 +13,6 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
@@ -31,12 +30,7 @@ int main(int argc, char **argv) {
     tr_acts a;
     if (tr_model_init(&m, &c) || tr_acts_alloc(&a, &c, B, c.T)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
     tr_model_randomize(&m, 1, 0.02, 0.0);
-    if (attn_only)
-        for (int i = 0; i < m.n_tensors; i++)
-            if (strstr(m.t[i].name, ".mlp.")) {
-                m.t[i].frozen = 1;
-                memset(m.p + m.t[i].off, 0, m.t[i].n * sizeof(float));
-            }
+    if (attn_only) tr_model_freeze_mlp(&m);
     float *g = hs_aligned_alloc(m.n_params * 4);
     tr_adamw opt = { .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .wd = 0.1 };
     opt.m = hs_aligned_alloc(m.n_params * 4);

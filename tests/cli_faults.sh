@@ -20,7 +20,6 @@ fail=0; n=0
 ok() { n=$((n+1)); if ! eval "$2"; then echo "FAIL: $1"; fail=$((fail+1)); fi; }
 NEOX=$SHARED/data/tokenizers/gpt-neox-20b.tokenizer.json
 DEV=$SHARED/data/corpus/dev.jsonl
-BIG=$SHARED/data/parquet/pile10k-shaped.parquet
 MODEL=$SRC/tests/fixtures/neox-tiny-f32
 tmps() { find "$1" -name '*.tmp.*' | wc -l; }
 sum() { sha256sum "$1" | cut -c1-64; }

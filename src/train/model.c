@@ -129,6 +129,14 @@ void tr_model_randomize(tr_model *m, uint64_t seed, double std, double qkv_bias_
     }
 }
 
+void tr_model_freeze_mlp(tr_model *m) {
+    for (int i = 0; i < m->n_tensors; i++)
+        if (strstr(m->t[i].name, ".mlp.")) {
+            m->t[i].frozen = 1;
+            memset(m->p + m->t[i].off, 0, m->t[i].n * sizeof(float));
+        }
+}
+
 /* ---- activations ---- */
 hs_status tr_acts_alloc(tr_acts *a, const tr_config *c, int B, int T) {
     memset(a, 0, sizeof *a);

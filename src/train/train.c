@@ -151,12 +151,7 @@ hs_status hs_train(const hs_train_params *p, hs_train_progress_fn progress, void
     const int B = p->batch, T = row_len - 1;
     if ((s = tr_model_init(&m, &c))) goto out;
     tr_model_randomize(&m, p->seed, p->init_std, p->qkv_bias_init_std);
-    if (p->attn_only)
-        for (int i = 0; i < m.n_tensors; i++)
-            if (strstr(m.t[i].name, ".mlp.")) {
-                m.t[i].frozen = 1;
-                memset(m.p + m.t[i].off, 0, m.t[i].n * sizeof(float));
-            }
+    if (p->attn_only) tr_model_freeze_mlp(&m);
     if ((s = tr_acts_alloc(&a, &c, B, T))) goto out;
     grads = hs_aligned_alloc(m.n_params * sizeof(float));
     opt.m = hs_aligned_alloc(m.n_params * sizeof(float));

@@ -52,8 +52,11 @@ float *tr_embed_out(const tr_model *m, float *base);
 hs_status tr_model_init(tr_model *m, const tr_config *c);   /* layout + zeroed params */
 void tr_model_free(tr_model *m);
 /* GPT-NeoX style init: N(0, std) matrices, output projections (dense, dense_4h_to_h)
- * scaled by 1/sqrt(2L), zero biases, unit LayerNorm weights. */
+ * scaled by 1/sqrt(2L), zero biases, unit LayerNorm weights; qkv_bias_std > 0 draws the
+ * query/key/value biases from N(0, qkv_bias_std^2) on a stream of their own. */
 void tr_model_randomize(tr_model *m, uint64_t seed, double std, double qkv_bias_std);
+/* Attention-only: every MLP tensor zeroed and frozen (its output is exactly 0). */
+void tr_model_freeze_mlp(tr_model *m);
 
 /* Activations of one forward pass for B sequences of T tokens (T <= c.T). */
 typedef struct tr_acts {
