@@ -132,8 +132,6 @@ typedef struct hs_scan_result {
     hs_array ind_tokens;              /* int64 [B, 1+2R] (empty when skipped) */
     float *induction;                 /* [L·H] (NaN when skipped) */
     float *eig_vocab, *eig_resid;     /* [L·H] (NaN when skipped) */
-    float *eig_vocab_abs, *eig_resid_abs; /* [L·H] Σ|λ| behind those scores (NaN when skipped) */
-    double eig_vocab_ill_below, eig_resid_ill_below; /* hs_eig_ill_threshold of those (NaN when skipped) */
     float *frac_copy_argmax;          /* [L·H] (NaN when skipped) */
     int64_t *frac_copy_count;         /* [L·H] (−1 when skipped) */
     float *table;                     /* [L·H, HS_SCAN_NMETRICS] per head (columns 3..), g = l·H + h */
@@ -150,6 +148,9 @@ typedef struct hs_scan_result {
     size_t peak_rss;                  /* bytes (process peak when the scan ended) */
     char *model_dir;
     char *manifest_extra;             /* JSON object text merged into manifest.json (or NULL) */
+    float *eig_vocab_abs, *eig_resid_abs; /* [L·H] Σ|λ| behind eig_vocab / eig_resid (NaN when skipped) */
+    double eig_vocab_ill_below, eig_resid_ill_below; /* hs_eig_ill_threshold of those (NaN when skipped):
+                                         a score is ill-conditioned iff its Σ|λ| < this */
 } hs_scan_result;
 
 /* Scans `tokens` (int64 [N, T]; T ≤ the model's n_ctx, ids < d_vocab). */
