@@ -783,6 +783,8 @@ def write_goldens(gdir, arch, w, tokens, kind):
     if arch["rope"] and arch["rope"]["rope_type"] == "llama3":
         errors["llama3_bands_unchanged_smoothed_divided"] = list(llama3_bands(arch))
     nx.save_npy(os.path.join(gdir, "tokens.npy"), tokens)
+    # the RoPE frequencies this forward used (float64; dynamic: at T = tokens.shape[1]) — for debugging
+    nx.save_npy(os.path.join(gdir, "rope_inv_freq.npy"), inv_freq(arch, tokens.shape[1], torch.float64))
     for n in tl_weight_names(arch):
         errors["weights"][nx.short_weight_name(n)] = nx.err_stats(r32["psd"][n], r64["psd"][n])
         if full or (big and n not in ("embed.W_E", "unembed.W_U", "unembed.b_U")):
