@@ -97,6 +97,7 @@ FIXTURES = {
     "llama-tiny-f32": (LLAMA_TINY, "F32", "full", 1501),
     "llama-tiny-bf16": (LLAMA_TINY, "BF16", "minimal", 1501),
     "llama-tiny-bf16-as-f32": (LLAMA_TINY, "BF16-as-F32", "twin", 1501),
+    "llama-tiny-f16": (LLAMA_TINY, "F16", "minimal", 1501),
     "llama-tiny-sharded": (LLAMA_TINY, "F32", "sharded", 1501),
     "llama3-tied-f32": (LLAMA3_TIED, "F32", "full", 1502),
     "llama3-tied-v5": (dict(LLAMA3_TIED, spelling="v5"), "F32", "respelled", 1502),
@@ -278,12 +279,13 @@ def make_config(arch, torch_dtype):
 def write_checkpoint(out_dir, arch, weights, storage, sharded=False, bits=None):
     """weights: float32 HF dict (BF16-representable for BF16 / BF16-as-F32); bits: uint16 dict."""
     os.makedirs(out_dir, exist_ok=True)
-    cfg = make_config(arch, "bfloat16" if storage == "BF16" else "float32")
+    cfg = make_config(arch, {"BF16": "bfloat16", "F16": "float16"}.get(storage, "float32"))
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
         f.write("\n")
     names = hf_names(arch)
-    tensors = [(n, bits[n] if storage == "BF16" else weights[n]) for n in names]
+    tensors = [(n, bits[n] if storage == "BF16" else weights[n].astype(np.float16 if storage == "F16" else np.float32))
+               for n in names]
     if not sharded:
         nx.write_safetensors(os.path.join(out_dir, "model.safetensors"), tensors)
         return
@@ -840,6 +842,8 @@ def fixture_weights(name):
     bits = None
     if storage.startswith("BF16"):
         w, bits = bf16_round(w)
+    elif storage == "F16":
+        w = {k: v.astype(np.float16).astype(np.float32) for k, v in w.items()}
     return arch, storage, kind, w, bits
 
 
@@ -848,7 +852,7 @@ def build_fixture(name, out, golden):
     cdir = os.path.join(out, name)
     if os.path.isdir(cdir):
         shutil.rmtree(cdir)
-    write_checkpoint(cdir, arch, w, "BF16" if storage == "BF16" else "F32", kind == "sharded", bits)
+    write_checkpoint(cdir, arch, w, storage if storage in ("BF16", "F16") else "F32", kind == "sharded", bits)
     with open(os.path.join(cdir, "config.json")) as f:
         check(same_model(arch_from_hf_config(json.load(f)), arch), f"{name}: config.json does not read back as the fixture's model")
     back = load_checkpoint(cdir)
