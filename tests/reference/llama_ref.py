@@ -144,16 +144,13 @@ def hf_names(arch):
     return names
 
 
-def make_weights(arch, seed, fast=False):
-    """float32 HF dict. numpy PCG64 drives everything (stable across numpy versions).
-    fast: benchmark shapes (float32 draws, no per-row tricks needed for tests)."""
+def make_weights(arch, seed):
+    """float32 HF dict. numpy PCG64 drives everything (stable across numpy versions)."""
     rng = np.random.default_rng(seed)
     V, d, H, KV, Dh, F_ = arch["vocab"], arch["d"], arch["heads"], arch["kv"], arch["head_dim"], arch["mlp"]
     w = {}
 
     def normal(std, shape, mean=0.0):
-        if fast:
-            return (rng.standard_normal(shape, dtype=np.float32) * np.float32(std) + np.float32(mean))
         return rng.normal(mean, std, shape)
 
     def rms_w(lo=0.5, hi=2.0):
@@ -163,10 +160,9 @@ def make_weights(arch, seed, fast=False):
 
     # embedding rows with log-normal norms plus a shared offset; the BOS row is tiny so that
     # rms_norm_eps matters for it (mean(x²) ≈ 1e-4 vs eps 1e-5 / 1e-6)
-    row_scale = np.exp(rng.normal(0.0, 0.6, V)).astype(np.float32 if fast else np.float64)
+    row_scale = np.exp(rng.normal(0.0, 0.6, V))
     E = normal(1.0, (V, d)) * row_scale[:, None] + normal(0.5, d)[None, :]
-    if not fast:
-        E[arch["bos"]] *= 0.01
+    E[arch["bos"]] *= 0.01
     w["model.embed_tokens.weight"] = E
     qk_std = 2.2 / math.sqrt(d)  # score std ≈ 3-4 ⇒ peaky attention
     for L in range(arch["layers"]):
@@ -188,10 +184,10 @@ def make_weights(arch, seed, fast=False):
             w[p + "mlp.gate_proj.bias"] = normal(0.7, F_)
             w[p + "mlp.up_proj.bias"] = normal(0.7, F_)
             w[p + "mlp.down_proj.bias"] = normal(0.4, d, -0.2)
-        w[p + "input_layernorm.weight"] = rms_w() if not fast else np.ones(d)
-        w[p + "post_attention_layernorm.weight"] = rms_w() if not fast else np.ones(d)
+        w[p + "input_layernorm.weight"] = rms_w()
+        w[p + "post_attention_layernorm.weight"] = rms_w()
     # final norm: small for tied models (the embedding is the unembedding: keeps logits ~ a few units)
-    w["model.norm.weight"] = (rms_w(0.08, 0.25) if arch["tied"] else rms_w()) if not fast else np.ones(d)
+    w["model.norm.weight"] = rms_w(0.08, 0.25) if arch["tied"] else rms_w()
     if not arch["tied"]:
         # per-d_model offsets so that centering over the vocab matters
         w["lm_head.weight"] = normal(2.0 / math.sqrt(d), (V, d)) + normal(0.3, d)[None, :]
