@@ -142,10 +142,29 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* G = W_U [M, V] @ pme [V, M] in double (the V-long contraction), in chunks of columns. */
+static hs_status vocab_gram(const float *WU, const float *pme, int V, int M, double *G) {
+    const int C = 1024;
+    double *u = hs_aligned_alloc(sizeof(double) * (size_t)M * C), *p = hs_aligned_alloc(sizeof(double) * (size_t)C * M);
+    if (!u || !p) { hs_aligned_free(u); hs_aligned_free(p); return HS_ERR_NOMEM; }
+    for (int v0 = 0; v0 < V; v0 += C) {
+        const int n = V - v0 < C ? V - v0 : C;
+        #pragma omp parallel for schedule(static)
+        for (int k = 0; k < M; k++)
+            for (int j = 0; j < n; j++) u[(size_t)k * C + j] = WU[(size_t)k * V + v0 + j];
+        #pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < (size_t)n * M; i++) p[i] = pme[(size_t)v0 * M + i];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, n, 1.0, u, C, p, M, v0 ? 1.0 : 0.0, G, M);
+    }
+    hs_aligned_free(u);
+    hs_aligned_free(p);
+    return HS_OK;
+}
+
 static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig_resid, float *eig_vocab, float *frac,
                               int64_t *count, hs_scan_progress_fn progress, void *puser, double *t_frac) {
     const hs_model_config *c = hs_model_get_config(m);
-    const int L = c->n_layers, H = c->n_heads, D = c->d_head, M = c->d_model, V = c->d_vocab;
+    const int L = c->n_layers, H = c->n_heads, D = c->d_head, M = c->d_model, V = c->d_vocab, HD = H * D;
     hs_array WUa;
     hs_status s = hs_model_weight(m, "W_U", &WUa);
     if (s) return s;
@@ -174,20 +193,41 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
     if (!s && (eig_vocab || frac) && !pme) {
         if ((s = hs_post_mlp_embed(m, &pme)) == HS_OK) own_pme = true;
     }
+    /* eigenvals_vocab: B @ A = (W_O W_U)(pme W_V) = W_O (W_U pme) W_V, so with the
+     * [M, M] G = W_U @ pme (once, in double) each head is W_O[h] [D, M] @ G @ W_V[h]
+     * [M, D]: d_head x d_head problems, no d_vocab-sized work per head. */
+    if (!s && eig_vocab) {
+        double *G = hs_aligned_alloc(sizeof(double) * (size_t)M * M), *Wd = hs_aligned_alloc(sizeof(double) * (size_t)HD * M),
+               *OG = hs_aligned_alloc(sizeof(double) * (size_t)HD * M), *Vd = hs_aligned_alloc(sizeof(double) * (size_t)M * D);
+        if (!G || !Wd || !OG || !Vd) s = HS_ERR_NOMEM;
+        if (!s) s = vocab_gram(WU, pme, V, M, G);
+        for (int l = 0; l < L && !s; l++) {
+            const float *WV, *WO;
+            if ((s = layer_weights(m, l, &WV, &WO))) break;
+            for (size_t i = 0; i < (size_t)HD * M; i++) Wd[i] = WO[i];   /* W_O[l] [H·D, M] */
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, HD, M, M, 1.0, Wd, M, G, M, 0.0, OG, M);
+            for (int h = 0; h < H && !s; h++) {
+                for (size_t i = 0; i < (size_t)M * D; i++) Vd[i] = WV[(size_t)h * M * D + i];
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, D, D, M, 1.0, OG + (size_t)h * D * M, M, Vd, D, 0.0, Md, D);
+                s = copy_score(Md, D, &eig_vocab[l * H + h]);
+                if (!s && !frac && progress && progress("eigenvalues", l * H + h + 1, L * H, puser))
+                    s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
+            }
+        }
+        hs_aligned_free(G);
+        hs_aligned_free(Wd);
+        hs_aligned_free(OG);
+        hs_aligned_free(Vd);
+    }
     float *A = NULL, *Bt = NULL, *Aall = NULL, *Ball = NULL, *Wp = NULL;
-    double *Ad = NULL, *Bd = NULL;
-    if (!s && (eig_vocab || frac)) {
+    if (!s && frac) {
+        double t0 = now_s();
         A = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
         Bt = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
-        Aall = hs_aligned_alloc(sizeof(float) * (size_t)V * H * D);
-        Ball = hs_aligned_alloc(sizeof(float) * (size_t)V * H * D);
-        Wp = hs_aligned_alloc(sizeof(float) * (size_t)M * H * D);
-        if (!Aall || !Ball || !Wp) s = HS_ERR_NOMEM;
-        if (eig_vocab) {
-            Ad = hs_aligned_alloc(sizeof(double) * (size_t)V * D);
-            Bd = hs_aligned_alloc(sizeof(double) * (size_t)V * D);
-        }
-        if (!A || !Bt || (eig_vocab && (!Ad || !Bd))) s = HS_ERR_NOMEM;
+        Aall = hs_aligned_alloc(sizeof(float) * (size_t)V * HD);
+        Ball = hs_aligned_alloc(sizeof(float) * (size_t)V * HD);
+        Wp = hs_aligned_alloc(sizeof(float) * (size_t)M * HD);
+        if (!A || !Bt || !Aall || !Ball || !Wp) s = HS_ERR_NOMEM;
         for (int l = 0; l < L && !s; l++) {
             const float *WV, *WO;
             if ((s = layer_weights(m, l, &WV, &WO))) break;
@@ -195,34 +235,23 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
             for (int h = 0; h < H && !s; h++) {
                 head_slice(Aall, V, H, D, h, A);
                 head_slice(Ball, V, H, D, h, Bt);
-                if (eig_vocab) {
-                    /* B @ A = Bt^T [D, V] @ A [V, D]: the V-long contraction in double */
-                    #pragma omp parallel for schedule(static)
-                    for (size_t i = 0; i < (size_t)V * D; i++) { Ad[i] = A[i]; Bd[i] = Bt[i]; }
-                    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, D, D, V, 1.0, Bd, D, Ad, D, 0.0, Md, D);
-                    if ((s = copy_score(Md, D, &eig_vocab[l * H + h]))) break;
-                }
-                if (frac) {
-                    int64_t cnt;
-                    double t0 = now_s();
-                    if ((s = hs_copy_argmax_count(A, Bt, V, D, false, &cnt))) break;
-                    if (t_frac) *t_frac += now_s() - t0;
-                    /* mean = count · fl32(1/V) (analysis.md §10) */
-                    frac[l * H + h] = (float)cnt * (1.0f / (float)V);
-                    if (count) count[l * H + h] = cnt;
-                }
-                if (progress && progress(frac ? "frac_copy_argmax" : "eigenvalues", l * H + h + 1, L * H, puser))
+                int64_t cnt;
+                if ((s = hs_copy_argmax_count(A, Bt, V, D, false, &cnt))) break;
+                /* mean = count · fl32(1/V) (analysis.md §10) */
+                frac[l * H + h] = (float)cnt * (1.0f / (float)V);
+                if (count) count[l * H + h] = cnt;
+                if (progress && progress("frac_copy_argmax", l * H + h + 1, L * H, puser))
                     s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
             }
         }
+        /* the factors A = pme @ W_V, B = W_O @ W_U are frac_copy_argmax's own work */
+        if (t_frac) *t_frac += now_s() - t0;
     }
     hs_aligned_free(A);
     hs_aligned_free(Bt);
     hs_aligned_free(Aall);
     hs_aligned_free(Ball);
     hs_aligned_free(Wp);
-    hs_aligned_free(Ad);
-    hs_aligned_free(Bd);
     if (own_pme) hs_aligned_free(pme);
     free(Md);
     return s;
