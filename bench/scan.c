@@ -101,6 +101,13 @@ int main(int argc, char **argv) {
         printf("  eigenvalue scores            %8.2f s\n", r->t_eigen);
         printf("  frac_copy_argmax (%d heads)  %8.2f s\n", G, r->t_frac);
         printf("  total                        %8.2f s   peak RSS %.0f MB\n", tt, r->peak_rss / 1048576.0);
+        printf("  total / forward GEMM-bound ideal = %.2f (goal <= 1.2); shares of the total: forward %.0f%%, quantiles %.1f%%,"
+               " induction %.1f%%, eigenvalues %.1f%%, frac_copy_argmax %.1f%%, other %.1f%%\n",
+               tt / ideal, 100 * r->t_forward / tt, 100 * r->t_quantiles / tt, 100 * r->t_induction / tt, 100 * r->t_eigen / tt,
+               100 * r->t_frac / tt, 100 * (tt - r->t_forward - r->t_quantiles - r->t_induction - r->t_eigen - r->t_frac) / tt);
+        hs_blas_info bi;
+        if (hs_blas_get_info(&bi) == HS_OK)
+            printf("  BLAS: kernel %s%s, %d threads\n", bi.kernel, bi.switched ? " (set by headscan)" : "", bi.threads);
         if (json) {
             FILE *f = fopen(json, "w");
             if (f) {

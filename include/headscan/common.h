@@ -86,6 +86,23 @@ HS_API void hs_cleanup_on_signals(void);
 HS_API void hs_set_num_threads(int n);
 HS_API int hs_get_num_threads(void);
 
+/* The BLAS headscan's matrix products run on. headscan links OpenBLAS (its OpenMP
+ * build). Debian's OpenBLAS 0.3.21 does not recognise some newer x86-64 CPUs and falls
+ * back to its generic SSE3 "Prescott" kernels (about 4x slower). When
+ * OPENBLAS_CORETYPE is not set and OpenBLAS chose such a generic core on a CPU with
+ * AVX2+FMA (AVX-512), headscan switches it to "Haswell" ("SkylakeX") when the library
+ * is loaded. The kernels differ only in float32 summation order. A user's
+ * OPENBLAS_CORETYPE is respected; HS_BLAS_KEEP_KERNEL=1 keeps OpenBLAS's own choice. */
+typedef struct hs_blas_info {
+    char library[160];   /* the BLAS's build string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... USE_OPENMP ..." */
+    char kernel[32];     /* the kernel set in use, e.g. "SkylakeX" */
+    char detected[32];   /* the one OpenBLAS chose by itself */
+    int threads;         /* threads a BLAS call uses */
+    int switched;        /* 1 when headscan replaced `detected` with `kernel` */
+    int env_forced;      /* 1 when OPENBLAS_CORETYPE was set by the user */
+} hs_blas_info;
+HS_API hs_status hs_blas_get_info(hs_blas_info *out);
+
 #ifdef __cplusplus
 }
 #endif

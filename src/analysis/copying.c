@@ -4,8 +4,11 @@
  *
  * frac_copy_argmax. S[i, j] = fma-chain over k of A[i, k]·B[k, j] (float32). Row i is
  * a hit iff no j < i has S[i, j] >= S[i, i] and no j > i has S[i, j] > S[i, i]
- * (argmax takes the first index). Columns are visited in decreasing norm |B[:, j]|, in
- * tiles of 64; a row leaves the active set as soon as some entry beats its diagonal
+ * (argmax takes the first index). Columns are visited in decreasing norm |B[:, j]|.
+ * The default path screens the entries with BLAS sgemm and recomputes only those that
+ * could reach the diagonal (count_screened, below): its speed is the BLAS's. The tile
+ * path (non-finite or overflow-prone input, or HS_COPY_ARGMAX_TILES) computes every
+ * visited entry as the chain itself, in tiles of 64; a row leaves the active set as soon as some entry beats its diagonal
  * (a miss), or once |A[i]|·|B[:, next tile]|·(1 + 2e-5) < S[i, i] (a hit: by
  * Cauchy–Schwarz no remaining column can reach the diagonal; 2e-5 covers the
  * rounding of a 64..512-term float32 chain, γ_n·|a||b| with γ_512 < 3.1e-5 —
@@ -143,11 +146,30 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* G = W_U [M, V] @ pme [V, M] in double (the V-long contraction), in chunks of columns. */
+static hs_status vocab_gram(const float *WU, const float *pme, int V, int M, double *G) {
+    const int C = 1024;
+    double *u = hs_aligned_alloc(sizeof(double) * (size_t)M * C), *p = hs_aligned_alloc(sizeof(double) * (size_t)C * M);
+    if (!u || !p) { hs_aligned_free(u); hs_aligned_free(p); return HS_ERR_NOMEM; }
+    for (int v0 = 0; v0 < V; v0 += C) {
+        const int n = V - v0 < C ? V - v0 : C;
+        #pragma omp parallel for schedule(static)
+        for (int k = 0; k < M; k++)
+            for (int j = 0; j < n; j++) u[(size_t)k * C + j] = WU[(size_t)k * V + v0 + j];
+        #pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < (size_t)n * M; i++) p[i] = pme[(size_t)v0 * M + i];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, n, 1.0, u, C, p, M, v0 ? 1.0 : 0.0, G, M);
+    }
+    hs_aligned_free(u);
+    hs_aligned_free(p);
+    return HS_OK;
+}
+
 static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig_resid, float *eig_vocab, float *frac,
                               int64_t *count, const hs_copying_abs *abs, hs_scan_progress_fn progress, void *puser,
                               double *t_frac) {
     const hs_model_config *c = hs_model_get_config(m);
-    const int L = c->n_layers, H = c->n_heads, D = c->d_head, M = c->d_model, V = c->d_vocab;
+    const int L = c->n_layers, H = c->n_heads, D = c->d_head, M = c->d_model, V = c->d_vocab, HD = H * D;
     hs_array WUa;
     hs_status s = hs_model_weight(m, "W_U", &WUa);
     if (s) return s;
@@ -176,20 +198,41 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
     if (!s && (eig_vocab || frac) && !pme) {
         if ((s = hs_post_mlp_embed(m, &pme)) == HS_OK) own_pme = true;
     }
+    /* eigenvals_vocab: B @ A = (W_O W_U)(pme W_V) = W_O (W_U pme) W_V, so with the
+     * [M, M] G = W_U @ pme (once, in double) each head is W_O[h] [D, M] @ G @ W_V[h]
+     * [M, D]: d_head x d_head problems, no d_vocab-sized work per head. */
+    if (!s && eig_vocab) {
+        double *G = hs_aligned_alloc(sizeof(double) * (size_t)M * M), *Wd = hs_aligned_alloc(sizeof(double) * (size_t)HD * M),
+               *OG = hs_aligned_alloc(sizeof(double) * (size_t)HD * M), *Vd = hs_aligned_alloc(sizeof(double) * (size_t)M * D);
+        if (!G || !Wd || !OG || !Vd) s = HS_ERR_NOMEM;
+        if (!s) s = vocab_gram(WU, pme, V, M, G);
+        for (int l = 0; l < L && !s; l++) {
+            const float *WV, *WO;
+            if ((s = layer_weights(m, l, &WV, &WO))) break;
+            for (size_t i = 0; i < (size_t)HD * M; i++) Wd[i] = WO[i];   /* W_O[l] [H·D, M] */
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, HD, M, M, 1.0, Wd, M, G, M, 0.0, OG, M);
+            for (int h = 0; h < H && !s; h++) {
+                for (size_t i = 0; i < (size_t)M * D; i++) Vd[i] = WV[(size_t)h * M * D + i];
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, D, D, M, 1.0, OG + (size_t)h * D * M, M, Vd, D, 0.0, Md, D);
+                s = copy_score(Md, D, &eig_vocab[l * H + h], abs && abs->vocab ? &abs->vocab[l * H + h] : NULL);
+                if (!s && !frac && progress && progress("eigenvalues", l * H + h + 1, L * H, puser))
+                    s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
+            }
+        }
+        hs_aligned_free(G);
+        hs_aligned_free(Wd);
+        hs_aligned_free(OG);
+        hs_aligned_free(Vd);
+    }
     float *A = NULL, *Bt = NULL, *Aall = NULL, *Ball = NULL, *Wp = NULL;
-    double *Ad = NULL, *Bd = NULL;
-    if (!s && (eig_vocab || frac)) {
+    if (!s && frac) {
+        double t0 = now_s();
         A = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
         Bt = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
-        Aall = hs_aligned_alloc(sizeof(float) * (size_t)V * H * D);
-        Ball = hs_aligned_alloc(sizeof(float) * (size_t)V * H * D);
-        Wp = hs_aligned_alloc(sizeof(float) * (size_t)M * H * D);
-        if (!Aall || !Ball || !Wp) s = HS_ERR_NOMEM;
-        if (eig_vocab) {
-            Ad = hs_aligned_alloc(sizeof(double) * (size_t)V * D);
-            Bd = hs_aligned_alloc(sizeof(double) * (size_t)V * D);
-        }
-        if (!A || !Bt || (eig_vocab && (!Ad || !Bd))) s = HS_ERR_NOMEM;
+        Aall = hs_aligned_alloc(sizeof(float) * (size_t)V * HD);
+        Ball = hs_aligned_alloc(sizeof(float) * (size_t)V * HD);
+        Wp = hs_aligned_alloc(sizeof(float) * (size_t)M * HD);
+        if (!A || !Bt || !Aall || !Ball || !Wp) s = HS_ERR_NOMEM;
         for (int l = 0; l < L && !s; l++) {
             const float *WV, *WO;
             if ((s = layer_weights(m, l, &WV, &WO))) break;
@@ -197,35 +240,23 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
             for (int h = 0; h < H && !s; h++) {
                 head_slice(Aall, V, H, D, h, A);
                 head_slice(Ball, V, H, D, h, Bt);
-                if (eig_vocab) {
-                    /* B @ A = Bt^T [D, V] @ A [V, D]: the V-long contraction in double */
-                    #pragma omp parallel for schedule(static)
-                    for (size_t i = 0; i < (size_t)V * D; i++) { Ad[i] = A[i]; Bd[i] = Bt[i]; }
-                    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, D, D, V, 1.0, Bd, D, Ad, D, 0.0, Md, D);
-                    if ((s = copy_score(Md, D, &eig_vocab[l * H + h], abs && abs->vocab ? &abs->vocab[l * H + h] : NULL)))
-                        break;
-                }
-                if (frac) {
-                    int64_t cnt;
-                    double t0 = now_s();
-                    if ((s = hs_copy_argmax_count(A, Bt, V, D, false, &cnt))) break;
-                    if (t_frac) *t_frac += now_s() - t0;
-                    /* mean = count · fl32(1/V) (analysis.md §10) */
-                    frac[l * H + h] = (float)cnt * (1.0f / (float)V);
-                    if (count) count[l * H + h] = cnt;
-                }
-                if (progress && progress(frac ? "frac_copy_argmax" : "eigenvalues", l * H + h + 1, L * H, puser))
+                int64_t cnt;
+                if ((s = hs_copy_argmax_count(A, Bt, V, D, false, &cnt))) break;
+                /* mean = count · fl32(1/V) (analysis.md §10) */
+                frac[l * H + h] = (float)cnt * (1.0f / (float)V);
+                if (count) count[l * H + h] = cnt;
+                if (progress && progress("frac_copy_argmax", l * H + h + 1, L * H, puser))
                     s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
             }
         }
+        /* the factors A = pme @ W_V, B = W_O @ W_U are frac_copy_argmax's own work */
+        if (t_frac) *t_frac += now_s() - t0;
     }
     hs_aligned_free(A);
     hs_aligned_free(Bt);
     hs_aligned_free(Aall);
     hs_aligned_free(Ball);
     hs_aligned_free(Wp);
-    hs_aligned_free(Ad);
-    hs_aligned_free(Bd);
     if (own_pme) hs_aligned_free(pme);
     free(Md);
     return s;
@@ -346,10 +377,144 @@ static hs_status dense_count(const float *A, const float *Bt, int64_t V, int D, 
     return HS_OK;
 }
 
+/* Both paths' set-up: column norms |B[:, j]| sorted decreasing (ties by index) into
+ * ord, row norms |A[i]| into na, the diagonal chains into dg; returns max |A[i]|. */
+static double row_stats(const float *A, const float *Bt, int64_t V, int D, norm_idx *ord, double *na, float *dg) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < V; j++) {
+        double s = 0, t = 0;
+        for (int k = 0; k < D; k++) { s += (double)Bt[j * D + k] * Bt[j * D + k]; t += (double)A[j * D + k] * A[j * D + k]; }
+        ord[j] = (norm_idx){sqrt(s), j};
+        na[j] = sqrt(t);
+        dg[j] = dot_chain(A + j * D, Bt + j * D, D);
+    }
+    double na_max = 0;
+    for (int64_t j = 0; j < V; j++) na_max = na[j] > na_max ? na[j] : na_max;
+    qsort(ord, (size_t)V, sizeof *ord, cmp_norm_desc);
+    return na_max;
+}
+
+static float row_max(const float *x, int64_t n) {
+    float m[16];
+    for (int k = 0; k < 16; k++) m[k] = -INFINITY;
+    int64_t c = 0;
+    for (; c + 16 <= n; c += 16)
+        for (int k = 0; k < 16; k++) m[k] = x[c + k] > m[k] ? x[c + k] : m[k];
+    for (; c < n; c++) m[0] = x[c] > m[0] ? x[c] : m[0];
+    for (int k = 1; k < 16; k++) m[0] = m[k] > m[0] ? m[k] : m[0];
+    return m[0];
+}
+
+/* BLAS-screened version (finite input). Columns in decreasing norm, visited in chunks
+ * that double from 128 to 2048. For a block of still-undecided rows, one sgemm gives
+ * S~ = A_act @ B_chunk^T in BLAS's own summation order; both S~ and the fma chain S are
+ * within γ_D·Σ_k|a_k b_k| <= γ_D·|a||b| of the exact dot product (any order; plus
+ * underflow, < D·2^-149 each), so an entry with S~[i, j] < d_i − 2γ_D·|a_i|·max|b_chunk| − 1e-36
+ * cannot reach the diagonal d_i = S[i, i] (inputs whose |a|·|b| could overflow go to the
+ * tile path). Every other entry is recomputed as the fma
+ * chain and judged by the exact rule (ties: the first index wins). A row stops as a miss
+ * at its first beating entry, or as a hit once |a_i|·|b_next|·(1 + 2γ_D) < d_i
+ * (Cauchy–Schwarz: no remaining column can reach d_i). The result is the dense
+ * argmax's over the fma-chain entries whatever the BLAS kernel; its cost is the BLAS's
+ * sgemm rate times the columns the rows need. */
+static hs_status count_screened(const float *A, const float *Bt, int64_t V, int D, int64_t *count) {
+    norm_idx *ord = hs_malloc(sizeof(norm_idx) * (size_t)V);
+    float *Bs = hs_aligned_alloc(sizeof(float) * (size_t)V * D);   /* B's columns in norm order, [V, D] */
+    double *na = hs_malloc(sizeof(double) * (size_t)V), *nb = hs_malloc(sizeof(double) * (size_t)(V + 1));
+    int64_t *tj = hs_malloc(sizeof(int64_t) * (size_t)V);
+    float *dg = hs_malloc(sizeof(float) * (size_t)V);
+    if (!ord || !Bs || !na || !nb || !tj || !dg) {
+        free(ord); hs_aligned_free(Bs); free(na); free(nb); free(tj); free(dg);
+        return HS_ERR_NOMEM;
+    }
+    const double na_max = row_stats(A, Bt, V, D, ord, na, dg);
+    if (na_max * ord[0].n > 1e37) {   /* a partial sum could overflow (inf, or NaN in BLAS's order): the tile path */
+        free(ord); hs_aligned_free(Bs); free(na); free(nb); free(tj); free(dg);
+        return HS_ERR_UNSUPPORTED;
+    }
+    #pragma omp parallel for schedule(static)
+    for (int64_t q = 0; q < V; q++) {
+        tj[q] = ord[q].j;
+        nb[q] = ord[q].n;
+        memcpy(Bs + q * D, Bt + ord[q].j * D, sizeof(float) * (size_t)D);
+    }
+    nb[V] = 0.0;
+    free(ord);
+    const double u = 5.9604644775390625e-08, gam = (D * u) / (1.0 - D * u), slack = 1.0 + 2.0 * gam + 1e-12, tiny = 1e-36;
+    enum { RB = 512, CW0 = 128, CWMAX = 2048 };
+    int64_t cnt = 0;
+    int nomem = 0;
+    #pragma omp parallel reduction(+ : cnt)
+    {
+        int64_t *act = malloc(sizeof(int64_t) * RB);
+        float *Ab = hs_aligned_alloc(sizeof(float) * (size_t)RB * D), *S = hs_aligned_alloc(sizeof(float) * (size_t)RB * CWMAX);
+        if (!act || !Ab || !S) {
+            #pragma omp atomic write
+            nomem = 1;
+        } else {
+            #pragma omp for schedule(dynamic, 1)
+            for (int64_t i0 = 0; i0 < V; i0 += RB) {
+                int64_t n = 0;
+                for (int64_t i = i0; i < V && i < i0 + RB; i++) act[n++] = i;
+                for (int64_t q0 = 0, cw = CW0; q0 < V && n > 0; q0 += cw, cw = cw * 2 < CWMAX ? cw * 2 : CWMAX) {
+                    const int64_t w = V - q0 < cw ? V - q0 : cw;
+                    for (int64_t r = 0; r < n; r++) memcpy(Ab + r * D, A + act[r] * D, sizeof(float) * (size_t)D);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)w, D, 1.0f, Ab, D, Bs + q0 * D, D, 0.0f, S,
+                                (int)w);
+                    const double nbmax = nb[q0], nb_next = nb[q0 + w];
+                    int64_t keep = 0;
+                    for (int64_t r = 0; r < n; r++) {
+                        const int64_t i = act[r];
+                        const float d = dg[i];
+                        /* rounded down, so S~ < thr implies S~ < d − bound exactly */
+                        const float thr = nextafterf((float)((double)d - 2.0 * gam * na[i] * nbmax - tiny), -INFINITY);
+                        const float *row = S + r * w;
+                        bool beaten = false;
+                        if (row_max(row, w) < thr) goto decided;   /* the common case, vectorised */
+                        for (int64_t c = 0; c < w && !beaten; c++) {
+                            if (!(row[c] >= thr)) continue;   /* certainly below d */
+                            const int64_t j = tj[q0 + c];
+                            if (j == i) continue;
+                            const float e = dot_chain(A + i * D, Bs + (q0 + c) * D, D);
+                            beaten = e > d || (e == d && j < i);
+                        }
+                        if (beaten) continue;                                            /* miss */
+                    decided:
+                        if (na[i] * nb_next * slack + tiny < (double)d) { cnt++; continue; }   /* hit */
+                        act[keep++] = i;
+                    }
+                    n = keep;
+                }
+                cnt += n;   /* survived every column */
+            }
+        }
+        free(act);
+        hs_aligned_free(Ab);
+        hs_aligned_free(S);
+    }
+    hs_aligned_free(Bs);
+    free(na); free(nb); free(tj); free(dg);
+    if (nomem) return hs_errorf(HS_ERR_NOMEM, "out of memory in the copy argmax workers");
+    *count = cnt;
+    return HS_OK;
+}
+
+static bool all_finite(const float *x, size_t n) {
+    int bad = 0;
+    #pragma omp parallel for schedule(static) reduction(| : bad)
+    for (size_t i = 0; i < n; i++) bad |= !isfinite(x[i]);
+    return !bad;
+}
+
 hs_status hs_copy_argmax_count(const float *A, const float *Bt, int64_t V, int D, bool dense, int64_t *count) {
     *count = 0;
     if (V < 1 || D < 1 || D > 4096) return hs_errorf(HS_ERR_INVALID_ARG, "copy argmax: bad shape [%lld, %d]", (long long)V, D);
     if (dense) return dense_count(A, Bt, V, D, count);
+    /* non-finite entries (NaN ordering, inf - inf) and HS_COPY_ARGMAX_TILES take the tile path below */
+    if (!getenv("HS_COPY_ARGMAX_TILES") && all_finite(A, (size_t)V * D) && all_finite(Bt, (size_t)V * D)) {
+        hs_status s = count_screened(A, Bt, V, D, count);
+        if (s != HS_ERR_UNSUPPORTED) return s;
+    }
     const int64_t NT = (V + TW - 1) / TW;
     norm_idx *ord = hs_malloc(sizeof(norm_idx) * (size_t)V);
     float *Bp = hs_aligned_alloc(sizeof(float) * (size_t)NT * TW * D);       /* tiles [NT][D][TW] */
@@ -361,15 +526,7 @@ hs_status hs_copy_argmax_count(const float *A, const float *Bt, int64_t V, int D
         free(ord); hs_aligned_free(Bp); free(tj); free(tmax); free(na); free(dg);
         return HS_ERR_NOMEM;
     }
-    #pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < V; j++) {
-        double s = 0, t = 0;
-        for (int k = 0; k < D; k++) { s += (double)Bt[j * D + k] * Bt[j * D + k]; t += (double)A[j * D + k] * A[j * D + k]; }
-        ord[j] = (norm_idx){sqrt(s), j};
-        na[j] = sqrt(t);
-        dg[j] = dot_chain(A + j * D, Bt + j * D, D);
-    }
-    qsort(ord, (size_t)V, sizeof *ord, cmp_norm_desc);
+    row_stats(A, Bt, V, D, ord, na, dg);
     for (int64_t t = 0; t < NT; t++) {
         tmax[t] = ord[t * TW].n;
         for (int c = 0; c < TW; c++) {

@@ -67,6 +67,16 @@ int hs_write_errno(void);          /* errno of the last failed write (the inject
 /* A fatal signal between defer and resume (nestable) waits until resume, then acts. */
 void hs_signals_defer(void);
 void hs_signals_resume(void);
+
+/* blas.c: the kernel correction (runs once, from a constructor; safe to call again). */
+void hs__blas_init(void);
+/* This CPU's ISA level as the OS enables it: 3 AVX-512 (F/BW/VL/DQ/CD), 2 AVX2+FMA, 1 AVX, 0 older. */
+int hs__cpu_isa_level(void);
+/* The core to switch to when OpenBLAS chose `current` on a CPU of ISA level `cpu`
+ * (3 AVX-512, 2 AVX2+FMA, 1 AVX, 0 older), or NULL to keep it. */
+const char *hs__blas_choice(const char *current, int cpu);
+/* Re-initialises OpenBLAS with `core` (environment restored); 0 when it took effect. */
+int hs__blas_reselect(const char *core);
 /* Bytes this process may still allocate: min(MemAvailable, cgroup memory.max - current,
  * RLIMIT_AS - address space in use). */
 size_t hs_memory_available(void);

@@ -256,6 +256,7 @@ static hs_status pack_qkv(hs_model *m) {
 
 hs_status hs_model_load(const char *dir, const hs_model_params *params, hs_model **out) {
     *out = NULL;
+    hs__blas_init();   /* also links blas.c's constructor into static programs */
     hs_model *m = hs_calloc(1, sizeof *m);
     if (!m) return HS_ERR_NOMEM;
     m->params = params ? *params : hs_model_default_params();

@@ -12,6 +12,20 @@ static const char *dtype_name(hs_dtype t) {
     }
 }
 
+static int print_blas(void) {
+    hs_blas_info b;
+    hs_status s = hs_blas_get_info(&b);
+    if (s) return cli_fail(s, "querying the BLAS");
+    printf("blas           %s\n", b.library);
+    if (b.switched)
+        printf("blas kernel    %s (set by headscan: OpenBLAS chose the generic %s on this CPU)\n", b.kernel, b.detected);
+    else
+        printf("blas kernel    %s (%s)\n", b.kernel[0] ? b.kernel : "unknown",
+               b.env_forced ? "OPENBLAS_CORETYPE" : "chosen by the BLAS");
+    printf("blas threads   %d\n", b.threads);
+    return 0;
+}
+
 int cmd_info(int argc, char **argv) {
     const char *model = NULL;
     const char *revision = NULL;
@@ -28,14 +42,15 @@ int cmd_info(int argc, char **argv) {
         case 'R': revision = optarg; break;
         case 'O': offline = 1; break;
         case 'h':
-            printf("usage: headscan info --model DIR|NAME [--batch 32] [--n-ctx 256] [--revision R] [--offline]\n"
+            printf("usage: headscan info [--model DIR|NAME] [--batch 32] [--n-ctx 256] [--revision R] [--offline]\n"
                    "Architecture, sizes, checkpoint dtype, parameter count and the memory a\n"
-                   "forward pass of --batch x --n-ctx tokens needs (weights + one batch).\n");
+                   "forward pass of --batch x --n-ctx tokens needs (weights + one batch);\n"
+                   "then the BLAS library, kernel and threads in use (alone without --model).\n");
             return 0;
         default: return cli_usage_error("info", "bad option");
         }
     }
-    if (!model) return cli_usage_error("info", "--model DIR is required");
+    if (!model) return print_blas();
     if (batch < 1 || n_ctx < 1) return cli_usage_error("info", "--batch and --n-ctx must be positive");
     char *dir = NULL;
     int rc = cli_resolve_model(model, revision, offline, &dir);
@@ -66,5 +81,5 @@ int cmd_info(int argc, char **argv) {
            e.workspace / 1048576.0, batch, n_ctx, e.total / 1048576.0);
     if (n_ctx > c->n_ctx) printf("warning        --n-ctx %d exceeds the model's n_ctx %d\n", n_ctx, c->n_ctx);
     hs_model_free(m);
-    return 0;
+    return print_blas();
 }
