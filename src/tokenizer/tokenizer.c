@@ -51,6 +51,7 @@ static inline uint64_t mix64(uint64_t x) {
 }
 
 #define MERGE_EMPTY UINT64_MAX
+#define META "\xE2\x96\x81"   /* U+2581, SentencePiece's space */
 
 /* Unique ids for tokenizers, so per-thread caches never serve a freed handle's entries. */
 static atomic_uint_fast64_t next_uid = 1;
@@ -353,6 +354,8 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
     t->n_merges = n_merges;
     char *buf = NULL;
     size_t bufcap = 0, rank = 0;
+    int32_t meta_id = vocab_find(t, META, 3);
+    bool meta_cut = !t->bytelevel && meta_id >= 0;
     for (const cJSON *m = merges->child; m; m = m->next, rank++) {
         const char *a, *b;
         size_t la, lb;
@@ -389,8 +392,11 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
                              ia < 0 ? "its first token" : ib < 0 ? "its second token" : "the merged token");
         }
         merge_insert(t, ia, ib, (uint32_t)rank, im);
+        /* a merge joining "...x" + "▁..." (x not ▁) forbids cutting words before ▁ */
+        if (la >= 1 && lb >= 3 && !memcmp(b, META, 3) && !(la >= 3 && !memcmp(a + la - 3, META, 3))) meta_cut = false;
     }
     free(buf);
+    t->meta_cut = meta_cut;
 
     /* added tokens: they override the model's id -> token and token -> id */
     if (cJSON_IsArray(added)) {
@@ -974,10 +980,30 @@ static hs_status metaspace(enc *e, size_t step, const pre_step *st, const uint8_
     return r;
 }
 
+/* Char-level words cut before each ▁ that follows another character: no merge crosses such a
+ * cut (checked at load: meta_cut), so the pieces' BPE equals the whole word's, and short pieces hit
+ * the word cache. (▁ is in the vocab, so unk runs never span a cut either.) */
+static hs_status encode_meta_words(enc *e, const uint8_t *s, size_t n) {
+    size_t start = 0;
+    bool prev_meta = true;
+    for (size_t i = 0; i < n;) {
+        bool meta = i + 3 <= n && s[i] == 0xE2 && s[i + 1] == 0x96 && s[i + 2] == 0x81;
+        if (meta && !prev_meta) {
+            hs_status st = encode_word(e->t, e->c, s + start, i - start, e->o);
+            if (st) return st;
+            start = i;
+        }
+        prev_meta = meta;
+        i += meta ? 3 : 1;
+        while (i < n && (s[i] & 0xC0) == 0x80) i++;
+    }
+    return encode_word(e->t, e->c, s + start, n - start, e->o);
+}
+
 static hs_status pretok_piece(enc *e, size_t step, const uint8_t *s, size_t n, bool at0) {
     const hs_tokenizer *t = e->t;
     if (!n) return HS_OK;
-    if (step == t->n_pre) return encode_word(t, e->c, s, n, e->o);
+    if (step == t->n_pre) return t->meta_cut ? encode_meta_words(e, s, n) : encode_word(t, e->c, s, n, e->o);
     const pre_step *st = &t->pre[step];
     switch (st->kind) {
     case PRE_BYTELEVEL:
