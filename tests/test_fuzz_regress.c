@@ -11,6 +11,7 @@
 #include "../fuzz/config.c"
 #include "../fuzz/tokenizer_load.c"
 #include "../fuzz/tokenizer_encode.c"
+#include "../fuzz/tokenizer_family.c"
 #include "../fuzz/parquet.c"
 #include "../fuzz/jsonl.c"
 #include "../fuzz/npy.c"
@@ -22,7 +23,7 @@
 typedef int (*entry_fn)(const uint8_t *, size_t);
 static const struct { const char *name; entry_fn fn; } targets[] = {
     {"safetensors", fuzz_safetensors}, {"config", fuzz_config}, {"tokenizer_load", fuzz_tokenizer_load},
-    {"tokenizer_encode", fuzz_tokenizer_encode}, {"parquet", fuzz_parquet}, {"jsonl", fuzz_jsonl},
+    {"tokenizer_encode", fuzz_tokenizer_encode}, {"tokenizer_family", fuzz_tokenizer_family}, {"parquet", fuzz_parquet}, {"jsonl", fuzz_jsonl},
     {"npy", fuzz_npy}, {"hub", fuzz_hub},
 };
 

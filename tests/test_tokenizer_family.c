@@ -86,9 +86,9 @@ static int decode_matches(const hs_tokenizer *t, const hs_ids *ids, json_t *row,
     return ok;
 }
 
-static void family(const char *name, const jsonl_file *docs, const char *inputs) {
-    char path[512], out[600], cmd[4096];
-    snprintf(path, sizeof path, TOKDIR "%s.tokenizer.json", name);
+/* Tokenizer `path` (shown as `name`) on docs (= the JSONL files `inputs`) vs the oracle. */
+static void family(const char *name, const char *path, const jsonl_file *docs, const char *inputs) {
+    char out[600], cmd[4096];
     snprintf(out, sizeof out, "%s/%s.oracle.jsonl", tmpdir, name);
     snprintf(cmd, sizeof cmd, "ORACLE_NODE_MODULES='%s' node '%s/tests/tokenizer/oracle/family.mjs' '%s' %s > '%s'",
              oracle_nm, HS_SOURCE_DIR, path, inputs, out);
@@ -246,6 +246,41 @@ static void megabyte_word(void) {
     hs_tokenizer_free(t);
 }
 
+/* The miniature tokenizer.json files of fuzz/corpus/tokenizer_load (fuzz/make_seeds.py: every
+ * kind, Split behavior and added-token option; the text to encode follows a NUL byte) vs the
+ * oracle on that text. */
+static void seed_configs(void) {
+    static const char *const seeds[] = {"sentencepiece", "metaspace", "tiktoken", "split-Removed",
+                                        "split-MergedWithPrevious", "split-MergedWithNext", "split-Contiguous"};
+    for (size_t i = 0; i < sizeof seeds / sizeof *seeds; i++) {
+        char src[512], json[700], text[700], inputs[800];
+        snprintf(src, sizeof src, HS_SOURCE_DIR "/fuzz/corpus/tokenizer_load/%s", seeds[i]);
+        snprintf(json, sizeof json, "%s/%s.json", tmpdir, seeds[i]);
+        snprintf(text, sizeof text, "%s/%s.text.jsonl", tmpdir, seeds[i]);
+        FILE *f = fopen(src, "rb");
+        CHECK(f != NULL, "cannot open %s", src);
+        if (!f) continue;
+        char buf[65536];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        char *nul = memchr(buf, 0, n);
+        CHECK(nul != NULL, "%s: no NUL byte before the text", src);
+        if (!nul) continue;
+        FILE *j = fopen(json, "wb"), *t = fopen(text, "wb");
+        fwrite(buf, 1, (size_t)(nul - buf), j);
+        json_t *doc = json_pack("{s:s%}", "text", nul + 1, n - (size_t)(nul - buf) - 1);
+        json_dumpf(doc, t, JSON_COMPACT);
+        fputc('\n', t);
+        json_decref(doc);
+        fclose(j);
+        fclose(t);
+        jsonl_file docs = jsonl_load(text);
+        snprintf(inputs, sizeof inputs, "'%s'", text);
+        family(seeds[i], json, &docs, inputs);
+        jsonl_free(&docs);
+    }
+}
+
 static jsonl_file concat(jsonl_file a, jsonl_file b) {
     a.rows = realloc(a.rows, (a.n + b.n + 1) * sizeof *a.rows);
     memcpy(a.rows + a.n, b.rows, b.n * sizeof *b.rows);
@@ -278,8 +313,13 @@ int main(void) {
     jsonl_file docs = concat(concat(jsonl_load(dev), jsonl_load(adv)), jsonl_load(large));
     CHECK(docs.n > 322 + 400 + 4, "%zu documents", docs.n);
     static const char *const names[] = {"llama2", "tiny-random-llama", "llama3", "qwen2"};
-    for (size_t i = 0; i < 4; i++) family(names[i], &docs, inputs);
+    for (size_t i = 0; i < 4; i++) {
+        char path[512];
+        snprintf(path, sizeof path, TOKDIR "%s.tokenizer.json", names[i]);
+        family(names[i], path, &docs, inputs);
+    }
     jsonl_free(&docs);
+    seed_configs();
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     (void)run(cmd);
     return test_report("test_tokenizer_family");
