@@ -23,7 +23,7 @@ static hs_status tl_bytes(toklist *l, const void *p, size_t n) {
         l->buf = b;
         l->cap = nc;
     }
-    memcpy(l->buf + l->len, p, n);
+    if (n) memcpy(l->buf + l->len, p, n);
     l->len += n;
     return HS_OK;
 }
