@@ -304,6 +304,7 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
         arena_used += l + 1;
         t->tok_len[v] = (uint32_t)l;
         t->in_model[v] = 1;
+        if (l > t->max_model_len) t->max_model_len = l;
         if (!vocab_insert(t, t->tok_str[v], t->tok_len[v], (int32_t)v, false))
             return hs_errorf(HS_ERR_FORMAT, "%s: model.vocab lists \"%s\" twice", path, e->string);
     }
@@ -762,12 +763,14 @@ static size_t char_symbols(const hs_tokenizer *t, const uint8_t *w, size_t n, in
     return k;
 }
 
-/* ignore_merges: the word itself (byte-level: its mapped string) as one model token, or -1. */
+/* ignore_merges: the word itself (byte-level: its mapped string) as one model token, -1 if it is
+ * not one, -2 when out of memory. */
 static int32_t whole_word_id(const hs_tokenizer *t, const uint8_t *w, size_t n) {
     int32_t id;
+    if (!n || n > t->max_model_len) return -1;   /* longer than every vocab string (mapped bytes are >= 1 each) */
     if (t->bytelevel) {
-        char buf[512];
-        if (n > sizeof buf / 2) return -1;   /* no vocab entry is that long (HF's would need > 256 bytes) */
+        char stack[512], *buf = n * 2 <= sizeof stack ? stack : hs_malloc(n * 2);   /* <= 2 bytes per byte */
+        if (!buf) return -2;
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             const char *sym = t->tok_str[t->byte_id[w[i]]];
@@ -776,6 +779,7 @@ static int32_t whole_word_id(const hs_tokenizer *t, const uint8_t *w, size_t n) 
             k += l;
         }
         id = vocab_find(t, buf, k);
+        if (buf != stack) free(buf);
     } else {
         id = vocab_find(t, (const char *)w, n);
     }
@@ -813,6 +817,7 @@ static hs_status encode_word(const hs_tokenizer *t, word_cache *c, const uint8_t
     int32_t *dst = o->data + o->len;
     size_t k = 0, m;
     int32_t whole = t->ignore_merges ? whole_word_id(t, w, n) : -1;
+    if (whole == -2) return HS_ERR_NOMEM;
     if (whole >= 0) {
         dst[0] = whole;
         k = 1;
