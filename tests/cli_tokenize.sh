@@ -101,6 +101,13 @@ expect_eq "$out" "$want" "qwen2: --add-special-tokens adds nothing"
 "$hs" tokenize --tokenizer "$neox" --text x --prepend-bos --add-special-tokens > /dev/null 2>&1
 expect_rc $? 2 "--prepend-bos with --add-special-tokens"
 
+# headscan tokens (TL tokenize_and_concatenate) refuses BOS-adding tokenizers until it implements them
+mkdir -p "$tmp/llama" && ln -s "$tokdir/llama2.tokenizer.json" "$tmp/llama/tokenizer.json"
+"$hs" tokens --dataset "$shared/data/corpus/dev.jsonl" --model "$tmp/llama" --out "$tmp/llama.npy" > /dev/null 2> "$tmp/err"
+expect_rc $? 1 "tokens with a Llama-2 tokenizer"
+expect_grep "adds a BOS" "$tmp/err" "tokens refusal message"
+[ -e "$tmp/llama.npy" ] && fail "tokens wrote a matrix" || ok
+
 # JSONL details: blank lines skipped, --field, NUL kept
 printf '{"t":"Hello world"}\n\n   \n{"t":"a\\u0000b"}\n' > "$tmp/f.jsonl"
 out=$("$hs" tokenize --tokenizer "$neox" --jsonl "$tmp/f.jsonl" --field t | tr '\n' ' ')
