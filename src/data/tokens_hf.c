@@ -13,6 +13,12 @@ hs_status hs_tokens_build(const hs_tokenizer *tok, hs_docs *docs, const hs_token
                           hs_array *out, hs_tokens_stats *stats) {
     if (!tok || !docs || !out) return hs_errorf(HS_ERR_INVALID_ARG, "tokens: missing tokenizer, dataset or output");
     int32_t bos = hs_tokenizer_bos_id(tok);
+    /* TL's tokenize_and_concatenate with a tokenizer whose post-processor adds a BOS (Llama-2/3:
+     * BOS inside the rows, pad = EOS from the model config) is not implemented: refuse it rather
+     * than build a different matrix */
+    if (hs_tokenizer_adds_bos(tok))
+        return hs_errorf(HS_ERR_UNSUPPORTED, "tokens: tokenizers whose post-processor adds a BOS (Llama-2/3) are not "
+                         "supported yet (TransformerLens keeps that BOS inside the rows and pads with EOS)");
     if (bos < 0) return hs_errorf(HS_ERR_NOT_FOUND, "tokens: the tokenizer has no <|endoftext|> token (needed as BOS/EOS/pad)");
     char *eos_text = NULL;
     size_t eos_len = 0;
