@@ -105,8 +105,8 @@ int main(void) {
     expect("no config.json", d, HS_ERR_IO, "config.json");
     put(d, "config.json", "{\"model_type\": ");
     expect("config not JSON", d, HS_ERR_FORMAT, "config.json");
-    put(d, "config.json", "{\"model_type\": \"llama\", \"hidden_size\": 8}");
-    expect("unsupported model_type", d, HS_ERR_UNSUPPORTED, "\"llama\"");
+    put(d, "config.json", "{\"model_type\": \"t5\", \"hidden_size\": 8}");
+    expect("unsupported model_type", d, HS_ERR_UNSUPPORTED, "\"t5\"");
     put(d, "config.json", "{\"hidden_size\": 8}");
     expect("no model_type", d, HS_ERR_FORMAT, "model_type");
     d = mkmodel("badheads");

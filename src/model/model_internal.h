@@ -13,12 +13,17 @@
 #include "core/internal.h"
 #include "io/safetensors.h"
 #include <cjson/cJSON.h>
+#include <pthread.h>
 
 typedef struct hs_layer {
-    float *W_Q, *W_K, *W_V;     /* [H, M, D] */
-    float *b_Q, *b_K, *b_V;     /* [H, D] */
+    float *W_Q;                 /* [H, M, D] */
+    float *W_K, *W_V;           /* [KV, M, D] (TL's _W_K, _W_V; KV = H without grouped-query attention) */
+    float *b_Q;                 /* [H, D] */
+    float *b_K, *b_V;           /* [KV, D] */
     float *W_O;                 /* [H, D, M] */
     float *b_O;                 /* [M] */
+    float *W_gate;              /* [M, F] gated MLP only, else NULL */
+    float *b_gate;              /* [F] (HF gate_proj bias; zeros unless mlp_bias) */
     float *W_in;                /* [M, F] */
     float *b_in;                /* [F] */
     float *W_out;               /* [F, M] */
@@ -60,10 +65,19 @@ typedef struct hs_arch_ops {
 
 extern const hs_arch_ops hs_arch_gpt_neox;
 extern const hs_arch_ops hs_arch_gpt2;
+extern const hs_arch_ops hs_arch_llama, hs_arch_mistral, hs_arch_qwen2;
 
-/* Per layer, W_Q|W_K|W_V packed as one [M, 3·H·D] matrix (columns: q heads, k heads,
- * v heads, each h·D + d) and its bias, built from the processed weights for one GEMM. */
+/* Per layer, W_Q|W_K|W_V packed as one [M, (H + 2·KV)·D] matrix (columns: q heads, k
+ * groups, v groups, each h·D + d) and its bias, built from the processed weights for one GEMM. */
+/* Longest context the rotary tables are built for (a forward refuses longer ones). */
+#define HS_ROTARY_MAX_POS 16384
+
 typedef struct hs_qkv_packed { float *W, *b; } hs_qkv_packed;
+
+struct hs_rep_cache {
+    pthread_mutex_t mu;
+    float **rep;                /* [n_layers · 4] */
+};
 
 struct hs_model {
     hs_model_config cfg;
@@ -72,11 +86,17 @@ struct hs_model {
     hs_weights w;
     float *arena;               /* one allocation holding every weight */
     size_t arena_bytes;
-    float *rot_sin, *rot_cos;   /* [n_ctx, rotary_dim] or NULL */
+    float *rot_sin, *rot_cos;   /* [rot_n, rotary_dim] or NULL */
+    int rot_n;                  /* positions in the rotary tables (≤ n_ctx) */
     hs_qkv_packed *qkv;         /* [n_layers] */
+    struct hs_rep_cache *rep_lock; /* W_K, W_V, b_K, b_V repeated per query head, made on request */
     float *qkv_arena;
     char err[HS_ERRMSG_MAX];
 };
+
+/* Llama-family RoPE sin/cos tables [n_pos, rotary_dim] for a forward over seq_len tokens
+ * (seq_len matters only for "dynamic" scaling beyond max_position_embeddings). */
+void hs_rope_tables(const hs_model_config *c, int n_pos, int seq_len, float *sin_t, float *cos_t);
 
 /* TransformerLens weight processing (model.md §4), in its order. */
 void hs_process_weights(const hs_model_config *cfg, const hs_model_params *p, hs_weights *w);
