@@ -51,10 +51,22 @@ struct hs_forward {
     float *scale1, *scale2, *scalef;                              /* [B,T] */
     float *logits;                                                /* [T,V] one sequence */
     float *rot_sin, *rot_cos;   /* [max_T, R] when max_T exceeds the model's tables (Llama family) */
+    float *wbuf;                /* weights kept as stored: one matrix (or q|k|v) widened to float32 */
     const float *cur_sin, *cur_cos;   /* the tables this pass uses */
     bool want_block[HK_COUNT];  /* scratch per layer */
     char err[HS_ERRMSG_MAX];
 };
+
+#define UNEMBED_ROWS 4096   /* vocabulary rows widened at a time for the logits */
+
+/* Floats of f->wbuf: the largest of q|k|v, o, gate/up, down and a block of unembedding rows. */
+static size_t stored_scratch(const hs_model_config *c) {
+    size_t M = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head, F = (size_t)c->d_mlp;
+    size_t n = (HD + 2 * (size_t)c->n_kv_heads * c->d_head) * M, u = (size_t)(c->d_vocab < UNEMBED_ROWS ? c->d_vocab : UNEMBED_ROWS) * M;
+    if (F * M > n) n = F * M;
+    if (HD * M > n) n = HD * M;
+    return n > u ? n : u;
+}
 
 hs_forward_params hs_forward_default_params(void) { return (hs_forward_params){0}; }
 const char *hs_forward_error(const hs_forward *f) { return f ? f->err : hs_last_error(); }
@@ -62,7 +74,7 @@ const char *hs_forward_error(const hs_forward *f) { return f ? f->err : hs_last_
 void hs_forward_free(hs_forward *f) {
     if (!f) return;
     float *bufs[] = {f->resid, f->ln1, f->ln2, f->attn_out, f->mlp_out, f->resid_mid, f->q, f->k, f->v, f->rq, f->rk,
-                     f->z, f->pattern, f->pre, f->post, f->pre_lin, f->scale1, f->scale2, f->scalef, f->logits, f->rot_sin, f->rot_cos};
+                     f->z, f->pattern, f->pre, f->post, f->pre_lin, f->scale1, f->scale2, f->scalef, f->logits, f->rot_sin, f->rot_cos, f->wbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) hs_aligned_free(bufs[i]);
     free(f);
 }
@@ -98,6 +110,7 @@ hs_status hs_forward_create(const hs_model *m, int max_batch, int max_ctx, hs_fo
     if (c->gated_mlp) ALLOC(f->pre_lin, BT * F);
     ALLOC(f->scale1, BT); ALLOC(f->scale2, BT); ALLOC(f->scalef, BT);
     ALLOC(f->logits, (size_t)max_ctx * c->d_vocab);
+    if (m->st) ALLOC(f->wbuf, stored_scratch(c));
     if (c->rotary_dim && max_ctx > m->rot_n) {
         ALLOC(f->rot_sin, (size_t)max_ctx * c->rotary_dim);
         ALLOC(f->rot_cos, (size_t)max_ctx * c->rotary_dim);
@@ -143,6 +156,37 @@ static void linear(const float *x, int R, int K, const float *W, const float *b,
         for (int r = 0; r < R; r++) memcpy(y + (size_t)r * N, b, sizeof(float) * (size_t)N);
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, N, K, 1.0f, x, K, W, N, b ? 1.0f : 0.0f, y, N);
+}
+
+/* Weights kept as stored (stored.c): y[r, :] = x[r, :] @ Wᵀ + b where W [N, K] is n consecutive
+ * stored matrices (q|k|v) widened into f->wbuf, each column k scaled by scale[k] (fold_ln). */
+static void linear_stored(hs_forward *f, const hs_stored *S, int n, const float *scale, const float *x, int R, const float *b, float *y) {
+    const int K = (int)S[0].cols;
+    int N = 0;
+    for (int i = 0; i < n; i++) {
+        hs_stored_widen(&S[i], 0, S[i].rows, scale, NULL, f->wbuf + (size_t)N * K);
+        N += (int)S[i].rows;
+    }
+    if (b) {
+        #pragma omp parallel for schedule(static)
+        for (int r = 0; r < R; r++) memcpy(y + (size_t)r * N, b, sizeof(float) * (size_t)N);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, N, K, 1.0f, x, K, f->wbuf, K, b ? 1.0f : 0.0f, y, N);
+}
+
+/* logits [T, V] = x [T, M] @ W_U + b_U for a stored model: W_U's columns are the unembedding
+ * rows widened with ln_final's weight (fold_ln) and less mu (center_unembed), a block at a time. */
+static void unembed_stored(hs_forward *f, const float *x, int T, float *lg) {
+    const hs_model *m = f->m;
+    const int M = m->cfg.d_model, V = m->cfg.d_vocab;
+    const hs_stored *U = hs_stored_unembed(m);
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < T; r++) memcpy(lg + (size_t)r * V, m->w.b_U, sizeof(float) * (size_t)V);
+    for (int v0 = 0; v0 < V; v0 += UNEMBED_ROWS) {
+        int n = V - v0 < UNEMBED_ROWS ? V - v0 : UNEMBED_ROWS;
+        hs_stored_widen(U, v0, n, m->params.fold_ln ? m->w.lnf_w : NULL, m->st->mu, f->wbuf);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, M, 1.0f, x, M, f->wbuf, M, 1.0f, lg + v0, V);
+    }
 }
 
 /* TL LayerNormPre (or LayerNorm when w != NULL): x' = x - mean; scale = sqrt(mean(x'^2) + eps);
@@ -313,7 +357,10 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
 
     /* embeddings */
     #pragma omp parallel for schedule(static)
-    for (int i = 0; i < BT; i++) memcpy(f->resid + (size_t)i * M, w->W_E + (size_t)tokens[i] * M, sizeof(float) * (size_t)M);
+    for (int i = 0; i < BT; i++) {
+        if (m->st) hs_stored_widen(&m->st->embed, tokens[i], 1, NULL, NULL, f->resid + (size_t)i * M);
+        else memcpy(f->resid + (size_t)i * M, w->W_E + (size_t)tokens[i] * M, sizeof(float) * (size_t)M);
+    }
     if (hook_ask(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm)) hook_give(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm, f->resid, 0);
     if (w->W_pos) {
         /* pos embed goes through ln1's buffer as scratch */
@@ -342,7 +389,10 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         GIVE(HK_LN1_NORM, 3, sh_btm, f->ln1);
         if (c->rms_norm && ln_w) apply_weight(f->ln1, BT, M, L->ln1_w);
         /* q, k, v: one GEMM with the packed [M, (H + 2·KV)·D] matrix, then split into [B, T, H|KV, D] */
-        linear(f->ln1, BT, M, m->qkv[l].W, m->qkv[l].b, QKV, f->pre);
+        const hs_stored *S = m->st ? &m->st->layers[(size_t)l * ST_PER_LAYER] : NULL;
+        const float *s1 = m->params.fold_ln ? L->ln1_w : NULL, *s2 = m->params.fold_ln ? L->ln2_w : NULL;
+        if (S) linear_stored(f, S + ST_Q, 3, s1, f->ln1, BT, L->b_Q, f->pre);   /* b_Q|b_K|b_V are contiguous */
+        else linear(f->ln1, BT, M, m->qkv[l].W, m->qkv[l].b, QKV, f->pre);
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < BT; r++) {
             const float *row = f->pre + (size_t)r * QKV;
@@ -364,7 +414,8 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         GIVE(HK_PATTERN, 4, sh_bhtt, f->pattern);
         GIVE(HK_Z, 4, sh_bthd, f->z);
         /* attn_out = z [BT, H*D] @ W_O [H*D, M] + b_O */
-        linear(f->z, BT, HD, L->W_O, L->b_O, M, f->attn_out);
+        if (S) linear_stored(f, S + ST_O, 1, NULL, f->z, BT, L->b_O, f->attn_out);
+        else linear(f->z, BT, HD, L->W_O, L->b_O, M, f->attn_out);
         GIVE(HK_ATTN_OUT, 3, sh_btm, f->attn_out);
         const float *mlp_in = f->resid;
         if (!c->parallel_residual) {
@@ -378,9 +429,11 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         if (c->rms_norm && ln_w) apply_weight(f->ln2, BT, M, L->ln2_w);
         if (c->gated_mlp) {
             /* hook_pre = x W_gate (+ b_gate), hook_pre_linear = x W_in (+ b_in), post = silu(pre) * pre_linear */
-            linear(f->ln2, BT, M, L->W_gate, L->b_gate, F, f->pre);
+            if (S) linear_stored(f, S + ST_GATE, 1, s2, f->ln2, BT, L->b_gate, f->pre);
+            else linear(f->ln2, BT, M, L->W_gate, L->b_gate, F, f->pre);
             GIVE(HK_MLP_PRE, 3, sh_btf, f->pre);
-            linear(f->ln2, BT, M, L->W_in, L->b_in, F, f->pre_lin);
+            if (S) linear_stored(f, S + ST_UP, 1, s2, f->ln2, BT, L->b_in, f->pre_lin);
+            else linear(f->ln2, BT, M, L->W_in, L->b_in, F, f->pre_lin);
             GIVE(HK_MLP_PRE_LINEAR, 3, sh_btf, f->pre_lin);
         } else {
             linear(f->ln2, BT, M, L->W_in, L->b_in, F, f->pre);
@@ -397,7 +450,8 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
             for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = gelu_exact(f->pre[i]);
         }
         GIVE(HK_MLP_POST, 3, sh_btf, f->post);
-        linear(f->post, BT, F, L->W_out, L->b_out, M, f->mlp_out);
+        if (S) linear_stored(f, S + ST_DOWN, 1, NULL, f->post, BT, L->b_out, f->mlp_out);
+        else linear(f->post, BT, F, L->W_out, L->b_out, M, f->mlp_out);
         GIVE(HK_MLP_OUT, 3, sh_btm, f->mlp_out);
         /* TL: resid_post = resid_pre + attn_out + mlp_out (left to right), or resid_mid + mlp_out */
         if (c->parallel_residual) {
@@ -426,7 +480,8 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
     if (!hc.stopped && (want_logits || p->loss || p->logits)) {
         for (int b = 0; b < B && !hc.stopped; b++) {
             float *lg = p->logits ? p->logits + (size_t)b * T * V : f->logits;
-            linear(f->ln1 + (size_t)b * T * M, T, M, w->W_U, w->b_U, V, lg);
+            if (m->st) unembed_stored(f, f->ln1 + (size_t)b * T * M, T, lg);
+            else linear(f->ln1 + (size_t)b * T * M, T, M, w->W_U, w->b_U, V, lg);
             if (p->loss && T > 1) loss_rows(lg, T, V, tokens + (size_t)b * T, p->loss + (size_t)b * (T - 1));
             if (want_logits) hook_give(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits, lg, b);
         }

@@ -163,19 +163,6 @@ static bool llama_is_ignored(const char *name) {
     return n >= k && !strcmp(name + n - k, ".rotary_emb.inv_freq");
 }
 
-/* dst[i][o] = src[o][i] for an [O, I] matrix (HF linear weight → TL [in, out]). */
-static void transpose(const float *src, int64_t O, int64_t I, float *dst) {
-    for (int64_t o = 0; o < O; o++)
-        for (int64_t i = 0; i < I; i++) dst[i * O + o] = src[o * I + i];
-}
-
-/* [G·D, M] projection rows → TL [G, M, D]. */
-static void split_heads(const float *src, int64_t G, int64_t M, int64_t D, float *dst) {
-    for (int64_t g = 0; g < G; g++)
-        for (int64_t e = 0; e < D; e++)
-            for (int64_t m = 0; m < M; m++) dst[(g * M + m) * D + e] = src[(g * D + e) * M + m];
-}
-
 /* Reads an optional bias: zeros when absent and not required. */
 static hs_status read_bias(const hs_tensor_source *src, const char *name, bool required, int64_t n, float *dst) {
     for (int i = 0; !required && i < src->n_files; i++)
@@ -184,71 +171,95 @@ static hs_status read_bias(const hs_tensor_source *src, const char *name, bool r
     return hs_source_read(src, name, 1, (int64_t[]){n}, dst);
 }
 
-static hs_status llama_convert(const hs_tensor_source *src, const hs_model_config *c, hs_weights *w) {
+/* Keeps tensor `name` [rows, cols] in the file's dtype. */
+static hs_status keep(const hs_tensor_source *src, const char *name, int64_t rows, int64_t cols, hs_stored *out, size_t *bytes) {
+    const hs_safetensors *f;
+    const hs_st_tensor *t;
+    hs_status s = hs_source_get(src, name, 2, (int64_t[]){rows, cols}, &f, &t);
+    if (s) return s;
+    if (t->dtype != HS_F32 && t->dtype != HS_F16 && t->dtype != HS_BF16)
+        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: tensor '%s' is %s: the Llama family is read from F32, F16 or BF16", f->path, name,
+                         t->dtype_str);
+    out->data = hs_aligned_alloc(t->nbytes ? t->nbytes : 1);
+    if (!out->data) return hs_error_prefix(HS_ERR_NOMEM, "%s: %zu MB for tensor '%s'", f->path, t->nbytes >> 20, name);
+    out->dtype = t->dtype;
+    out->rows = rows;
+    out->cols = cols;
+    *bytes += t->nbytes;
+    return hs_st_read_raw(f, t, out->data);
+}
+
+/* Small float32 weights: b_U, ln_final w/b; per layer b_Q|b_K|b_V (contiguous), b_O, b_gate,
+ * b_in (up_proj's bias), b_out, ln1 w/b, ln2 w/b. */
+static size_t small_floats(const hs_model_config *c) {
+    size_t M = (size_t)c->d_model, D = (size_t)c->d_head, F = (size_t)c->d_mlp;
+    size_t per = ((size_t)c->n_heads + 2 * (size_t)c->n_kv_heads) * D + 2 * M + 2 * F + 4 * M;
+    return (size_t)c->d_vocab + 2 * M + (size_t)c->n_layers * per;
+}
+
+static void carve_small(const hs_model_config *c, float *p, hs_weights *w) {
+    size_t M = (size_t)c->d_model, D = (size_t)c->d_head, F = (size_t)c->d_mlp, H = (size_t)c->n_heads, KV = (size_t)c->n_kv_heads;
+#define TAKE(ptr, n) (ptr = p, p += (n))
+    TAKE(w->b_U, (size_t)c->d_vocab);
+    TAKE(w->lnf_w, M);
+    TAKE(w->lnf_b, M);
+    for (int l = 0; l < c->n_layers; l++) {
+        hs_layer *L = &w->layers[l];
+        memset(L, 0, sizeof *L);
+        TAKE(L->b_Q, H * D); TAKE(L->b_K, KV * D); TAKE(L->b_V, KV * D);
+        TAKE(L->b_O, M); TAKE(L->b_gate, F); TAKE(L->b_in, F); TAKE(L->b_out, M);
+        TAKE(L->ln1_w, M); TAKE(L->ln1_b, M); TAKE(L->ln2_w, M); TAKE(L->ln2_b, M);
+    }
+#undef TAKE
+}
+
+hs_status hs_llama_load_stored(const hs_tensor_source *src, hs_model *m) {
+    const hs_model_config *c = &m->cfg;
     const int64_t M = c->d_model, H = c->n_heads, KV = c->n_kv_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab;
-    hs_status s;
-    if ((s = hs_source_read(src, "model.embed_tokens.weight", 2, (int64_t[]){V, M}, w->W_E))) return s;
-    int64_t tmp_n = V * M;
-    if (F * M > tmp_n) tmp_n = F * M;
-    if (H * D * M > tmp_n) tmp_n = H * D * M;
-    float *tmp = hs_malloc((size_t)tmp_n * sizeof(float));
-    if (!tmp) return HS_ERR_NOMEM;
+    hs_stored_model *st = m->st;
+    m->arena_bytes = small_floats(c) * sizeof(float);
+    m->arena = hs_aligned_alloc(m->arena_bytes);
+    st->mu = hs_aligned_alloc(sizeof(float) * (size_t)M);
+    st->layers = hs_calloc((size_t)c->n_layers * ST_PER_LAYER, sizeof *st->layers);
+    if (!m->arena || !st->mu || !st->layers) return HS_ERR_NOMEM;
+    memset(m->arena, 0, m->arena_bytes);
+    carve_small(c, m->arena, &m->w);
+    hs_weights *w = &m->w;
+    hs_status s = keep(src, "model.embed_tokens.weight", V, M, &st->embed, &st->bytes);
+    if (s) return s;
     bool has_head = false;
     for (int i = 0; i < src->n_files; i++) has_head = has_head || hs_st_find(&src->files[i], "lm_head.weight");
-    if (c->tied_embeddings && has_head) {
-        /* HF ties them: the file may still hold a copy; use embed_tokens as HF does */
-        has_head = false;
-    }
     if (!has_head && !c->tied_embeddings)
-        s = hs_errorf(HS_ERR_FORMAT, "%s: required tensor 'lm_head.weight' is missing (config.json has tie_word_embeddings = false)",
-                      src->n_files ? src->files[0].path : "checkpoint");
-    if (!s && has_head) s = hs_source_read(src, "lm_head.weight", 2, (int64_t[]){V, M}, tmp);
-    if (!s) transpose(has_head ? tmp : w->W_E, V, M, w->W_U);
-    memset(w->b_U, 0, (size_t)V * sizeof(float));
-    if (!s) s = hs_source_read(src, "model.norm.weight", 1, (int64_t[]){M}, w->lnf_w);
-    memset(w->lnf_b, 0, sizeof(float) * (size_t)M);
-    char name[256];
+        return hs_errorf(HS_ERR_FORMAT, "%s: required tensor 'lm_head.weight' is missing (config.json has tie_word_embeddings = false)",
+                         src->n_files ? src->files[0].path : "checkpoint");
+    /* tied: HF unembeds with embed_tokens even if the file also holds a copy as lm_head */
+    if (has_head && !c->tied_embeddings && (s = keep(src, "lm_head.weight", V, M, &st->head, &st->bytes))) return s;
+    if ((s = hs_source_read(src, "model.norm.weight", 1, (int64_t[]){M}, w->lnf_w))) return s;
+    char name[256], full[64];
     const bool ab = c->attn_bias, ob = c->attn_bias && !c->qkv_bias_only, mb = c->mlp_bias;
+    static const char *const big[ST_PER_LAYER] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                                  "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+    const int64_t rows[ST_PER_LAYER] = {H * D, KV * D, KV * D, M, F, F, M}, cols[ST_PER_LAYER] = {M, M, M, H * D, M, M, F};
     for (int l = 0; l < c->n_layers && !s; l++) {
         hs_layer *L = &w->layers[l];
+        float *bias[ST_PER_LAYER] = {L->b_Q, L->b_K, L->b_V, L->b_O, L->b_gate, L->b_in, L->b_out};
+        const bool has_bias[ST_PER_LAYER] = {ab, ab, ab, ob, mb, mb, mb};
 #define NM(suffix) (snprintf(name, sizeof name, "model.layers.%d.%s", l, suffix), name)
         if ((s = hs_source_read(src, NM("input_layernorm.weight"), 1, (int64_t[]){M}, L->ln1_w))) break;
         if ((s = hs_source_read(src, NM("post_attention_layernorm.weight"), 1, (int64_t[]){M}, L->ln2_w))) break;
-        memset(L->ln1_b, 0, sizeof(float) * (size_t)M);
-        memset(L->ln2_b, 0, sizeof(float) * (size_t)M);
-        static const char *const proj[3] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"};
-        float *Wx[3] = {L->W_Q, L->W_K, L->W_V}, *bx[3] = {L->b_Q, L->b_K, L->b_V};
-        const int64_t G[3] = {H, KV, KV};
-        char full[64];
-        for (int x = 0; x < 3 && !s; x++) {
-            snprintf(full, sizeof full, "%s.weight", proj[x]);
-            if ((s = hs_source_read(src, NM(full), 2, (int64_t[]){G[x] * D, M}, tmp))) break;
-            split_heads(tmp, G[x], M, D, Wx[x]);
-            snprintf(full, sizeof full, "%s.bias", proj[x]);
-            s = read_bias(src, NM(full), ab, G[x] * D, bx[x]);
+        for (int k = 0; k < ST_PER_LAYER && !s; k++) {
+            snprintf(full, sizeof full, "%s.weight", big[k]);
+            if ((s = keep(src, NM(full), rows[k], cols[k], &st->layers[(size_t)l * ST_PER_LAYER + k], &st->bytes))) break;
+            snprintf(full, sizeof full, "%s.bias", big[k]);
+            s = read_bias(src, NM(full), has_bias[k], rows[k], bias[k]);
         }
-        if (s) break;
-        /* W_O[h, e, m] = o_proj[m, h·D + e]: the transpose of [M, H·D] */
-        if ((s = hs_source_read(src, NM("self_attn.o_proj.weight"), 2, (int64_t[]){M, H * D}, tmp))) break;
-        transpose(tmp, M, H * D, L->W_O);
-        if ((s = read_bias(src, NM("self_attn.o_proj.bias"), ob, M, L->b_O))) break;
-        if ((s = hs_source_read(src, NM("mlp.gate_proj.weight"), 2, (int64_t[]){F, M}, tmp))) break;
-        transpose(tmp, F, M, L->W_gate);
-        if ((s = read_bias(src, NM("mlp.gate_proj.bias"), mb, F, L->b_gate))) break;
-        if ((s = hs_source_read(src, NM("mlp.up_proj.weight"), 2, (int64_t[]){F, M}, tmp))) break;
-        transpose(tmp, F, M, L->W_in);
-        if ((s = read_bias(src, NM("mlp.up_proj.bias"), mb, F, L->b_in))) break;
-        if ((s = hs_source_read(src, NM("mlp.down_proj.weight"), 2, (int64_t[]){M, F}, tmp))) break;
-        transpose(tmp, M, F, L->W_out);
-        if ((s = read_bias(src, NM("mlp.down_proj.bias"), mb, M, L->b_out))) break;
 #undef NM
     }
-    free(tmp);
     return s;
 }
 
 #define LLAMA_OPS(type)                                                                                                  \
-    {.model_type = type, .arch = HS_ARCH_LLAMA, .parse_config = llama_parse_config, .convert = llama_convert, \
+    {.model_type = type, .arch = HS_ARCH_LLAMA, .parse_config = llama_parse_config, .convert = NULL, \
      .is_ignored = llama_is_ignored}
 const hs_arch_ops hs_arch_llama = LLAMA_OPS("llama");
 const hs_arch_ops hs_arch_mistral = LLAMA_OPS("mistral");

@@ -321,7 +321,11 @@ hs_status hs_model_load(const char *dir, const hs_model_params *params, hs_model
                 if (t->nbytes > biggest) { biggest = t->nbytes; m->cfg.file_dtype = t->dtype; }
             }
     }
-    if (!s) {
+    if (!s && !ops->convert) {   /* Llama family: big weights kept as stored */
+        m->w.layers = hs_calloc((size_t)m->cfg.n_layers, sizeof *m->w.layers);
+        m->st = m->w.layers ? hs_calloc(1, sizeof *m->st) : NULL;
+        s = m->st ? hs_llama_load_stored(&src, m) : HS_ERR_NOMEM;
+    } else if (!s) {
         size_t nf = hs_weights_floats(&m->cfg);
         m->w.layers = hs_calloc((size_t)m->cfg.n_layers, sizeof *m->w.layers);
         m->arena_bytes = nf * sizeof(float);
@@ -329,9 +333,9 @@ hs_status hs_model_load(const char *dir, const hs_model_params *params, hs_model
         if (!m->arena) s = hs_error_prefix(HS_ERR_NOMEM, "%s: weights need %zu MB", dir, m->arena_bytes >> 20);
         else hs_weights_carve(&m->cfg, m->arena, &m->w);
     }
-    if (!s) s = ops->convert(&src, &m->cfg, &m->w);
+    if (!s && ops->convert) s = ops->convert(&src, &m->cfg, &m->w);
     close_source(&src);
-    if (!s) hs_process_weights(&m->cfg, &m->params, &m->w);
+    if (!s && !m->st) hs_process_weights(&m->cfg, &m->params, &m->w);
     if (!s && m->cfg.rotary_dim) {
         /* Llama-3's 131072 positions would be 67 MB of tables: build what a forward can use */
         m->rot_n = m->cfg.n_ctx < HS_ROTARY_MAX_POS ? m->cfg.n_ctx : HS_ROTARY_MAX_POS;
@@ -341,10 +345,11 @@ hs_status hs_model_load(const char *dir, const hs_model_params *params, hs_model
         if (!m->rot_sin || !m->rot_cos) s = HS_ERR_NOMEM;
         else build_rotary(m);
     }
-    if (!s) s = pack_qkv(m);
+    if (!s && !m->st) s = pack_qkv(m);
     if (!s && !(m->rep_lock = hs_calloc(1, sizeof *m->rep_lock))) s = HS_ERR_NOMEM;
     if (!s && !(m->rep_lock->rep = hs_calloc((size_t)m->cfg.n_layers * 4, sizeof(float *)))) s = HS_ERR_NOMEM;
     if (!s) pthread_mutex_init(&m->rep_lock->mu, NULL);
+    if (!s && m->st) s = hs_process_stored(m);
     if (s) {
         hs_model_free(m);
         return s;
@@ -364,8 +369,20 @@ void hs_model_free(hs_model *m) {
         for (int i = 0; i < m->cfg.n_layers * 4; i++) hs_aligned_free(m->rep_lock->rep[i]);
         pthread_mutex_destroy(&m->rep_lock->mu);
     }
-    if (m->rep_lock) free(m->rep_lock->rep);
+    if (m->rep_lock) {
+        free(m->rep_lock->rep);
+        for (int i = 0; i < m->rep_lock->n_mat; i++) hs_aligned_free(m->rep_lock->mat[i].data);
+        free(m->rep_lock->mat);
+    }
     free(m->rep_lock);
+    if (m->st) {
+        hs_aligned_free(m->st->embed.data);
+        hs_aligned_free(m->st->head.data);
+        for (int i = 0; m->st->layers && i < m->cfg.n_layers * ST_PER_LAYER; i++) hs_aligned_free(m->st->layers[i].data);
+        free(m->st->layers);
+        hs_aligned_free(m->st->mu);
+        free(m->st);
+    }
     free(m->w.layers);
     free(m->dir);
     free(m);
@@ -402,6 +419,14 @@ hs_status hs_model_weight(const hs_model *m, const char *name, hs_array *v) {
     const hs_model_config *c = &m->cfg;
     int64_t M = c->d_model, H = c->n_heads, KV = c->n_kv_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab;
     memset(v, 0, sizeof *v);
+    if (m->st) {   /* weights kept as stored: the big ones are materialised on request */
+        float *data;
+        int nd;
+        int64_t shp[3];
+        hs_status s = hs_stored_weight(m, name, &data, &nd, shp);
+        if (s == HS_OK) { set_view(v, data, nd, shp[0], shp[1], nd > 2 ? shp[2] : 0); return HS_OK; }
+        if (s != HS_ERR_NOT_FOUND) return s;
+    }
     if (!strcmp(name, "W_E")) { set_view(v, m->w.W_E, 2, V, M, 0); return HS_OK; }
     if (!strcmp(name, "W_U")) { set_view(v, m->w.W_U, 2, M, V, 0); return HS_OK; }
     if (!strcmp(name, "b_U")) { set_view(v, m->w.b_U, 1, V, 0, 0); return HS_OK; }
@@ -436,11 +461,11 @@ hs_status hs_model_weight(const hs_model *m, const char *name, hs_array *v) {
         }
         if (!strcmp(rest, "attn.W_O")) { set_view(v, L->W_O, 3, H, D, M); return HS_OK; }
         if (!strcmp(rest, "attn.b_O")) { set_view(v, L->b_O, 1, M, 0, 0); return HS_OK; }
-        if (L->W_gate && !strcmp(rest, "mlp.W_gate")) { set_view(v, L->W_gate, 2, M, F, 0); return HS_OK; }
-        if (L->W_gate && !strcmp(rest, "mlp.b_gate")) { set_view(v, L->b_gate, 1, F, 0, 0); return HS_OK; }
+        if (c->gated_mlp && !strcmp(rest, "mlp.W_gate")) { set_view(v, L->W_gate, 2, M, F, 0); return HS_OK; }
+        if (c->gated_mlp && !strcmp(rest, "mlp.b_gate")) { set_view(v, L->b_gate, 1, F, 0, 0); return HS_OK; }
         if (!strcmp(rest, "mlp.W_in")) { set_view(v, L->W_in, 2, M, F, 0); return HS_OK; }
         /* gated MLP: up_proj's bias is "b_up" (inside the product); TL's b_in (after it) is always 0 */
-        if (!strcmp(rest, L->W_gate ? "mlp.b_up" : "mlp.b_in")) { set_view(v, L->b_in, 1, F, 0, 0); return HS_OK; }
+        if (!strcmp(rest, c->gated_mlp ? "mlp.b_up" : "mlp.b_in")) { set_view(v, L->b_in, 1, F, 0, 0); return HS_OK; }
         if (!strcmp(rest, "mlp.W_out")) { set_view(v, L->W_out, 2, F, M, 0); return HS_OK; }
         if (!strcmp(rest, "mlp.b_out")) { set_view(v, L->b_out, 1, M, 0, 0); return HS_OK; }
         if (!m->params.fold_ln) {
@@ -454,11 +479,20 @@ hs_status hs_model_weight(const hs_model *m, const char *name, hs_array *v) {
 }
 
 hs_memory_estimate hs_model_estimate_memory(const hs_model_config *c, int B, int T) {
-    hs_memory_estimate e = {0};
+    struct { size_t weights, workspace, total, workspace_extra; } e = {0};
     size_t HD3 = ((size_t)c->n_heads + 2 * (size_t)(c->n_kv_heads ? c->n_kv_heads : c->n_heads)) * c->d_head;
     size_t rot_n = (size_t)(c->n_ctx < HS_ROTARY_MAX_POS ? c->n_ctx : HS_ROTARY_MAX_POS);
     e.weights = hs_weights_floats(c) * sizeof(float) + (c->rotary_dim ? 2 * rot_n * c->rotary_dim * sizeof(float) : 0) +
                 (size_t)c->n_layers * (HD3 * c->d_model + HD3) * sizeof(float);
+    if (c->arch == HS_ARCH_LLAMA) {   /* kept as stored (file dtype; F32 when unknown) + small float32 weights */
+        size_t esz = c->file_dtype == HS_F16 || c->file_dtype == HS_BF16 ? 2 : 4, M = (size_t)c->d_model, F = (size_t)c->d_mlp;
+        size_t big = (size_t)c->d_vocab * M * (c->tied_embeddings ? 1 : 2) +
+                     (size_t)c->n_layers * (HD3 * M + (size_t)c->n_heads * c->d_head * M + 3 * F * M);
+        e.weights = big * esz + ((size_t)c->d_vocab + (size_t)c->n_layers * (HD3 + 6 * M + 2 * F)) * sizeof(float) +
+                    2 * rot_n * c->rotary_dim * sizeof(float);
+        size_t scratch = HD3 * M > F * M ? HD3 * M : F * M;
+        e.workspace_extra = scratch * sizeof(float);
+    }
     size_t BT = (size_t)B * T, M = (size_t)c->d_model, F = (size_t)c->d_mlp, H = (size_t)c->n_heads;
     int threads = hs_get_num_threads();
     size_t HD = H * (size_t)c->d_head;
@@ -466,6 +500,7 @@ hs_memory_estimate hs_model_estimate_memory(const hs_model_config *c, int B, int
        (and pre_linear when gated); pattern; scales; one logits row-block per sequence [T, V]; per-thread scratch */
     e.workspace = sizeof(float) * (BT * M * 6 + BT * HD * 6 + BT * (F > HD3 ? F : HD3) + BT * F * (c->gated_mlp ? 2 : 1) +
                                    (size_t)B * H * T * T + BT * 4 + (size_t)T * c->d_vocab + (size_t)threads * 64);
+    e.workspace += e.workspace_extra;
     e.total = e.weights + e.workspace;
-    return e;
+    return (hs_memory_estimate){.weights = e.weights, .workspace = e.workspace, .total = e.total};
 }

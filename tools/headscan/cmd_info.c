@@ -71,7 +71,8 @@ int cmd_info(int argc, char **argv) {
     if (!c->rotary_dim) printf("positions      learned\n");
     printf("layer norm eps %g\n", c->ln_eps);
     printf("bos / eos      %d / %d%s\n", c->bos_id, c->eos_id, c->default_prepend_bos ? "" : " (no BOS prepended: TL default_prepend_bos = False)");
-    printf("dtype          %s (weights are held as float32)\n", dtype_name(c->file_dtype));
+    printf("dtype          %s (%s)\n", dtype_name(c->file_dtype),
+           c->arch == HS_ARCH_LLAMA ? "weights kept as stored, widened to float32 a layer at a time" : "weights are held as float32");
     printf("parameters     %lld (%.1f M)\n", (long long)c->n_params, c->n_params / 1e6);
     printf("memory         %.1f MB weights + %.1f MB workspace for batch %d x %d = %.1f MB\n", e.weights / 1048576.0,
            e.workspace / 1048576.0, batch, n_ctx, e.total / 1048576.0);
