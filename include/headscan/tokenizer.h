@@ -1,8 +1,11 @@
-/* headscan/tokenizer.h — HuggingFace tokenizer.json byte-level BPE.
+/* headscan/tokenizer.h — HuggingFace tokenizer.json BPE tokenizers.
  *
- * Encodes and decodes exactly as the HuggingFace `tokenizers` library does for
- * byte-level BPE files (GPT-NeoX/Pythia, GPT-2). A loaded tokenizer is immutable
- * apart from an internal, thread-safe cache: one handle may encode on many threads.
+ * Encodes and decodes exactly as the HuggingFace `tokenizers` library does for BPE files:
+ * byte-level (GPT-NeoX/Pythia, GPT-2), SentencePiece-style with byte fallback (Llama 1/2,
+ * TinyLlama, Mistral), tiktoken-style (Llama 3) and Qwen2's. Anything else in a tokenizer.json
+ * (WordPiece/Unigram models, other normalizers, ...) is refused at load time, naming the JSON
+ * path. A loaded tokenizer is immutable apart from an internal, thread-safe cache: one handle
+ * may encode on many threads.
  */
 #ifndef HEADSCAN_TOKENIZER_H
 #define HEADSCAN_TOKENIZER_H
@@ -30,7 +33,7 @@ HS_API void hs_tokenizer_free(hs_tokenizer *tok);
  * shared by many threads, so errors are kept per thread, not in the handle). */
 HS_API const char *hs_tokenizer_error(const hs_tokenizer *tok);
 
-/* Encodes UTF-8 text (no BOS added) and APPENDS the ids to *out.
+/* Encodes UTF-8 text (no BOS added: HF's add_special_tokens=False) and APPENDS the ids to *out.
  * Invalid UTF-8 is an error (HS_ERR_FORMAT, naming the byte offset) unless
  * `errors` is HS_UTF8_REPLACE. */
 HS_API hs_status hs_tokenizer_encode(const hs_tokenizer *tok, const char *text, size_t len,
@@ -46,8 +49,23 @@ HS_API hs_status hs_tokenizer_decode(const hs_tokenizer *tok, const int32_t *ids
 HS_API int32_t hs_tokenizer_size(const hs_tokenizer *tok);
 /* Id of a token string (vocab or added token), or -1. */
 HS_API int32_t hs_tokenizer_token_to_id(const hs_tokenizer *tok, const char *token);
-/* BOS/EOS as TransformerLens sees them: the id of "<|endoftext|>" (0 for Pythia, 50256 for GPT-2). */
+/* BOS as TransformerLens sees it: the special token the post-processor puts in front (Llama-2
+ * "<s>" = 1, Llama-3 "<|begin_of_text|>" = 128000), else the id of "<|endoftext|>" (0 for
+ * Pythia, 50256 for GPT-2, 151643 for Qwen2), else -1. */
 HS_API int32_t hs_tokenizer_bos_id(const hs_tokenizer *tok);
+/* True when encoding with add_special_tokens puts hs_tokenizer_bos_id() first (the
+ * post-processor's single template starts with a special token: Llama-2, Llama-3; not GPT-2,
+ * Pythia or Qwen2). */
+HS_API bool hs_tokenizer_adds_bos(const hs_tokenizer *tok);
+
+/* HF's encode(text, add_special_tokens): with add_special_tokens the post-processor's template
+ * (TemplateProcessing, e.g. "<s> $A") wraps the ids; without, as hs_tokenizer_encode. APPENDS. */
+HS_API hs_status hs_tokenizer_encode_special(const hs_tokenizer *tok, const char *text, size_t len,
+                                             bool add_special_tokens, hs_utf8_errors errors, hs_ids *out);
+/* HF's encode(a, b, add_special_tokens) for a pair of sequences: the template's pair form
+ * ("<s> $A <s> $B" for Llama), or a then b without special tokens. APPENDS. */
+HS_API hs_status hs_tokenizer_encode_pair(const hs_tokenizer *tok, const char *a, size_t alen, const char *b,
+                                          size_t blen, bool add_special_tokens, hs_utf8_errors errors, hs_ids *out);
 
 /* ---- additions (TransformerLens conveniences, batch encoding, per-token strings) ---- */
 
@@ -64,6 +82,11 @@ HS_API hs_status hs_tokenizer_to_tokens(const hs_tokenizer *tok, const char *tex
  * receives the ids of texts[i]. On failure the error names the first failing text. */
 HS_API hs_status hs_tokenizer_encode_batch(const hs_tokenizer *tok, const char *const *texts, const size_t *lens,
                                            size_t n, hs_utf8_errors errors, hs_ids *outs);
+
+/* hs_tokenizer_encode_batch with HF's add_special_tokens (tokenizer(texts) in Python is True). */
+HS_API hs_status hs_tokenizer_encode_batch_special(const hs_tokenizer *tok, const char *const *texts,
+                                                   const size_t *lens, size_t n, bool add_special_tokens,
+                                                   hs_utf8_errors errors, hs_ids *outs);
 
 /* to_string for one id: decode([id]) — what to_str_tokens shows for that token. Byte
  * fragments of a multi-byte character come out as U+FFFD (e.g. "\uFFFD\uFFFD").

@@ -38,6 +38,20 @@ hs_status hs_nfc(const uint8_t *s, size_t n, uint8_t **out, size_t *out_len);
  * Pre-tokens tile the text (every character is matched by some alternative). */
 size_t hs_pretok_next(const uint8_t *s, size_t n);
 
+/* The Llama 3 (max_digits 3) / Qwen2 (max_digits 1) Split regex, same contract:
+ *   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+size_t hs_pretok_split_next(const uint8_t *s, size_t n, int max_digits);
+
+/* Oniguruma regexes (Ruby syntax, UTF-8), as HF's SysRegex. A compile error is
+ * HS_ERR_UNSUPPORTED with Oniguruma's message in err. Searches are thread-safe. */
+typedef struct hs_regex hs_regex;
+hs_status hs_regex_new(const char *pat, size_t len, hs_regex **out, char *err, size_t errlen);
+void hs_regex_free(hs_regex *r);
+/* Leftmost match in s[from..n) (look-behind sees s[0..from)): 1 and [*ms, *me), 0 none, -1 error. */
+int hs_regex_search(const hs_regex *r, const uint8_t *s, size_t n, size_t from, size_t *ms, size_t *me);
+/* 1 when the regex matches at s + at exactly (anchored there). */
+int hs_regex_match_at(const hs_regex *r, const uint8_t *s, size_t n, size_t at);
+
 /* Words longer than this many bytes go through the O(n log n) heap BPE instead of the
  * quadratic array loop (both give HF's result; tests set it to 0 to check the heap path). */
 extern int hs_tok_bpe_heap_threshold;

@@ -11,8 +11,8 @@
  * tokenizer's unique id, so one handle can encode on many threads at once.
  */
 #define _GNU_SOURCE
-#include "tokenizer/tok_internal.h"
-#include <cjson/cJSON.h>
+#include "tokenizer/tok_struct.h"
+#include "tokenizer/unicode_tables.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -50,36 +50,7 @@ static inline uint64_t mix64(uint64_t x) {
     return x ^ (x >> 33);
 }
 
-typedef struct { uint64_t key; uint32_t rank; int32_t merged; } merge_slot;   /* key = left<<32 | right */
 #define MERGE_EMPTY UINT64_MAX
-
-typedef struct { const char *s; uint32_t len; int32_t id; } str_slot;
-
-struct hs_tokenizer {
-    uint64_t uid;
-    char *path;
-    /* id -> token string (NUL-terminated, may be NULL for ids without a token) */
-    int32_t n_ids;                /* max id + 1 */
-    char *arena;                  /* all token strings, NUL-separated */
-    char **tok_str;
-    uint32_t *tok_len;
-    uint8_t *is_added;
-    /* id -> decoded bytes (ByteLevel decoder), offsets into dec_bytes */
-    uint8_t *dec_bytes;
-    size_t *dec_off;              /* n_ids + 1 */
-    /* vocab lookup: string -> id (model vocab; added tokens override) */
-    str_slot *vocab_tab;
-    size_t vocab_mask;
-    /* merges */
-    merge_slot *merge_tab;
-    size_t merge_mask;
-    size_t n_merges;
-    int32_t byte_id[256];
-    /* added tokens: byte tries (first child / next sibling), one per normalization kind */
-    struct trie { int32_t *child, *sibling, *tid; uint8_t *byte; size_t n, cap; uint8_t first[256]; } tries[2];
-    bool nfc;
-    int32_t bos;
-};
 
 /* Unique ids for tokenizers, so per-thread caches never serve a freed handle's entries. */
 static atomic_uint_fast64_t next_uid = 1;
@@ -96,6 +67,9 @@ static bool vocab_insert(hs_tokenizer *t, const char *s, uint32_t len, int32_t i
         i = (i + 1) & t->vocab_mask;
     }
 }
+
+static int32_t vocab_find(const hs_tokenizer *t, const char *s, size_t len);
+int32_t hs_tok_vocab_find(const hs_tokenizer *t, const char *s, size_t len) { return vocab_find(t, s, len); }
 
 static int32_t vocab_find(const hs_tokenizer *t, const char *s, size_t len) {
     size_t i = hash_bytes((const uint8_t *)s, len) & t->vocab_mask;
@@ -133,7 +107,7 @@ static void merge_insert(hs_tokenizer *t, int32_t a, int32_t b, uint32_t rank, i
  * Byte-level map (GPT-2 bytes_to_unicode): printable bytes map to themselves, the other 68
  * (0x00-0x20, 0x7F-0xA0, 0xAD) to U+0100 + n in increasing byte order.
  */
-static void byte_map(uint32_t map[256]) {
+void hs_tok_byte_map(uint32_t map[256]) {
     int n = 0;
     for (int b = 0; b < 256; b++) {
         bool keep = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
@@ -210,60 +184,26 @@ static void trie_free(struct trie *tr) {
 /* ---------------------------------------------------------------------------------------
  * Loading.
  */
-static const char *type_of(const cJSON *obj) {
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "type");
-    return cJSON_IsString(t) ? t->valuestring : NULL;
-}
-
-static bool is_absent_or_null(const cJSON *o) { return !o || cJSON_IsNull(o); }
-static bool is_true(const cJSON *o) { return o && cJSON_IsTrue(o); }
 static bool is_nonempty_string(const cJSON *o) { return cJSON_IsString(o) && o->valuestring[0]; }
 
 static hs_status check_supported(const char *path, const cJSON *root) {
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *model = hs_json_get(root, "model");
     if (!cJSON_IsObject(model)) return hs_errorf(HS_ERR_FORMAT, "%s: no \"model\" object", path);
-    const char *mt = type_of(model);
+    const char *mt = hs_json_type(model);
     if (mt && strcmp(mt, "BPE") != 0)
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model.type \"%s\" is not supported (only byte-level BPE)", path, mt);
-    if (!mt && !cJSON_GetObjectItemCaseSensitive(model, "merges"))
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model has no type and no merges (only byte-level BPE is supported)", path);
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(model, "dropout");
-    if (!is_absent_or_null(d) && !(cJSON_IsNumber(d) && d->valuedouble == 0.0))
+        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model.type \"%s\" is not supported (only BPE)", path, mt);
+    if (!mt && !hs_json_get(model, "merges"))
+        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model has no type and no merges (only BPE is supported)", path);
+    const cJSON *d = hs_json_get(model, "dropout");
+    if (!hs_json_null(d) && !(cJSON_IsNumber(d) && d->valuedouble == 0.0))
         return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model.dropout is not supported (must be null)", path);
-    if (is_nonempty_string(cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix")))
+    if (is_nonempty_string(hs_json_get(model, "continuing_subword_prefix")))
         return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model.continuing_subword_prefix is not supported (must be null or \"\")", path);
-    if (is_nonempty_string(cJSON_GetObjectItemCaseSensitive(model, "end_of_word_suffix")))
+    if (is_nonempty_string(hs_json_get(model, "end_of_word_suffix")))
         return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model.end_of_word_suffix is not supported (must be null or \"\")", path);
-    if (is_true(cJSON_GetObjectItemCaseSensitive(model, "byte_fallback")))
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model.byte_fallback=true is not supported", path);
-    if (is_true(cJSON_GetObjectItemCaseSensitive(model, "ignore_merges")))
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model.ignore_merges=true is not supported", path);
-
-    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
-    if (!is_absent_or_null(norm)) {
-        const char *nt = type_of(norm);
-        if (!nt || strcmp(nt, "NFC") != 0)
-            return hs_errorf(HS_ERR_UNSUPPORTED, "%s: normalizer.type \"%s\" is not supported (only NFC or none)", path,
-                             nt ? nt : "?");
-    }
-    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
-    const char *pt = is_absent_or_null(pre) ? NULL : type_of(pre);
-    if (!pt || strcmp(pt, "ByteLevel") != 0)
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: pre_tokenizer.type \"%s\" is not supported (only ByteLevel)", path,
-                         pt ? pt : "null");
-    if (is_true(cJSON_GetObjectItemCaseSensitive(pre, "add_prefix_space")))
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: pre_tokenizer.add_prefix_space=true is not supported", path);
-    const cJSON *ur = cJSON_GetObjectItemCaseSensitive(pre, "use_regex");
-    if (ur && cJSON_IsFalse(ur))
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: pre_tokenizer.use_regex=false is not supported", path);
-    const cJSON *dec = cJSON_GetObjectItemCaseSensitive(root, "decoder");
-    const char *dt = is_absent_or_null(dec) ? NULL : type_of(dec);
-    if (!dt || strcmp(dt, "ByteLevel") != 0)
-        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: decoder.type \"%s\" is not supported (only ByteLevel)", path,
-                         dt ? dt : "null");
-    if (!is_absent_or_null(cJSON_GetObjectItemCaseSensitive(root, "truncation")))
+    if (!hs_json_null(hs_json_get(root, "truncation")))
         return hs_errorf(HS_ERR_UNSUPPORTED, "%s: truncation is not supported (must be null)", path);
-    if (!is_absent_or_null(cJSON_GetObjectItemCaseSensitive(root, "padding")))
+    if (!hs_json_null(hs_json_get(root, "padding")))
         return hs_errorf(HS_ERR_UNSUPPORTED, "%s: padding is not supported (must be null)", path);
     return HS_OK;
 }
@@ -293,17 +233,20 @@ static size_t decode_token_bytes(const uint32_t inv[0x144], const char *s, size_
 
 static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
     hs_status s = check_supported(path, root);
-    if (s) return s;
+    if (s || (s = hs_tok_parse_normalizer(t, path, root)) || (s = hs_tok_parse_pre_tokenizer(t, path, root)) ||
+        (s = hs_tok_parse_decoder(t, path, root)))
+        return s;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
     const cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges");
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
     if (!cJSON_IsObject(vocab)) return hs_errorf(HS_ERR_FORMAT, "%s: model.vocab is not an object", path);
     if (!cJSON_IsArray(merges)) return hs_errorf(HS_ERR_FORMAT, "%s: model.merges is not an array", path);
-    if (!is_absent_or_null(added) && !cJSON_IsArray(added))
+    if (!hs_json_null(added) && !cJSON_IsArray(added))
         return hs_errorf(HS_ERR_FORMAT, "%s: added_tokens is not an array", path);
-    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
-    t->nfc = !is_absent_or_null(norm);
+    t->byte_fallback = hs_json_true(hs_json_get(model, "byte_fallback"));
+    t->fuse_unk = hs_json_true(hs_json_get(model, "fuse_unk"));
+    t->ignore_merges = hs_json_true(hs_json_get(model, "ignore_merges"));
 
     /* ids: find the largest */
     int64_t max_id = -1, v = 0;
@@ -320,11 +263,6 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
             if (!json_int(id, 0, INT32_MAX - 1, &v) || !cJSON_IsString(content) || !content->valuestring[0])
                 return hs_errorf(HS_ERR_FORMAT, "%s: added_tokens[%zu] needs an integer \"id\" and a non-empty \"content\"",
                                  path, n_added);
-            static const char *const unsupported[] = {"lstrip", "rstrip", "single_word"};
-            for (int k = 0; k < 3; k++)
-                if (is_true(cJSON_GetObjectItemCaseSensitive(a, unsupported[k])))
-                    return hs_errorf(HS_ERR_UNSUPPORTED, "%s: added_tokens[%zu].%s=true is not supported", path,
-                                     n_added, unsupported[k]);
             if (v > max_id) max_id = v;
         }
     }
@@ -342,8 +280,11 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
     t->tok_str = hs_calloc(nid, sizeof *t->tok_str);
     t->tok_len = hs_calloc(nid, sizeof *t->tok_len);
     t->is_added = hs_calloc(nid, 1);
+    t->in_model = hs_calloc(nid, 1);
     t->dec_off = hs_calloc(nid + 1, sizeof *t->dec_off);
-    if (!t->vocab_tab || !t->tok_str || !t->tok_len || !t->is_added || !t->dec_off) return HS_ERR_NOMEM;
+    t->added = hs_calloc(n_added + 1, sizeof *t->added);
+    if (!t->vocab_tab || !t->tok_str || !t->tok_len || !t->is_added || !t->in_model || !t->dec_off || !t->added)
+        return HS_ERR_NOMEM;
 
     size_t arena_size = 1;
     for (const cJSON *e = vocab->child; e; e = e->next) arena_size += strlen(e->string) + 1;
@@ -361,13 +302,14 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
         t->tok_str[v] = memcpy(t->arena + arena_used, e->string, l + 1);
         arena_used += l + 1;
         t->tok_len[v] = (uint32_t)l;
+        t->in_model[v] = 1;
         if (!vocab_insert(t, t->tok_str[v], t->tok_len[v], (int32_t)v, false))
             return hs_errorf(HS_ERR_FORMAT, "%s: model.vocab lists \"%s\" twice", path, e->string);
     }
 
-    /* byte symbols */
+    /* byte symbols (byte-level), <0xNN> tokens (byte_fallback), one-character tokens (char-level) */
     uint32_t map[256], inv[0x144];
-    byte_map(map);
+    hs_tok_byte_map(map);
     for (int i = 0; i < 0x144; i++) inv[i] = 0xFFFF;
     for (int b = 0; b < 256; b++) {
         inv[map[b]] = (uint32_t)b;
@@ -375,9 +317,29 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
         int k = hs_utf8_put(map[b], u);
         t->byte_id[b] = vocab_find(t, (const char *)u, (size_t)k);
         /* 0xC0, 0xC1 and 0xF5..0xFF never occur in UTF-8 text (NeoX's vocab omits them) */
-        if (t->byte_id[b] < 0 && b != 0xC0 && b != 0xC1 && b < 0xF5)
+        if (t->bytelevel && t->byte_id[b] < 0 && b != 0xC0 && b != 0xC1 && b < 0xF5)
             return hs_errorf(HS_ERR_UNSUPPORTED, "%s: model.vocab lacks the byte-level symbol for byte 0x%02X "
                              "(not a byte-level BPE vocabulary)", path, b);
+        char name[8];
+        snprintf(name, sizeof name, "<0x%02X>", b);
+        t->byte_tok[b] = t->byte_fallback ? vocab_find(t, name, 6) : -1;
+    }
+    t->unk_id = -1;
+    const cJSON *unk = hs_json_get(model, "unk_token");
+    if (!hs_json_null(unk)) {
+        if (!cJSON_IsString(unk)) return hs_errorf(HS_ERR_FORMAT, "%s: model.unk_token is not a string", path);
+        if ((t->unk_id = vocab_find(t, unk->valuestring, strlen(unk->valuestring))) < 0)
+            return hs_errorf(HS_ERR_FORMAT, "%s: model.unk_token \"%s\" is not in model.vocab", path, unk->valuestring);
+    }
+    if (!t->bytelevel) {
+        if (!(t->char_id = hs_malloc(0x10000 * sizeof *t->char_id))) return HS_ERR_NOMEM;
+        for (size_t i = 0; i < 0x10000; i++) t->char_id[i] = -1;
+        for (int32_t i = 0; i < t->n_ids; i++) {
+            if (!t->tok_str[i]) continue;
+            int len;
+            uint32_t cp = hs_utf8_next((const uint8_t *)t->tok_str[i], &len);
+            if ((uint32_t)len == t->tok_len[i] && cp < 0x10000) t->char_id[cp] = i;
+        }
     }
 
     /* merges */
@@ -449,21 +411,31 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
             t->tok_len[v] = (uint32_t)l;
             t->is_added[v] = 1;
             vocab_insert(t, t->tok_str[v], t->tok_len[v], (int32_t)v, true);
-            bool normalized = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(a, "normalized"));
+            /* HF's AddedToken defaults: normalized = !special, the rest false */
+            added_tok *at = &t->added[t->n_added];
+            at->id = (int32_t)v;
+            at->special = hs_json_true(hs_json_get(a, "special"));
+            const cJSON *nz = hs_json_get(a, "normalized");
+            at->normalized = nz ? cJSON_IsTrue(nz) : !at->special;
+            at->single_word = hs_json_true(hs_json_get(a, "single_word"));
+            at->lstrip = hs_json_true(hs_json_get(a, "lstrip"));
+            at->rstrip = hs_json_true(hs_json_get(a, "rstrip"));
             /* a normalized token is matched in normalized text, so its pattern is normalized too */
-            uint8_t *pat = (uint8_t *)content;
+            uint8_t *pat = (uint8_t *)content, *tmp = NULL;
             size_t plen = strlen(content);
-            uint8_t *tmp = NULL;
-            if (normalized && t->nfc && !hs_nfc_quick(pat, plen)) {
-                if ((s = hs_nfc(pat, plen, &tmp, &plen))) return s;
+            if (at->normalized && t->n_norm) {
+                if ((s = hs_tok_normalize(t, pat, plen, &tmp, &plen))) return s;
                 pat = tmp;
             }
-            s = trie_add(&t->tries[normalized ? 1 : 0], pat, plen, (int32_t)v);
+            s = plen ? trie_add(&t->tries[at->normalized ? 1 : 0], pat, plen, (int32_t)t->n_added) : HS_OK;
             free(tmp);
             if (s) return s;
+            t->n_added++;
         }
     }
 
+    if ((s = hs_tok_parse_post_processor(t, path, root))) return s;
+    if (!t->dec_bytelevel_only) return HS_OK;
     /* decoded bytes per id */
     size_t total = 0;
     for (size_t i = 0; i < nid; i++) total += t->tok_len[i];
@@ -475,7 +447,6 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
         if (t->tok_str[i]) off += decode_token_bytes(inv, t->tok_str[i], t->tok_len[i], t->dec_bytes + off);
     }
     t->dec_off[nid] = off;
-    t->bos = vocab_find(t, "<|endoftext|>", 13);
     return HS_OK;
 }
 
@@ -521,6 +492,10 @@ void hs_tokenizer_free(hs_tokenizer *t) {
     free(t->tok_str);
     free(t->tok_len);
     free(t->is_added);
+    free(t->in_model);
+    free(t->char_id);
+    free(t->added);
+    hs_tok_free_pipeline(t);
     free(t->dec_bytes);
     free(t->dec_off);
     free(t->vocab_tab);
@@ -602,18 +577,16 @@ static heap_item heap_pop(heap_item *h, size_t *n) {
 
 /* Scratch for long words: symbols as a doubly linked list plus a min-heap of candidate merges
  * ordered by (rank, position), stale entries skipped — HF's algorithm, same result. */
-static hs_status bpe_long(const hs_tokenizer *t, const uint8_t *w, size_t n, int32_t *out, size_t *out_n) {
-    int32_t *sym = hs_malloc(n * sizeof *sym);
+static hs_status bpe_long(const hs_tokenizer *t, int32_t *sym, size_t n, size_t *out_n) {
     int32_t *prev = hs_malloc(n * sizeof *prev), *next = hs_malloc(n * sizeof *next);
     uint8_t *alive = hs_malloc(n);
     heap_item *heap = hs_malloc(3 * n * sizeof *heap);
-    if (!sym || !prev || !next || !alive || !heap) {
-        free(sym); free(prev); free(next); free(alive); free(heap);
+    if (!prev || !next || !alive || !heap) {
+        free(prev); free(next); free(alive); free(heap);
         return HS_ERR_NOMEM;
     }
     size_t hn = 0;
     for (size_t i = 0; i < n; i++) {
-        sym[i] = t->byte_id[w[i]];
         prev[i] = (int32_t)i - 1;
         next[i] = i + 1 < n ? (int32_t)i + 1 : -1;
         alive[i] = 1;
@@ -644,17 +617,16 @@ static hs_status bpe_long(const hs_tokenizer *t, const uint8_t *w, size_t n, int
         }
     }
     size_t k = 0;
-    for (int32_t i = 0; i >= 0; i = next[i]) out[k++] = sym[i];
+    for (int32_t i = 0; i >= 0; i = next[i]) sym[k++] = sym[i];   /* i >= k: compacting in place is safe */
     *out_n = k;
-    free(sym); free(prev); free(next); free(alive); free(heap);
+    free(prev); free(next); free(alive); free(heap);
     return HS_OK;
 }
 
-/* Short words: arrays, repeatedly merge the lowest (rank, position) pair. out has room n. */
-static size_t bpe_short(const hs_tokenizer *t, const uint8_t *w, size_t n, int32_t *sym) {
+/* Short words (n <= 64 symbols, in place): arrays, repeatedly merge the lowest (rank, position) pair. */
+static size_t bpe_short(const hs_tokenizer *t, int32_t *sym, size_t n) {
     uint32_t rank[64];
     int32_t merged[64];
-    for (size_t i = 0; i < n; i++) sym[i] = t->byte_id[w[i]];
     for (size_t i = 0; i + 1 < n; i++) {
         const merge_slot *m = merge_find(t, sym[i], sym[i + 1]);
         rank[i] = m ? m->rank : UINT32_MAX;
@@ -753,9 +725,60 @@ static void cache_drop_for(uint64_t uid) {
     }
 }
 
+/* Initial symbols of a char-level word (HF's BPE::merge_word): each character's token, else
+ * its bytes as <0xNN> tokens (byte_fallback, when all exist), else unk (runs fused with
+ * fuse_unk; a pending unk is only flushed by a character found in the vocab, as HF does).
+ * sym has room for n (each character yields at most its byte count). */
+static size_t char_symbols(const hs_tokenizer *t, const uint8_t *w, size_t n, int32_t *sym) {
+    size_t k = 0;
+    bool pending = false;
+    for (size_t i = 0; i < n;) {
+        int len;
+        uint32_t cp = hs_utf8_next(w + i, &len);
+        int32_t id = cp < 0x10000 ? t->char_id[cp] : vocab_find(t, (const char *)w + i, (size_t)len);
+        if (id >= 0 && !t->in_model[id]) id = -1;
+        if (id >= 0) {
+            if (pending) { sym[k++] = t->unk_id; pending = false; }
+            sym[k++] = id;
+        } else {
+            bool fb = t->byte_fallback;
+            for (int j = 0; fb && j < len; j++) fb = t->byte_tok[w[i + j]] >= 0;
+            if (fb) {
+                for (int j = 0; j < len; j++) sym[k++] = t->byte_tok[w[i + j]];
+            } else if (t->unk_id >= 0) {
+                if (pending && !t->fuse_unk) sym[k++] = t->unk_id;
+                pending = true;
+            }
+        }
+        i += (size_t)len;
+    }
+    if (pending) sym[k++] = t->unk_id;
+    return k;
+}
+
+/* ignore_merges: the word itself (byte-level: its mapped string) as one model token, or -1. */
+static int32_t whole_word_id(const hs_tokenizer *t, const uint8_t *w, size_t n) {
+    int32_t id;
+    if (t->bytelevel) {
+        char buf[512];
+        if (n > sizeof buf / 2) return -1;   /* no vocab entry is that long (HF's would need > 256 bytes) */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *sym = t->tok_str[t->byte_id[w[i]]];
+            uint32_t l = t->tok_len[t->byte_id[w[i]]];
+            memcpy(buf + k, sym, l);
+            k += l;
+        }
+        id = vocab_find(t, buf, k);
+    } else {
+        id = vocab_find(t, (const char *)w, n);
+    }
+    return id >= 0 && t->in_model[id] ? id : -1;
+}
+
 /* BPE of one pre-token, through the cache. */
 static hs_status encode_word(const hs_tokenizer *t, word_cache *c, const uint8_t *w, size_t n, hs_ids *o) {
-    if (n == 1) {
+    if (n == 1 && t->bytelevel && !t->ignore_merges) {
         hs_status s = hs_ids_reserve(o, 1);
         if (s) return s;
         o->data[o->len++] = t->byte_id[w[0]];
@@ -782,9 +805,21 @@ static hs_status encode_word(const hs_tokenizer *t, word_cache *c, const uint8_t
     hs_status s = hs_ids_reserve(o, n);
     if (s) return s;
     int32_t *dst = o->data + o->len;
-    size_t k;
-    if (n <= (size_t)hs_tok_bpe_heap_threshold && n <= 64) k = bpe_short(t, w, n, dst);
-    else if ((s = bpe_long(t, w, n, dst, &k))) return s;
+    size_t k = 0, m;
+    int32_t whole = t->ignore_merges ? whole_word_id(t, w, n) : -1;
+    if (whole >= 0) {
+        dst[0] = whole;
+        k = 1;
+    } else {
+        if (t->bytelevel) {
+            for (size_t i = 0; i < n; i++) dst[i] = t->byte_id[w[i]];
+            m = n;
+        } else {
+            m = char_symbols(t, w, n, dst);
+        }
+        if (m <= (size_t)hs_tok_bpe_heap_threshold && m <= 64) k = bpe_short(t, dst, m);
+        else if ((s = bpe_long(t, dst, m, &k))) return s;
+    }
     o->len += k;
     if (c && n <= CACHE_MAX_WORD) {
         if (c->used * 2 >= CACHE_SLOTS || c->key_used + n > CACHE_KEY_BYTES || c->ids_used + k > CACHE_ID_SLOTS) {
@@ -807,87 +842,315 @@ static hs_status encode_word(const hs_tokenizer *t, word_cache *c, const uint8_t
 }
 
 /* ---------------------------------------------------------------------------------------
- * Encoding pipeline.
+ * Encoding pipeline: added tokens (raw text) -> normalizer -> added tokens (normalized text)
+ * -> pre-tokenizer steps -> model, each piece separately. `at0` = the piece starts at offset 0
+ * of the original text (Metaspace's prepend_scheme "first").
  */
-static hs_status encode_pretokens(const hs_tokenizer *t, word_cache *c, const uint8_t *s, size_t n, hs_ids *o) {
-    size_t i = 0;
-    while (i < n) {
-        size_t k = hs_pretok_next(s + i, n - i);
-        hs_status st = encode_word(t, c, s + i, k, o);
-        if (st) return st;
-        i += k;
+typedef struct { const hs_tokenizer *t; word_cache *c; hs_ids *o; } enc;
+
+static hs_status pretok_piece(enc *e, size_t step, const uint8_t *s, size_t n, bool at0);
+
+/* Split behaviors over the (start, end, is_match) spans of a pattern, as HF's
+ * NormalizedString::split folds them; pieces go to the next pre-tokenizer step. */
+typedef struct {
+    enc *e;
+    size_t step;
+    const uint8_t *s;
+    bool at0, have, m, prev_m;
+    int behavior;
+    size_t a, b;
+} folder;
+
+static hs_status fold_emit(folder *f, size_t a, size_t b) {
+    return a < b ? pretok_piece(f->e, f->step + 1, f->s + a, b - a, f->at0 && a == 0) : HS_OK;
+}
+
+static hs_status fold_flush(folder *f) {
+    hs_status st = f->have ? fold_emit(f, f->a, f->b) : HS_OK;
+    f->have = false;
+    return st;
+}
+
+static hs_status fold_span(folder *f, size_t a, size_t b, bool m) {
+    hs_status st = HS_OK;
+    switch (f->behavior) {
+    case SPLIT_ISOLATED: return fold_emit(f, a, b);
+    case SPLIT_REMOVED: return m ? HS_OK : fold_emit(f, a, b);
+    case SPLIT_CONTIGUOUS:
+        if (f->have && m == f->m) { f->b = b; return HS_OK; }
+        break;
+    case SPLIT_MERGED_PREV: {
+        bool extend = m && !f->prev_m && f->have;
+        f->prev_m = m;
+        if (extend) { f->b = b; return HS_OK; }
+        break;
     }
+    default:   /* SPLIT_MERGED_NEXT: a match joins the span after it when that one is not a match */
+        if (f->have && !m) {
+            f->have = false;
+            return fold_emit(f, f->a, b);
+        }
+        if ((st = fold_flush(f))) return st;
+        if (!m) return fold_emit(f, a, b);
+        break;
+    }
+    if ((st = fold_flush(f))) return st;
+    f->have = true;
+    f->a = a;
+    f->b = b;
+    f->m = m;
     return HS_OK;
 }
 
-/* Splits s by the added tokens of trie `which` (leftmost-longest, non-overlapping); the text
- * between matches goes to the next stage. */
-static hs_status encode_normalized(const hs_tokenizer *t, word_cache *c, const uint8_t *s, size_t n, hs_ids *o);
+/* Spans of `st`'s pattern over s, folded by `behavior` (invert flips the match flags). */
+static hs_status split_spans(enc *e, size_t step, const pre_step *st, int behavior, const uint8_t *s, size_t n,
+                             bool at0) {
+    folder f = {.e = e, .step = step, .s = s, .at0 = at0, .behavior = behavior};
+    bool inv = st->invert;
+    hs_status r = HS_OK;
+    size_t i = 0;
+    if (st->matcher == MATCH_TIKTOKEN) {
+        while (i < n && !r) {
+            size_t k = hs_pretok_split_next(s + i, n - i, st->max_digits);
+            r = behavior == SPLIT_ISOLATED ? pretok_piece(e, step + 1, s + i, k, at0 && i == 0)
+                                           : fold_span(&f, i, i + k, !inv);
+            i += k;
+        }
+    } else if (st->matcher == MATCH_REGEX) {
+        /* onig's find_iter: an empty match right after the previous match is skipped */
+        size_t from = 0, last_match = SIZE_MAX, ms, me;
+        while (!r && from <= n) {
+            int found = hs_regex_search(st->re, s, n, from, &ms, &me);
+            if (found < 0) return hs_errorf(HS_ERR_INTERNAL, "Oniguruma failed while splitting");
+            if (!found) break;
+            if (ms == me) {
+                size_t step_len = 1;
+                if (me < n) { int l; (void)hs_utf8_next(s + me, &l); step_len = (size_t)l; }
+                from = me + step_len;
+                if (me == last_match) continue;
+            } else {
+                from = me;
+            }
+            last_match = me;
+            if (i < ms) r = fold_span(&f, i, ms, inv);
+            if (!r) r = fold_span(&f, ms, me, !inv);
+            i = me;
+        }
+        if (!r && i < n) r = fold_span(&f, i, n, inv);
+    } else {   /* a literal string (Metaspace: its replacement character) */
+        const uint8_t *q;
+        while (!r && i < n && (q = memmem(s + i, n - i, st->str, st->slen))) {
+            size_t ms = (size_t)(q - s);
+            if (i < ms) r = fold_span(&f, i, ms, inv);
+            if (!r) r = fold_span(&f, ms, ms + st->slen, !inv);
+            i = ms + st->slen;
+        }
+        if (!r && i < n) r = fold_span(&f, i, n, inv);
+    }
+    return r ? r : fold_flush(&f);
+}
 
-static hs_status split_added(const hs_tokenizer *t, word_cache *c, int which, const uint8_t *s, size_t n, hs_ids *o) {
+static hs_status metaspace(enc *e, size_t step, const pre_step *st, const uint8_t *s, size_t n, bool at0) {
+    uint8_t *buf;
+    size_t len;
+    hs_status r = hs_tok_replace_all(s, n, " ", 1, st->repl, st->rlen, 0, &buf, &len);
+    if (r) return r;
+    bool prepend = st->scheme == SCHEME_ALWAYS || (st->scheme == SCHEME_FIRST && at0);
+    if (prepend && !(len >= st->rlen && !memcmp(buf, st->repl, st->rlen))) {
+        uint8_t *b2;
+        r = hs_tok_replace_all(buf, len, NULL, 0, NULL, 0, st->rlen, &b2, &len);
+        free(buf);
+        if (r) return r;
+        memcpy(b2, st->repl, st->rlen);
+        buf = b2;
+    }
+    if (!st->split) {
+        r = pretok_piece(e, step + 1, buf, len, at0);
+    } else {
+        pre_step lit = {.matcher = MATCH_STRING, .str = (char *)st->repl, .slen = st->rlen};
+        r = split_spans(e, step, &lit, SPLIT_MERGED_NEXT, buf, len, at0);
+    }
+    free(buf);
+    return r;
+}
+
+static hs_status pretok_piece(enc *e, size_t step, const uint8_t *s, size_t n, bool at0) {
+    const hs_tokenizer *t = e->t;
+    if (!n) return HS_OK;
+    if (step == t->n_pre) return encode_word(t, e->c, s, n, e->o);
+    const pre_step *st = &t->pre[step];
+    switch (st->kind) {
+    case PRE_BYTELEVEL:
+        if (!st->use_regex) return encode_word(t, e->c, s, n, e->o);
+        for (size_t i = 0; i < n;) {   /* ByteLevel is the last step */
+            size_t k = hs_pretok_next(s + i, n - i);
+            hs_status r = encode_word(t, e->c, s + i, k, e->o);
+            if (r) return r;
+            i += k;
+        }
+        return HS_OK;
+    case PRE_SPLIT: return split_spans(e, step, st, st->behavior, s, n, at0);
+    default: return metaspace(e, step, st, s, n, at0);
+    }
+}
+
+/* ---- added tokens ---- */
+static hs_regex *word_re;
+static pthread_once_t word_re_once = PTHREAD_ONCE_INIT;
+static void word_re_init(void) {
+    /* Rust regex's Unicode \w (HF's single_word boundaries) */
+    static const char pat[] = "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}]";
+    char err[128];
+    if (hs_regex_new(pat, sizeof pat - 1, &word_re, err, sizeof err)) word_re = NULL;
+}
+
+static bool is_word_char(const uint8_t *s, size_t len) {
+    pthread_once(&word_re_once, word_re_init);
+    if (word_re) return hs_regex_match_at(word_re, s, len, 0);
+    int l;
+    int k = hs_uc_class(hs_utf8_next(s, &l));
+    return k == HS_UC_LETTER || k == HS_UC_NUMBER;
+}
+
+static size_t char_start_before(const uint8_t *s, size_t i) {
+    do i--; while (i > 0 && (s[i] & 0xC0) == 0x80);
+    return i;
+}
+
+static bool is_space_at(const uint8_t *s, int *len) { return hs_uc_class(hs_utf8_next(s, len)) == HS_UC_SPACE; }
+
+static hs_status normalize_piece(enc *e, const uint8_t *s, size_t n, bool at0);
+
+/* Splits s by the added tokens of trie `which` (0: raw text, 1: normalized text) as HF's
+ * AddedVocabulary::find_matches: leftmost-longest, the search resuming after each match;
+ * single_word matches next to word characters are dropped, lstrip/rstrip take the
+ * whitespace around. The text between tokens goes to the next stage. */
+static hs_status split_added(enc *e, int which, const uint8_t *s, size_t n, bool at0) {
+    const hs_tokenizer *t = e->t;
     const struct trie *tr = &t->tries[which];
     size_t start = 0, i = 0;
     hs_status st;
+#define NEXT_STAGE(a, b) (which == 0 ? normalize_piece(e, s + (a), (b) - (a), at0 && (a) == 0) \
+                                     : pretok_piece(e, 0, s + (a), (b) - (a), at0 && (a) == 0))
     if (tr->n)
         while (i < n) {
             if (!tr->first[s[i]]) { i++; continue; }
-            int32_t id;
-            size_t m = trie_match(tr, s + i, n - i, &id);
+            int32_t idx;
+            size_t m = trie_match(tr, s + i, n - i, &idx);
             if (!m) { i++; continue; }
-            if (i > start) {
-                st = which == 0 ? encode_normalized(t, c, s + start, i - start, o)
-                                : encode_pretokens(t, c, s + start, i - start, o);
-                if (st) return st;
+            const added_tok *at = &t->added[idx];
+            size_t ms = i, me = i + m;
+            i = me;
+            if (at->single_word) {
+                bool word_before = ms > 0 && is_word_char(s + char_start_before(s, ms), ms - char_start_before(s, ms));
+                int l = 0;
+                if (me < n) (void)hs_utf8_next(s + me, &l);
+                bool word_after = me < n && is_word_char(s + me, (size_t)l);
+                if (word_before || word_after) continue;
             }
-            if ((st = hs_ids_reserve(o, 1))) return st;
-            o->data[o->len++] = id;
-            i += m;
-            start = i;
+            if (at->lstrip) {
+                size_t ns = ms;
+                int l;
+                while (ns > 0) {
+                    size_t p = char_start_before(s, ns);
+                    if (!is_space_at(s + p, &l)) break;
+                    ns = p;
+                }
+                ms = ns > start ? ns : start;
+            }
+            if (at->rstrip) {
+                int l;
+                while (me < n && is_space_at(s + me, &l)) me += (size_t)l;
+            }
+            if (start < ms && (st = NEXT_STAGE(start, ms))) return st;
+            if ((st = hs_ids_reserve(e->o, 1))) return st;
+            e->o->data[e->o->len++] = at->id;
+            start = me;
         }
-    if (n > start)
-        return which == 0 ? encode_normalized(t, c, s + start, n - start, o)
-                          : encode_pretokens(t, c, s + start, n - start, o);
+    if (n > start) return NEXT_STAGE(start, n);
+#undef NEXT_STAGE
     return HS_OK;
 }
 
-static hs_status encode_normalized(const hs_tokenizer *t, word_cache *c, const uint8_t *s, size_t n, hs_ids *o) {
-    if (!t->nfc || hs_nfc_quick(s, n)) return split_added(t, c, 1, s, n, o);
+static hs_status normalize_piece(enc *e, const uint8_t *s, size_t n, bool at0) {
+    const hs_tokenizer *t = e->t;
+    if (!n) return HS_OK;
+    if (!t->n_norm || (t->n_norm == 1 && t->norm[0].kind == NORM_NFC && hs_nfc_quick(s, n)))
+        return split_added(e, 1, s, n, at0);
     uint8_t *norm;
     size_t nn;
-    hs_status st = hs_nfc(s, n, &norm, &nn);
+    hs_status st = hs_tok_normalize(t, s, n, &norm, &nn);
     if (st) return st;
-    st = split_added(t, c, 1, norm, nn, o);
+    st = split_added(e, 1, norm, nn, at0);
     free(norm);
+    return st;
+}
+
+/* Valid UTF-8 of text (a replaced copy in *fixed when errors = replace). */
+static hs_status checked_text(const char *text, size_t *len, hs_utf8_errors errors, const uint8_t **s, uint8_t **fixed) {
+    *s = (const uint8_t *)text;
+    *fixed = NULL;
+    size_t bad = hs_utf8_first_invalid(*s, *len);
+    if (bad == *len) return HS_OK;
+    if (errors != HS_UTF8_REPLACE)
+        return hs_errorf(HS_ERR_FORMAT, "invalid UTF-8 at byte offset %zu (byte 0x%02X)", bad, (*s)[bad]);
+    hs_status st = hs_utf8_replace(*s, *len, fixed, len);
+    if (!st) *s = *fixed;
+    return st;
+}
+
+/* Encodes one sequence (no post-processor), appending to out. */
+static hs_status encode_seq(const hs_tokenizer *tok, const char *text, size_t len, hs_utf8_errors errors, hs_ids *out) {
+    const uint8_t *s;
+    uint8_t *fixed;
+    hs_status st = checked_text(text, &len, errors, &s, &fixed);
+    if (st) return st;
+    enc e = {tok, cache_get(tok->uid), out};   /* NULL cache (out of memory): still correct */
+    st = split_added(&e, 0, s, len, true);
+    free(fixed);
     return st;
 }
 
 hs_status hs_tokenizer_encode(const hs_tokenizer *tok, const char *text, size_t len, hs_utf8_errors errors,
                               hs_ids *out) {
-    if (!tok || !out || (!text && len)) return hs_errorf(HS_ERR_INVALID_ARG, "hs_tokenizer_encode: NULL argument");
-    const uint8_t *s = (const uint8_t *)text;
-    size_t bad = hs_utf8_first_invalid(s, len);
-    uint8_t *fixed = NULL;
-    if (bad < len) {
-        if (errors != HS_UTF8_REPLACE)
-            return hs_errorf(HS_ERR_FORMAT, "invalid UTF-8 at byte offset %zu (byte 0x%02X)", bad, s[bad]);
-        hs_status st = hs_utf8_replace(s, len, &fixed, &len);
-        if (st) return st;
-        s = fixed;
-    }
-    word_cache *c = cache_get(tok->uid);   /* NULL (no cache) if out of memory: still correct */
+    return hs_tokenizer_encode_pair(tok, text, len, NULL, 0, false, errors, out);
+}
+
+hs_status hs_tokenizer_encode_special(const hs_tokenizer *tok, const char *text, size_t len, bool add_special_tokens,
+                                      hs_utf8_errors errors, hs_ids *out) {
+    return hs_tokenizer_encode_pair(tok, text, len, NULL, 0, add_special_tokens, errors, out);
+}
+
+hs_status hs_tokenizer_encode_pair(const hs_tokenizer *tok, const char *a, size_t alen, const char *b, size_t blen,
+                                   bool add_special_tokens, hs_utf8_errors errors, hs_ids *out) {
+    if (!tok || !out || (!a && alen) || (!b && blen))
+        return hs_errorf(HS_ERR_INVALID_ARG, "hs_tokenizer_encode: NULL argument");
     size_t before = out->len;
-    hs_status st = split_added(tok, c, 0, s, len, out);
+    int w = b ? 1 : 0;
+    hs_status st = HS_OK;
+    if (!add_special_tokens || !tok->tmpl[w]) {
+        st = encode_seq(tok, a, alen, errors, out);
+        if (!st && b) st = encode_seq(tok, b, blen, errors, out);
+    } else {
+        for (size_t i = 0; i < tok->tmpl_n[w] && !st; i++) {
+            int32_t x = tok->tmpl[w][i];
+            if (x == TMPL_A) st = encode_seq(tok, a, alen, errors, out);
+            else if (x == TMPL_B) st = b ? encode_seq(tok, b, blen, errors, out) : HS_OK;
+            else if (!(st = hs_ids_reserve(out, 1))) out->data[out->len++] = x;
+        }
+    }
     if (st) out->len = before;
-    free(fixed);
     return st;
 }
+
+bool hs_tokenizer_adds_bos(const hs_tokenizer *tok) { return tok->adds_bos; }
 
 hs_status hs_tokenizer_to_tokens(const hs_tokenizer *tok, const char *text, size_t len, bool prepend_bos,
                                  hs_utf8_errors errors, hs_ids *out) {
     size_t before = out->len;
     if (prepend_bos) {
         if (tok->bos < 0)
-            return hs_errorf(HS_ERR_NOT_FOUND, "%s: no <|endoftext|> token to use as BOS", tok->path);
+            return hs_errorf(HS_ERR_NOT_FOUND, "%s: no BOS token (no <|endoftext|> and no post-processor BOS)", tok->path);
         hs_status st = hs_ids_reserve(out, 1);
         if (st) return st;
         out->data[out->len++] = tok->bos;
@@ -897,15 +1160,15 @@ hs_status hs_tokenizer_to_tokens(const hs_tokenizer *tok, const char *text, size
     return st;
 }
 
-hs_status hs_tokenizer_encode_batch(const hs_tokenizer *tok, const char *const *texts, const size_t *lens, size_t n,
-                                    hs_utf8_errors errors, hs_ids *outs) {
+hs_status hs_tokenizer_encode_batch_special(const hs_tokenizer *tok, const char *const *texts, const size_t *lens,
+                                            size_t n, bool add_special_tokens, hs_utf8_errors errors, hs_ids *outs) {
     size_t first_bad = SIZE_MAX;
     hs_status first_status = HS_OK;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(hs_get_num_threads())
 #endif
     for (size_t i = 0; i < n; i++) {
-        hs_status st = hs_tokenizer_encode(tok, texts[i], lens[i], errors, &outs[i]);
+        hs_status st = hs_tokenizer_encode_special(tok, texts[i], lens[i], add_special_tokens, errors, &outs[i]);
         if (st) {
 #ifdef _OPENMP
 #pragma omp critical(hs_tok_batch)
@@ -916,10 +1179,15 @@ hs_status hs_tokenizer_encode_batch(const hs_tokenizer *tok, const char *const *
     if (first_bad == SIZE_MAX) return HS_OK;
     /* the message was recorded on a worker thread: rebuild it on this one */
     hs_ids tmp = {0};
-    hs_status st = hs_tokenizer_encode(tok, texts[first_bad], lens[first_bad], errors, &tmp);
+    hs_status st = hs_tokenizer_encode_special(tok, texts[first_bad], lens[first_bad], add_special_tokens, errors, &tmp);
     hs_ids_free(&tmp);
     if (st == HS_OK) st = first_status;
     return hs_error_prefix(st, "text %zu", first_bad);
+}
+
+hs_status hs_tokenizer_encode_batch(const hs_tokenizer *tok, const char *const *texts, const size_t *lens, size_t n,
+                                    hs_utf8_errors errors, hs_ids *outs) {
+    return hs_tokenizer_encode_batch_special(tok, texts, lens, n, false, errors, outs);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -943,6 +1211,12 @@ static hs_status finish_lossy(uint8_t *raw, size_t n, char **out, size_t *out_le
 hs_status hs_tokenizer_decode(const hs_tokenizer *tok, const int32_t *ids, size_t n, char **out, size_t *out_len) {
     *out = NULL;
     if (out_len) *out_len = 0;
+    if (!tok->dec_bytelevel_only) {
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] < 0) return hs_errorf(HS_ERR_INVALID_ARG, "token id %d (position %zu) is negative", ids[i], i);
+        size_t dummy;
+        return hs_tok_decode_chain(tok, ids, n, out, out_len ? out_len : &dummy);
+    }
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         if (ids[i] < 0) return hs_errorf(HS_ERR_INVALID_ARG, "token id %d (position %zu) is negative", ids[i], i);

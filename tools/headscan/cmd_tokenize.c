@@ -12,11 +12,12 @@
 static const char USAGE[] =
     "usage: headscan tokenize (--tokenizer FILE | --model DIR)\n"
     "                         (--text STRING | --jsonl FILE [--field NAME] | --file TXT | --decode IDS)\n"
-    "                         [--prepend-bos] [--str-tokens] [--display] [--lines]\n"
+    "                         [--prepend-bos | --add-special-tokens] [--str-tokens] [--display] [--lines]\n"
     "                         [--utf8-errors strict|replace] [--threads N]\n"
     "\n"
-    "Encodes text with a HuggingFace tokenizer.json (byte-level BPE: GPT-NeoX/Pythia, GPT-2)\n"
-    "and prints the ids as JSON: one array per document.\n"
+    "Encodes text with a HuggingFace tokenizer.json (BPE: GPT-NeoX/Pythia, GPT-2, Llama 1/2/3,\n"
+    "TinyLlama, Mistral, Qwen2) and prints the ids as JSON: one array per document. Without\n"
+    "options the ids are HF's encode(text, add_special_tokens=False).\n"
     "\n"
     "  --tokenizer FILE     the tokenizer.json\n"
     "  --model DIR          a model folder holding tokenizer.json\n"
@@ -27,8 +28,10 @@ static const char USAGE[] =
     "  --file TXT           encode the whole file as one document\n"
     "  --decode IDS         decode ids (\"1,2,3\", or @FILE / @- to read them from a file):\n"
     "                       prints the text (TransformerLens to_string)\n"
-    "  --prepend-bos        put the BOS id (<|endoftext|>) first, as TransformerLens\n"
-    "                       to_tokens does by default; the ids printed are the ids used\n"
+    "  --prepend-bos        put the BOS id first (<|endoftext|>; Llama: <s> / <|begin_of_text|>),\n"
+    "                       as TransformerLens to_tokens does by default\n"
+    "  --add-special-tokens HF's add_special_tokens=True: the post-processor's template\n"
+    "                       (Llama: BOS in front; GPT-2, Pythia, Qwen2: nothing)\n"
     "  --str-tokens         print {\"ids\": [...], \"str_tokens\": [...]} (to_str_tokens:\n"
     "                       each token decoded alone, byte fragments as U+FFFD)\n"
     "  --display            str_tokens in the notebook's display form (space ·, newline ↩, tab →)\n"
@@ -165,7 +168,8 @@ static int encode_one(const hs_tokenizer *tok, const char *where, long line, con
     char *owned;
     if (check_utf8(where, line, &text, &len, replace, &owned)) return 1;
     hs_ids ids = {0};
-    hs_status st = hs_tokenizer_to_tokens(tok, text, len, prepend, HS_UTF8_STRICT, &ids);
+    hs_status st = prepend == 2 ? hs_tokenizer_encode_special(tok, text, len, true, HS_UTF8_STRICT, &ids)
+                                : hs_tokenizer_to_tokens(tok, text, len, prepend, HS_UTF8_STRICT, &ids);
     free(owned);
     if (st) return cli_fail(st, where);
     int rc = put_result(tok, ids.data, ids.len, o);
@@ -230,13 +234,14 @@ static int encode_jsonl(const hs_tokenizer *tok, const char *path, const char *f
     hs_ids *outs = rc ? NULL : calloc(n ? n : 1, sizeof *outs);
     if (!rc && !outs) { fprintf(stderr, "headscan: error: out of memory\n"); rc = 1; }
     if (!rc) {
-        hs_status st = hs_tokenizer_encode_batch(tok, (const char *const *)texts, lens, n, HS_UTF8_STRICT, outs);
+        hs_status st = hs_tokenizer_encode_batch_special(tok, (const char *const *)texts, lens, n, prepend == 2,
+                                                         HS_UTF8_STRICT, outs);
         if (st) rc = cli_fail(st, path);
     }
     int32_t bos = hs_tokenizer_bos_id(tok);
-    if (!rc && prepend && bos < 0) rc = cli_fail(HS_ERR_NOT_FOUND, "--prepend-bos: the tokenizer has no <|endoftext|>");
+    if (!rc && prepend == 1 && bos < 0) rc = cli_fail(HS_ERR_NOT_FOUND, "--prepend-bos: the tokenizer has no BOS token");
     for (size_t i = 0; !rc && i < n; i++) {
-        if (prepend) {
+        if (prepend == 1) {
             int32_t *d = malloc((outs[i].len + 1) * sizeof *d);
             if (!d) { rc = 1; break; }
             d[0] = bos;
@@ -307,6 +312,7 @@ int cmd_tokenize(int argc, char **argv) {
         {"str-tokens", no_argument, 0, 's'},      {"display", no_argument, 0, 'D'},
         {"lines", no_argument, 0, 'l'},           {"utf8-errors", required_argument, 0, 'u'},
         {"threads", required_argument, 0, 'n'},   {"help", no_argument, 0, 'h'},
+        {"add-special-tokens", no_argument, 0, 'S'},
         {0, 0, 0, 0}};
     const char *tok_path = NULL, *model_dir = NULL, *text = NULL, *jsonl = NULL, *file = NULL, *decode = NULL;
     const char *field = "text";
@@ -323,7 +329,12 @@ int cmd_tokenize(int argc, char **argv) {
         case 'f': field = optarg; break;
         case 'F': file = optarg; break;
         case 'd': decode = optarg; break;
-        case 'b': prepend = 1; break;
+        case 'b':
+        case 'S':
+            if (prepend && prepend != (c == 'b' ? 1 : 2))
+                return cli_usage_error("tokenize", "--prepend-bos and --add-special-tokens exclude each other");
+            prepend = c == 'b' ? 1 : 2;
+            break;
         case 's': o.str_tokens = 1; break;
         case 'D': o.display = o.str_tokens = 1; break;
         case 'l': o.lines = 1; break;
