@@ -169,6 +169,11 @@ int cmd_tokens(int argc, char **argv) {
     hs_array m = {0};
     hs_status s;
     if ((s = hs_tokenizer_load(tokfile, &tok))) { rc = cli_fail(s, "loading the tokenizer"); goto done; }
+    hs_model_config mc;   /* Llama family (llama.md §8): pad = the model's eos, no BOS column for Qwen2 */
+    if (model && hs_model_read_config(model, &mc) == HS_OK && mc.arch == HS_ARCH_LLAMA) {
+        tp.eos_id = mc.eos_id;
+        tp.bos_column = mc.default_prepend_bos;
+    }
     if ((s = hs_docs_open(dataset, &dp, &docs))) { rc = cli_fail(s, "opening the dataset"); goto done; }
     progress_state ps = {cli_stderr_tty(), quiet, now(), 0};
     tp.progress = on_progress;
