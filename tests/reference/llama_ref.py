@@ -18,6 +18,7 @@ import json
 import math
 import os
 import shutil
+import struct
 import sys
 
 import numpy as np
@@ -96,6 +97,7 @@ FIXTURES = {
     "llama-tiny-f32": (LLAMA_TINY, "F32", "full", 1501),
     "llama-tiny-bf16": (LLAMA_TINY, "BF16", "minimal", 1501),
     "llama-tiny-bf16-as-f32": (LLAMA_TINY, "BF16-as-F32", "twin", 1501),
+    "llama-tiny-f16": (LLAMA_TINY, "F16", "minimal", 1501),
     "llama-tiny-sharded": (LLAMA_TINY, "F32", "sharded", 1501),
     "llama3-tied-f32": (LLAMA3_TIED, "F32", "full", 1502),
     "llama3-tied-v5": (dict(LLAMA3_TIED, spelling="v5"), "F32", "respelled", 1502),
@@ -277,12 +279,13 @@ def make_config(arch, torch_dtype):
 def write_checkpoint(out_dir, arch, weights, storage, sharded=False, bits=None):
     """weights: float32 HF dict (BF16-representable for BF16 / BF16-as-F32); bits: uint16 dict."""
     os.makedirs(out_dir, exist_ok=True)
-    cfg = make_config(arch, "bfloat16" if storage == "BF16" else "float32")
+    cfg = make_config(arch, {"BF16": "bfloat16", "F16": "float16"}.get(storage, "float32"))
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
         f.write("\n")
     names = hf_names(arch)
-    tensors = [(n, bits[n] if storage == "BF16" else weights[n]) for n in names]
+    tensors = [(n, bits[n] if storage == "BF16" else weights[n].astype(np.float16 if storage == "F16" else np.float32))
+               for n in names]
     if not sharded:
         nx.write_safetensors(os.path.join(out_dir, "model.safetensors"), tensors)
         return
@@ -306,6 +309,31 @@ def write_checkpoint(out_dir, arch, weights, storage, sharded=False, bits=None):
         f.write("\n")
 
 
+class LazyF32(dict):
+    """name → float32 numpy array, widened from a memory-mapped tensor when it is read (so a
+    multi-GB BF16 checkpoint is never held twice: bench/scan_ref.py)."""
+
+    def __getitem__(self, k):
+        v = dict.__getitem__(self, k)
+        return (v.astype(np.uint32) << 16).view(np.float32) if v.dtype == np.uint16 else v.astype(np.float32)
+
+
+def load_checkpoint_mmap(ckpt_dir):
+    """Single-file checkpoint via np.memmap (benchmarks): a LazyF32 of the tensors, buffers skipped."""
+    path = os.path.join(ckpt_dir, "model.safetensors")
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n).decode("utf-8"))
+    mm = np.memmap(path, dtype=np.uint8, mode="r")
+    out = LazyF32()
+    for name, info in header.items():
+        if name == "__metadata__" or name.endswith("rotary_emb.inv_freq"):
+            continue
+        b, e = info["data_offsets"]
+        dict.__setitem__(out, name, mm[8 + n + b:8 + n + e].view(nx.ST_NUMPY[info["dtype"]]).reshape(info["shape"]))
+    return out
+
+
 def load_checkpoint(ckpt_dir):
     """Read back with our reader; BF16 widened exactly (bits << 16); buffers skipped. → float32 dict."""
     idx = os.path.join(ckpt_dir, "model.safetensors.index.json")
@@ -324,14 +352,52 @@ def load_checkpoint(ckpt_dir):
     return out
 
 
-def arch_from_config(ckpt_dir):
-    """The fixture's arch, found by matching config.json against FIXTURES (for metrics_ref.py)."""
-    with open(os.path.join(ckpt_dir, "config.json")) as f:
-        cfg = json.load(f)
-    for name, (arch, storage, _, _) in FIXTURES.items():
-        if make_config(arch, "bfloat16" if storage == "BF16" else "float32") == cfg:
-            return arch
-    fail(f"{ckpt_dir}: config.json matches no fixture of llama_ref.py")
+def arch_from_hf_config(cfg):
+    """arch from any llama / mistral / qwen2 config.json (all three RoPE spellings); what this
+    reference does not implement is an error naming the field. Used by bench/scan_ref.py, and on
+    every written fixture (must give back the fixture's own arch)."""
+    t = cfg.get("model_type")
+    if t not in ("llama", "mistral", "qwen2"):
+        fail(f"config.json: model_type {t!r} is not llama / mistral / qwen2")
+    if cfg.get("hidden_act", "silu") != "silu":
+        fail(f"config.json: hidden_act {cfg['hidden_act']!r} (only silu)")
+    H, d = cfg["num_attention_heads"], cfg["hidden_size"]
+    if "rope_parameters" in cfg:
+        rope = dict(cfg["rope_parameters"])
+        theta = rope.pop("rope_theta", 10000.0)
+    else:
+        theta = cfg.get("rope_theta", 10000.0)
+        rope = dict(cfg.get("rope_scaling") or {})
+    kind = rope.pop("rope_type", None)
+    kind2 = rope.pop("type", None)
+    kind = kind or kind2 or "default"
+    if kind not in ("default", "linear", "dynamic", "llama3"):
+        fail(f"config.json: rope_scaling / rope_parameters rope_type {kind!r} is not implemented")
+    window = None
+    if t == "mistral":
+        window = cfg.get("sliding_window")
+    elif t == "qwen2" and cfg.get("use_sliding_window"):
+        fail("config.json: qwen2 use_sliding_window true (per-layer windows) is not implemented")
+    return A(type=t, vocab=cfg["vocab_size"], d=d, heads=H, kv=cfg.get("num_key_value_heads") or H,
+             head_dim=cfg.get("head_dim") or d // H, layers=cfg["num_hidden_layers"],
+             mlp=cfg["intermediate_size"], n_ctx=cfg["max_position_embeddings"],
+             eps=cfg.get("rms_norm_eps", 1e-6), theta=theta,
+             rope=None if kind == "default" else dict(rope, rope_type=kind),
+             tied=cfg.get("tie_word_embeddings", False), attn_bias=cfg.get("attention_bias", False),
+             mlp_bias=cfg.get("mlp_bias", False), qkv_bias=t == "qwen2", window=window,
+             bos=cfg.get("bos_token_id"), eos=cfg.get("eos_token_id"))
+
+
+SEMANTIC_KEYS = ("type", "vocab", "d", "heads", "kv", "head_dim", "layers", "mlp", "n_ctx", "eps",
+                 "tied", "attn_bias", "mlp_bias", "qkv_bias", "window", "bos", "eos")
+
+
+def same_model(a, b):
+    """Two archs describe the same model (RoPE compared as HF's inv_freq at T = 1 and T = 300)."""
+    same = all(a[k] == b[k] for k in SEMANTIC_KEYS)
+    for T in (1, 300):
+        same = same and torch.equal(inv_freq(a, T, torch.float64), inv_freq(b, T, torch.float64))
+    return same
 
 
 # --------------------------------------------------------------------------------------
@@ -467,10 +533,11 @@ def tl_convert(w, arch, dt):
     return sd
 
 
-def tl_process(sd, arch, fold_ln=True, center_unembed=True, fold_value_biases=True):
+def tl_process(sd, arch, fold_ln=True, center_unembed=True, fold_value_biases=True, inplace=False):
     """TL 2.x load_and_process_state_dict for RMS models: fold_ln (weights only, no centring),
-    center_writing_weights skipped, center_unembed, fold_value_biases (through the groups)."""
-    sd = dict(sd)
+    center_writing_weights skipped, center_unembed, fold_value_biases (through the groups).
+    inplace: update sd itself (benchmarks: the unprocessed tensors are freed as they are replaced)."""
+    sd = sd if inplace else dict(sd)
     if fold_ln:
         for L in range(arch["layers"]):
             b = f"blocks.{L}."
@@ -511,11 +578,23 @@ def W_V_full(sd, arch, L):
 # --------------------------------------------------------------------------------------
 # TL 2.x hooked forward (llama.md §6)
 # --------------------------------------------------------------------------------------
-def tl_forward(sd, arch, tokens, dt, processed=None):
+class HookStore(dict):
+    """The hooks a forward records; with names, only those (TL run_with_cache's names_filter)."""
+
+    def __init__(self, names=None):
+        super().__init__()
+        self.names = None if names is None else set(names)
+
+    def __setitem__(self, k, v):
+        if self.names is None or k in self.names:
+            dict.__setitem__(self, k, v)
+
+
+def tl_forward(sd, arch, tokens, dt, processed=None, names=None):
     """(logits, hooks) with TL 2.x names and grouped shapes. Norms are RMSNormPre when sd has no
     norm weights (fold_ln), else TL RMSNorm (hook_normalized = x / scale, weight applied after
-    the hook). `processed` is informational only."""
-    hooks = {}
+    the hook). `processed` is informational only; names: record only these hooks."""
+    hooks = HookStore(names)
     H, Dh, G = arch["heads"], arch["head_dim"], group(arch)
     B, T = tokens.shape
     cos, sin = rope_tables(arch, T, dt)
@@ -614,16 +693,7 @@ def uses_bos(arch):
 # Goldens
 # --------------------------------------------------------------------------------------
 def run_models(w, arch, tokens):
-    tk = torch.from_numpy(tokens)
-    res = {}
-    for dt in (torch.float32, torch.float64):
-        sd = tl_convert(w, arch, dt)
-        psd = tl_process(sd, arch)
-        lg, hk = tl_forward(psd, arch, tk, dt, processed=True)
-        lg_np, hk_np = tl_forward(sd, arch, tk, dt, processed=False)
-        res[dt] = dict(sd=sd, psd=psd, hf=hf_forward(w, arch, tk, dt), logits=lg, hooks=hk,
-                       np_logits=lg_np, np_hooks=hk_np, loss=nx.tl_loss(lg, tk))
-    return res
+    return nx.run_models_of(sys.modules[__name__], w, arch, tokens)
 
 
 def cross_checks(res, arch, name):
@@ -706,6 +776,8 @@ def write_goldens(gdir, arch, w, tokens, kind):
     if arch["rope"] and arch["rope"]["rope_type"] == "llama3":
         errors["llama3_bands_unchanged_smoothed_divided"] = list(llama3_bands(arch))
     nx.save_npy(os.path.join(gdir, "tokens.npy"), tokens)
+    # the RoPE frequencies this forward used (float64; dynamic: at T = tokens.shape[1]) — for debugging
+    nx.save_npy(os.path.join(gdir, "rope_inv_freq.npy"), inv_freq(arch, tokens.shape[1], torch.float64))
     for n in tl_weight_names(arch):
         errors["weights"][nx.short_weight_name(n)] = nx.err_stats(r32["psd"][n], r64["psd"][n])
         if full or (big and n not in ("embed.W_E", "unembed.W_U", "unembed.b_U")):
@@ -761,6 +833,8 @@ def fixture_weights(name):
     bits = None
     if storage.startswith("BF16"):
         w, bits = bf16_round(w)
+    elif storage == "F16":
+        w = {k: v.astype(np.float16).astype(np.float32) for k, v in w.items()}
     return arch, storage, kind, w, bits
 
 
@@ -769,7 +843,9 @@ def build_fixture(name, out, golden):
     cdir = os.path.join(out, name)
     if os.path.isdir(cdir):
         shutil.rmtree(cdir)
-    write_checkpoint(cdir, arch, w, "BF16" if storage == "BF16" else "F32", kind == "sharded", bits)
+    write_checkpoint(cdir, arch, w, storage if storage in ("BF16", "F16") else "F32", kind == "sharded", bits)
+    with open(os.path.join(cdir, "config.json")) as f:
+        check(same_model(arch_from_hf_config(json.load(f)), arch), f"{name}: config.json does not read back as the fixture's model")
     back = load_checkpoint(cdir)
     check(sorted(back) == sorted(w) and all(np.array_equal(back[k].view(np.uint32), w[k].view(np.uint32)) for k in w),
           f"{name}: safetensors read-back differs")
@@ -793,13 +869,49 @@ def build_fixture(name, out, golden):
 
 
 def write_llama32_1b_shape(out_dir, seed):
-    """Benchmark-only: Llama-3.2-1B's shapes, random BF16 weights (not committed, ~2.5 GB)."""
+    """Benchmark-only: Llama-3.2-1B's shapes (16 layers, d 2048, 32 heads / 8 KV, head_dim 64,
+    d_mlp 8192, vocab 128256, tied, llama3 RoPE f 32 lo 1 hi 4 N 8192), random BF16 weights,
+    ~2.5 GB, not committed. Written tensor by tensor (peak memory ≈ one float32 tensor, 1 GB)."""
     arch = LLAMA32_1B
-    w = make_weights(arch, seed, fast=True)
-    bits = {}
-    for k in list(w):
-        bits[k] = torch.from_numpy(w.pop(k)).to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16)
-    write_checkpoint(out_dir, arch, None, "BF16", False, bits)
+    d, H, KV, Dh, F_, V = arch["d"], arch["heads"], arch["kv"], arch["head_dim"], arch["mlp"], arch["vocab"]
+    shapes = {"model.embed_tokens.weight": (V, d), "model.norm.weight": (d,)}
+    std = {"model.embed_tokens.weight": 0.02}
+    for L in range(arch["layers"]):
+        p = f"model.layers.{L}."
+        shapes.update({p + "self_attn.q_proj.weight": (H * Dh, d), p + "self_attn.k_proj.weight": (KV * Dh, d),
+                       p + "self_attn.v_proj.weight": (KV * Dh, d), p + "self_attn.o_proj.weight": (d, H * Dh),
+                       p + "mlp.gate_proj.weight": (F_, d), p + "mlp.up_proj.weight": (F_, d),
+                       p + "mlp.down_proj.weight": (d, F_), p + "input_layernorm.weight": (d,),
+                       p + "post_attention_layernorm.weight": (d,)})
+        std.update({p + "self_attn.q_proj.weight": 2.2 / math.sqrt(d), p + "self_attn.k_proj.weight": 2.2 / math.sqrt(d),
+                    p + "self_attn.v_proj.weight": 1 / math.sqrt(d), p + "self_attn.o_proj.weight": 1 / math.sqrt(H * Dh),
+                    p + "mlp.gate_proj.weight": 1.5 / math.sqrt(d), p + "mlp.up_proj.weight": 1.5 / math.sqrt(d),
+                    p + "mlp.down_proj.weight": 1 / math.sqrt(F_)})
+    names = hf_names(arch)
+    check(sorted(names) == sorted(shapes), "1B shape table does not match hf_names")
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(make_config(arch, "bfloat16"), f, indent=2, sort_keys=True)
+        f.write("\n")
+    # safetensors as neox_ref.write_safetensors lays it out (sorted header, 8-byte padding, data
+    # in model order), header first from the shapes, then each tensor as it is drawn
+    header, off = {"__metadata__": {"format": "pt"}}, 0
+    for n in names:
+        nb = 2 * int(np.prod(shapes[n]))
+        header[n] = {"dtype": "BF16", "shape": list(shapes[n]), "data_offsets": [off, off + nb]}
+        off += nb
+    h = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    h += b" " * ((-len(h)) % 8)
+    rng = np.random.default_rng(seed)
+    with open(os.path.join(out_dir, "model.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for n in names:
+            if n in std:
+                x = rng.standard_normal(shapes[n], dtype=np.float32) * np.float32(std[n])
+            else:  # norm weights in [0.5, 1.5]
+                x = rng.uniform(0.5, 1.5, shapes[n]).astype(np.float32)
+            f.write(torch.from_numpy(x).to(torch.bfloat16).view(torch.int16).numpy().tobytes())
+            del x
 
 
 def main():

@@ -538,18 +538,25 @@ def check(cond, msg):
 # --------------------------------------------------------------------------------------
 # Goldens for one fixture
 # --------------------------------------------------------------------------------------
-def run_models(w, arch, tokens):
+def run_models_of(ref, w, arch, tokens):
+    """HF forward + TL conversion, processing and hooked forward (processed and unprocessed) in
+    float32 and float64, for a reference module `ref` (this one, gpt2_ref, llama_ref) providing
+    hf_forward, tl_convert, tl_process and tl_forward."""
     tk = torch.from_numpy(tokens)
     res = {}
     for dt in (torch.float32, torch.float64):
-        sd = tl_convert(w, arch, dt)
-        psd = tl_process(sd, arch)
-        hf = hf_forward(w, arch, tk, dt)
-        lg, hk = tl_forward(psd, arch, tk, dt, processed=True)
-        lg_np, hk_np = tl_forward(sd, arch, tk, dt, processed=False)
+        sd = ref.tl_convert(w, arch, dt)
+        psd = ref.tl_process(sd, arch)
+        hf = ref.hf_forward(w, arch, tk, dt)
+        lg, hk = ref.tl_forward(psd, arch, tk, dt, processed=True)
+        lg_np, hk_np = ref.tl_forward(sd, arch, tk, dt, processed=False)
         res[dt] = dict(sd=sd, psd=psd, hf=hf, logits=lg, hooks=hk, np_logits=lg_np, np_hooks=hk_np,
                        loss=tl_loss(lg, tk))
     return res
+
+
+def run_models(w, arch, tokens):
+    return run_models_of(sys.modules[__name__], w, arch, tokens)
 
 
 def cross_checks(res, name):
