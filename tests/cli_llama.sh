@@ -24,9 +24,10 @@ for fx in llama-tiny-f32 qwen2-tiny-f32 llama3-tied-f32; do
 import sys, csv, json, numpy as np
 d, g = sys.argv[1], sys.argv[2]
 ours = list(csv.reader(open(f"{d}/head_table.csv"))); ref = list(csv.reader(open(f"{g}/head_table.csv")))
-assert ours[0] == ref[0] and len(ours) == len(ref)
+assert len(ours) == len(ref) and set(ref[0]) <= set(ours[0]), (ours[0], ref[0])   # ours may have more columns
 assert [r[0] for r in ours] == [r[0] for r in ref], "order"
-a = np.array([[float(x) for x in r[3:]] for r in ours[1:]]); b = np.array([[float(x) for x in r[3:]] for r in ref[1:]])
+col = [ours[0].index(k) for k in ref[0][3:]]   # the reference's metric columns, by name
+a = np.array([[float(r[c]) for c in col] for r in ours[1:]]); b = np.array([[float(x) for x in r[3:]] for r in ref[1:]])
 scale = np.nanmax(np.abs(b), axis=0)
 assert np.array_equal(np.isnan(a), np.isnan(b))
 assert (np.nan_to_num(np.abs(a - b)) <= 1e-4 * scale + 1e-5).all(), np.nanmax(np.abs(a - b) / (scale + 1e-12))

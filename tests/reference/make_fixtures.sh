@@ -22,3 +22,4 @@ cd "$repo"
 "$py" tests/reference/llama_ref.py --out tests/fixtures --golden tests/golden
 "$py" tests/reference/metrics_ref.py --fixtures tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
+"$py" tests/reference/nilpotent_ref.py --out tests/fixtures --golden tests/golden
