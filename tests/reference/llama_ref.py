@@ -106,11 +106,14 @@ FIXTURES = {
     "llama-rope-linear": (ROPE_LINEAR, "F32", "minimal", 1505),
     "llama-rope-dynamic": (ROPE_DYNAMIC, "F32", "minimal", 1505),
     "llama-rope-default-v5": (ROPE_DEFAULT_V5, "F32", "minimal", 1505),
-    "llama-vocab-bf16": (LLAMA_VOCAB, "BF16", "vocab", 128256),
+    "llama-vocab-bf16": (LLAMA_VOCAB, "BF16", "vocab", 128268),  # seed: robust test_prompt margins
 }
 GOLDEN_OF = {"llama-tiny-bf16-as-f32": "llama-tiny-bf16", "llama-tiny-sharded": "llama-tiny-f32",
              "llama3-tied-v5": "llama3-tied-f32"}
 LLAMA3_TOKENIZER = "llama3.tokenizer.json"  # shared/data/tokenizers/: 128256 ids, BOS 128000
+# TL utils.test_prompt(prompt, answer, model) golden of llama-vocab-bf16 (the issue's prompt)
+TEST_PROMPT = "When John and Mary went to the store, John gave the bag to"
+TEST_ANSWER = " Mary"
 
 
 def group(arch):
@@ -141,16 +144,13 @@ def hf_names(arch):
     return names
 
 
-def make_weights(arch, seed, fast=False):
-    """float32 HF dict. numpy PCG64 drives everything (stable across numpy versions).
-    fast: benchmark shapes (float32 draws, no per-row tricks needed for tests)."""
+def make_weights(arch, seed):
+    """float32 HF dict. numpy PCG64 drives everything (stable across numpy versions)."""
     rng = np.random.default_rng(seed)
     V, d, H, KV, Dh, F_ = arch["vocab"], arch["d"], arch["heads"], arch["kv"], arch["head_dim"], arch["mlp"]
     w = {}
 
     def normal(std, shape, mean=0.0):
-        if fast:
-            return (rng.standard_normal(shape, dtype=np.float32) * np.float32(std) + np.float32(mean))
         return rng.normal(mean, std, shape)
 
     def rms_w(lo=0.5, hi=2.0):
@@ -160,10 +160,9 @@ def make_weights(arch, seed, fast=False):
 
     # embedding rows with log-normal norms plus a shared offset; the BOS row is tiny so that
     # rms_norm_eps matters for it (mean(x²) ≈ 1e-4 vs eps 1e-5 / 1e-6)
-    row_scale = np.exp(rng.normal(0.0, 0.6, V)).astype(np.float32 if fast else np.float64)
+    row_scale = np.exp(rng.normal(0.0, 0.6, V))
     E = normal(1.0, (V, d)) * row_scale[:, None] + normal(0.5, d)[None, :]
-    if not fast:
-        E[arch["bos"]] *= 0.01
+    E[arch["bos"]] *= 0.01
     w["model.embed_tokens.weight"] = E
     qk_std = 2.2 / math.sqrt(d)  # score std ≈ 3-4 ⇒ peaky attention
     for L in range(arch["layers"]):
@@ -185,10 +184,10 @@ def make_weights(arch, seed, fast=False):
             w[p + "mlp.gate_proj.bias"] = normal(0.7, F_)
             w[p + "mlp.up_proj.bias"] = normal(0.7, F_)
             w[p + "mlp.down_proj.bias"] = normal(0.4, d, -0.2)
-        w[p + "input_layernorm.weight"] = rms_w() if not fast else np.ones(d)
-        w[p + "post_attention_layernorm.weight"] = rms_w() if not fast else np.ones(d)
+        w[p + "input_layernorm.weight"] = rms_w()
+        w[p + "post_attention_layernorm.weight"] = rms_w()
     # final norm: small for tied models (the embedding is the unembedding: keeps logits ~ a few units)
-    w["model.norm.weight"] = (rms_w(0.08, 0.25) if arch["tied"] else rms_w()) if not fast else np.ones(d)
+    w["model.norm.weight"] = rms_w(0.08, 0.25) if arch["tied"] else rms_w()
     if not arch["tied"]:
         # per-d_model offsets so that centering over the vocab matters
         w["lm_head.weight"] = normal(2.0 / math.sqrt(d), (V, d)) + normal(0.3, d)[None, :]
@@ -838,7 +837,7 @@ def fixture_weights(name):
     return arch, storage, kind, w, bits
 
 
-def build_fixture(name, out, golden):
+def build_fixture(name, out, golden, shared=None, modules=None):
     arch, storage, kind, w, bits = fixture_weights(name)
     cdir = os.path.join(out, name)
     if os.path.isdir(cdir):
@@ -865,6 +864,14 @@ def build_fixture(name, out, golden):
     errors = write_goldens(gdir, arch, w, tokens, kind)
     with open(os.path.join(gdir, "errors.json"), "w") as f:
         f.write(nx.fmt_json(strict_json(errors)))
+    if kind == "vocab":
+        # TL test_prompt with the Llama-3 tokenizer: its post-processor adds <|begin_of_text|>,
+        # so to_tokens(prompt + answer) = [128000] + encode(prompt + answer) and the answer's
+        # to_str_tokens(prepend_bos=False) = encode(answer) (HF tokenizers oracle, node)
+        def logits_fn(tk):
+            return tl_forward(tl_process(tl_convert(w, arch, torch.float32), arch), arch, tk, torch.float32)[0]
+        nx.test_prompt_golden(gdir, arch, w, shared, modules, prompt=TEST_PROMPT, answer=TEST_ANSWER,
+                              bos=arch["bos"], tokenizer=LLAMA3_TOKENIZER, logits_fn=logits_fn)
     print(f"{name}: peakiness {errors['peakiness']}; checks {errors['cross_checks']}")
 
 
@@ -920,6 +927,10 @@ def main():
     ap.add_argument("--golden", help="write goldens to GOLDEN/<fixture>/ (e.g. tests/golden)")
     ap.add_argument("--only", action="append", choices=sorted(FIXTURES),
                     help="build only this fixture (repeatable; default: all)")
+    ap.add_argument("--shared", default=os.path.join(HERE, "..", "..", "..", "shared"),
+                    help="the shared/ folder (tokenizer json + hf-tokenize.mjs), default ../shared beside the repo")
+    ap.add_argument("--oracle-modules", default=os.environ.get("ORACLE_NODE_MODULES"),
+                    help="node_modules holding @anush008/tokenizers@0.6.0 (llama-vocab-bf16's test_prompt golden)")
     ap.add_argument("--llama32-1b-shape", metavar="OUT_DIR",
                     help="only write a random BF16 checkpoint with Llama-3.2-1B's shapes to OUT_DIR (benchmarks)")
     ap.add_argument("--seed", type=int, default=32, help="seed for --llama32-1b-shape (default 32)")
@@ -931,7 +942,7 @@ def main():
     if not a.out:
         ap.error("--out is required (and --golden for goldens)")
     for name in (a.only or list(FIXTURES)):
-        build_fixture(name, a.out, a.golden)
+        build_fixture(name, a.out, a.golden, os.path.abspath(a.shared), a.oracle_modules)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ cd "$repo"
     --shared "$repo/../shared" --oracle-modules "$mods"
 "$py" tests/reference/gpt2_ref.py --out tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
-"$py" tests/reference/llama_ref.py --out tests/fixtures --golden tests/golden
+"$py" tests/reference/llama_ref.py --out tests/fixtures --golden tests/golden \
+    --shared "$repo/../shared" --oracle-modules "$mods"
 "$py" tests/reference/metrics_ref.py --fixtures tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
 "$py" tests/reference/nilpotent_ref.py --out tests/fixtures --golden tests/golden

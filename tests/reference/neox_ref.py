@@ -562,11 +562,13 @@ def run_models(w, arch, tokens):
 def cross_checks(res, name):
     r32, r64 = res[torch.float32], res[torch.float64]
     for dt, r, tol_spread, tol in ((torch.float32, r32, 1e-4, 1e-4), (torch.float64, r64, 1e-10, 1e-10)):
+        # rounding grows with the logits' size: tolerances are per 10 units of max |logit|
+        scale = max(1.0, float(r["hf"].abs().max()) / 10)
         diff = (r["logits"] - r["hf"]).to(torch.float64)
         spread = float((diff.max(-1).values - diff.min(-1).values).max())
-        check(spread <= tol_spread, f"{name} {dt}: processed - HF logits not constant per position (spread {spread:g})")
+        check(spread <= tol_spread * scale, f"{name} {dt}: processed - HF logits not constant per position (spread {spread:g})")
         lsd = float((torch.log_softmax(r["logits"], -1) - torch.log_softmax(r["hf"], -1)).abs().max())
-        check(lsd <= tol, f"{name} {dt}: log_softmax differs by {lsd:g}")
+        check(lsd <= tol * scale, f"{name} {dt}: log_softmax differs by {lsd:g}")
         npd = float((r["np_logits"] - r["hf"]).abs().max())
         check(npd <= tol * max(1.0, float(r["hf"].abs().max())), f"{name} {dt}: unprocessed TL logits != HF ({npd:g})")
         # processed logits are centered over the vocab, every head output is mean-zero over d_model
