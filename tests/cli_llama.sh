@@ -75,6 +75,10 @@ for m in "$FX/llama-vocab-bf16" "$W/l3f32"; do
 done
 grep -q "Tokenized prompt: \['<|begin_of_text|>', 'When'" "$W/prompt.llama-vocab-bf16" && ok "prompt: Llama-3 BOS <|begin_of_text|> first" \
   || bad "prompt BOS: $(head -2 "$W/prompt.llama-vocab-bf16")"
+# TL test_prompt's printout from the torch reference (llama_ref.py, default --top 10)
+"$HS" prompt --model "$FX/llama-vocab-bf16" --tokenizer "$L3TOK" "$P" " Mary" >"$W/tp.txt" 2>&1
+diff "$W/tp.txt" "$GD/llama-vocab-bf16/test_prompt.txt" >"$W/tp.diff" && ok "prompt == reference test_prompt (Llama-3, BF16)" \
+  || bad "prompt differs from the golden: $(cat "$W/tp.diff")"
 cmp -s "$W/prompt.llama-vocab-bf16" "$W/prompt.l3f32" && ok "prompt: BF16 and F32 copies print the same" || bad "prompt BF16 vs F32 differ"
 "$HS" run --model "$W/l3f32" --tokenizer "$L3TOK" --text "$P" --top 1 >"$W/run.out" 2>&1 \
   && grep -q "^tokens run (15): 128000 " "$W/run.out" && ok "run --text: ids printed, BOS 128000 first" || bad "run --text: $(head -3 "$W/run.out")"
