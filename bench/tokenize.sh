@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tokenize.sh — encode throughput of headscan vs HuggingFace tokenizers, measured in the same run.
 #   bash bench/tokenize.sh [BUILD_DIR] [SHARED_DIR] [PASSES]
-# Installs the HF oracle from bench/tokenize-oracle's lock file (npm ci), then for GPT-NeoX-20B
-# and GPT-2 on shared/data/corpus/dev.jsonl prints both single-thread encode times (HF: its own
+# Installs the HF oracle from bench/tokenize-oracle's lock file (npm ci), then for GPT-NeoX-20B,
+# GPT-2 and the Llama-family files (Llama-2, tiny-random-llama, Llama-3, Qwen2; or the names given
+# in $TOKENIZERS) on shared/data/corpus/dev.jsonl prints both single-thread encode times (HF: its own
 # encode calls, Node start-up and JSON parsing excluded; headscan: likewise) and the ratio
 # HF / headscan on the best pass, plus headscan's whole-dataset speed-up from 1 to 2 threads.
 set -euo pipefail
@@ -12,7 +13,7 @@ shared=${2:-$root/../shared}
 passes=${3:-3}
 corpus=$shared/data/corpus/dev.jsonl
 (cd "$root/bench/tokenize-oracle" && npm ci --silent --no-audit --no-fund)
-for t in gpt-neox-20b gpt2; do
+for t in ${TOKENIZERS:-gpt-neox-20b gpt2 llama2 tiny-random-llama llama3 qwen2}; do
   f=$shared/data/tokenizers/$t.tokenizer.json
   hf=$(node "$root/bench/tokenize-oracle/time.mjs" "$f" "$corpus" "$passes")
   ours=$("$build/bench/bench_tokenize" "$f" "$corpus" "$passes")

@@ -83,11 +83,64 @@ tok2 = dict(tok); tok2["normalizer"] = None
 tok2["model"] = dict(tok["model"]); tok2["model"]["merges"] = [m.split(" ") for m in merges]
 out("tokenizer_load", "mini-pairs", json.dumps(tok2))
 
+# ---- Llama-family kinds (all written here): text to encode after the NUL byte
+def with_text(j, text):
+    return json.dumps(j, ensure_ascii=False).encode() + b"\0" + text.encode()
+sp_vocab = {"<unk>": 0, "<s>": 1, "</s>": 2}
+for b in range(256): sp_vocab["<0x%02X>" % b] = len(sp_vocab)
+for c in ["\u2581", "h", "e", "l", "o", "w", "r", "d", "\u2581h", "he", "ll", "\u2581he", "\u2581hell", "\u2581hello", "\u2581w", "or", "\u2581wor", "\u2581world", "\u2581\u2581"]:
+    sp_vocab.setdefault(c, len(sp_vocab))
+sp_merges = [["\u2581", "h"], ["h", "e"], ["l", "l"], ["\u2581h", "e"], ["\u2581he", "ll"], ["\u2581hell", "o"], ["\u2581", "w"],
+             ["o", "r"], ["\u2581w", "or"], ["\u2581wor", "l"], ["\u2581", "\u2581"]]
+sp_vocab["\u2581worl"] = len(sp_vocab)
+sp_merges = [m for m in sp_merges if m[0] + m[1] in sp_vocab]
+def added(i, c, **kw):
+    d = {"id": i, "content": c, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+    d.update(kw); return d
+template = {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}}
+sp = {"version": "1.0", "truncation": None, "padding": None,
+      "added_tokens": [added(0, "<unk>"), added(1, "<s>"), added(2, "</s>", rstrip=True, lstrip=True)],
+      "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+                                                         {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]},
+      "pre_tokenizer": None, "post_processor": template,
+      "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+                                                    {"type": "ByteFallback"}, {"type": "Fuse"},
+                                                    {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+      "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None,
+                "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": True, "vocab": sp_vocab, "merges": sp_merges}}
+out("tokenizer_load", "sentencepiece", with_text(sp, "hello world<s> hello  </s>  w\u00f6rld \u4e2d\U0001F600 x"))
+ms = json.loads(json.dumps(sp)); ms["normalizer"] = None
+ms["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True}
+ms["decoder"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True}
+ms["model"]["byte_fallback"] = False; ms["model"]["fuse_unk"] = False
+ms["added_tokens"][1]["single_word"] = True; ms["added_tokens"][1]["normalized"] = True; ms["added_tokens"][1]["special"] = False
+out("tokenizer_load", "metaspace", with_text(ms, "hello <s> world<s>x \u00e9\u00e9 hello"))
+tk = json.loads(json.dumps(tok)); tk["normalizer"] = None
+tk["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+    {"type": "Split", "pattern": {"Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+     "behavior": "Isolated", "invert": False},
+    {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+tk["model"]["ignore_merges"] = True
+tk["post_processor"] = {"type": "Sequence", "processors": [{"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True}, dict(template, special_tokens={
+    "<s>": {"id": "<s>", "ids": [len(tk["model"]["vocab"]) - 1], "tokens": ["<s>"]}})]}
+out("tokenizer_load", "tiktoken", with_text(tk, "Hello world's 12345 \r\n\n  x<|endoftext|>HELLO'S"))
+for beh in ["Removed", "MergedWithPrevious", "MergedWithNext", "Contiguous"]:
+    sv = json.loads(json.dumps(tk))
+    sv["pre_tokenizer"]["pretokenizers"][0] = {"type": "Split", "pattern": {"Regex": "\\s*|[ol]+"}, "behavior": beh,
+                                               "invert": beh == "Contiguous"}
+    out("tokenizer_load", "split-" + beh, with_text(sv, "hello  world, hello\tworld llo"))
+
 # ---- texts to encode
 out("tokenizer_encode", "english", "Hello world, it's a test.\n\nThe 2nd line: 12345 cats  ")
 out("tokenizer_encode", "unicode", "caf\u00e9 \u0301e na\u00efve \u4e2d\u6587 \U0001F600 \u00a0x\r\n\t<|endoftext|>end")
 out("tokenizer_encode", "invalid", b"ok \xff\xfe \xc3 \xed\xa0\x80 \xf4\x90\x80\x80 tail")
 out("tokenizer_encode", "spaces", " " * 40 + "\n" * 10 + "'s'll've're" + "a" * 200)
+for i, name in enumerate(["llama2", "llama3", "qwen2"]):   # first byte picks the tokenizer
+    out("tokenizer_family", name, bytes([i + 4]) + "Hello world<s></s><|begin_of_text|><|im_start|> it'S \u017f 12345 caf\u00e9 \u4e2d\U0001F600\r\n\t x".encode())
 
 # ---- Parquet (Thrift compact protocol)
 class W:

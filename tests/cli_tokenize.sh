@@ -76,6 +76,38 @@ for t in gpt-neox-20b gpt2; do
   expect_eq "$h" "$(golden_hash large "$t")" "$t: 1 MB single-line documents"
 done
 
+# Llama-family files: shared expected-ids.jsonl through the CLI, with and without --add-special-tokens
+python3 - "$hs" "$tokdir" <<'EOF2' && ok || fail "expected-ids.jsonl through headscan tokenize"
+import json, subprocess, sys
+hs, tokdir = sys.argv[1], sys.argv[2]
+groups = {}
+for line in open(f"{tokdir}/expected-ids.jsonl"):
+    r = json.loads(line)
+    groups.setdefault((r["tokenizer"], r["add_special_tokens"]), []).append(r)
+bad = 0
+for (tok, special), rows in groups.items():
+    args = [hs, "tokenize", "--tokenizer", f"{tokdir}/{tok}", "--jsonl", "-"] + (["--add-special-tokens"] if special else [])
+    out = subprocess.run(args, input="".join(json.dumps({"text": r["text"]}) + "\n" for r in rows).encode(),
+                         capture_output=True, check=True).stdout.decode().splitlines()
+    bad += len(out) != len(rows) or sum(json.loads(o) != r["ids"] for o, r in zip(out, rows))
+sys.exit(1 if bad or len(groups) < 8 else 0)
+EOF2
+out=$("$hs" tokenize --tokenizer "$tokdir/llama2.tokenizer.json" --text "Hello" --add-special-tokens)
+want=$("$hs" tokenize --tokenizer "$tokdir/llama2.tokenizer.json" --text "Hello" --prepend-bos)
+expect_eq "$out" "$want" "llama2: --add-special-tokens = --prepend-bos (<s> = 1)"
+out=$("$hs" tokenize --tokenizer "$tokdir/qwen2.tokenizer.json" --text "Hello" --add-special-tokens)
+want=$("$hs" tokenize --tokenizer "$tokdir/qwen2.tokenizer.json" --text "Hello")
+expect_eq "$out" "$want" "qwen2: --add-special-tokens adds nothing"
+"$hs" tokenize --tokenizer "$neox" --text x --prepend-bos --add-special-tokens > /dev/null 2>&1
+expect_rc $? 2 "--prepend-bos with --add-special-tokens"
+
+# headscan tokens (TL tokenize_and_concatenate) refuses a BOS-adding tokenizer without the model's config (its EOS is TL's pad)
+mkdir -p "$tmp/llama" && ln -s "$tokdir/llama2.tokenizer.json" "$tmp/llama/tokenizer.json"
+"$hs" tokens --dataset "$shared/data/corpus/dev.jsonl" --model "$tmp/llama" --out "$tmp/llama.npy" > /dev/null 2> "$tmp/err"
+expect_rc $? 1 "tokens with a Llama-2 tokenizer"
+expect_grep "adds a BOS" "$tmp/err" "tokens refusal message"
+[ -e "$tmp/llama.npy" ] && fail "tokens wrote a matrix" || ok
+
 # JSONL details: blank lines skipped, --field, NUL kept
 printf '{"t":"Hello world"}\n\n   \n{"t":"a\\u0000b"}\n' > "$tmp/f.jsonl"
 out=$("$hs" tokenize --tokenizer "$neox" --jsonl "$tmp/f.jsonl" --field t | tr '\n' ' ')

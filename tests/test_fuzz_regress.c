@@ -11,6 +11,7 @@
 #include "../fuzz/config.c"
 #include "../fuzz/tokenizer_load.c"
 #include "../fuzz/tokenizer_encode.c"
+#include "../fuzz/tokenizer_family.c"
 #include "../fuzz/parquet.c"
 #include "../fuzz/jsonl.c"
 #include "../fuzz/npy.c"
@@ -22,7 +23,7 @@
 typedef int (*entry_fn)(const uint8_t *, size_t);
 static const struct { const char *name; entry_fn fn; } targets[] = {
     {"safetensors", fuzz_safetensors}, {"config", fuzz_config}, {"tokenizer_load", fuzz_tokenizer_load},
-    {"tokenizer_encode", fuzz_tokenizer_encode}, {"parquet", fuzz_parquet}, {"jsonl", fuzz_jsonl},
+    {"tokenizer_encode", fuzz_tokenizer_encode}, {"tokenizer_family", fuzz_tokenizer_family}, {"parquet", fuzz_parquet}, {"jsonl", fuzz_jsonl},
     {"npy", fuzz_npy}, {"hub", fuzz_hub},
 };
 
@@ -108,6 +109,23 @@ static void check_findings(void) {
     hs_tokenizer *tk = NULL;
     CHECK(hs_tokenizer_load(p, &tk) == HS_ERR_FORMAT && strstr(hs_last_error(), "not valid UTF-8"), "%s", hs_last_error());
     hs_tokenizer_free(tk);
+
+    /* tokenizer.json: a decoder chain whose tokens are all empty (Strip of " ") built a token
+     * list with no buffer and offset a NULL pointer (UBSan); decode now gives "" */
+    static const char tj2[] = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\" \": 0}, \"merges\": []},"
+                              "\"decoder\": {\"type\": \"Sequence\", \"decoders\": [{\"type\": \"Strip\", \"content\": \" \","
+                              "\"start\": 1, \"stop\": 0}, {\"type\": \"ByteFallback\"}]}}";
+    p = fuzz_write("tokenizer.json", (const uint8_t *)tj2, sizeof tj2 - 1);
+    tk = NULL;
+    CHECK_OK(hs_tokenizer_load(p, &tk));
+    if (tk) {
+        int32_t ids[2] = {0, 0};
+        char *dec = NULL;
+        size_t dn = 9;
+        CHECK(hs_tokenizer_decode(tk, ids, 2, &dec, &dn) == HS_OK && dec && dn == 0 && !dec[0], "empty-token decode");
+        free(dec);
+        hs_tokenizer_free(tk);
+    }
 
     /* safetensors: data_offsets of 2.2e76 (beyond uint64) is a clear error, not UB */
     static const char st[] = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,2.2e76]}}";

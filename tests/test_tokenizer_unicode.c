@@ -145,9 +145,26 @@ static int onig_class(uint32_t cp) {
     return onig_cls[cp] - 1;
 }
 
+/* mode 0: the GPT-2 regex (pretok.c hs_pretok_next vs Oniguruma); 1: Llama 3's Split regex,
+ * 2: Qwen2's (hs_pretok_split_next vs the same regex compiled by Oniguruma, as HF runs it). */
+static const char *const SPLIT_PAT[2] = {
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"};
+static hs_regex *split_re[2];
+
+static size_t ours_next(int mode, const uint8_t *s, size_t n) {
+    return mode == 0 ? hs_pretok_next(s, n) : hs_pretok_split_next(s, n, mode == 1 ? 3 : 1);
+}
+
+static size_t ref_next(int mode, hs_pretok_onig *ref, const uint8_t *s, size_t n) {
+    if (mode == 0) return hs_pretok_onig_next(ref, s, n);
+    size_t ms, me;
+    return hs_regex_search(split_re[mode - 1], s, n, 0, &ms, &me) == 1 && ms == 0 ? me : 0;
+}
+
 /* Compares the two splitters on s; returns -1 when skipped (class disagreement), else the
  * number of differing pre-tokens (0 = identical). */
-static int compare_splits(hs_pretok_onig *ref, const uint8_t *s, size_t n, size_t *ntok) {
+static int compare_splits(int mode, hs_pretok_onig *ref, const uint8_t *s, size_t n, size_t *ntok) {
     for (size_t i = 0; i < n;) {
         int len;
         uint32_t cp = hs_utf8_next(s + i, &len);
@@ -156,7 +173,7 @@ static int compare_splits(hs_pretok_onig *ref, const uint8_t *s, size_t n, size_
     }
     size_t i = 0;
     while (i < n) {
-        size_t a = hs_pretok_next(s + i, n - i), b = hs_pretok_onig_next(ref, s + i, n - i);
+        size_t a = ours_next(mode, s + i, n - i), b = ref_next(mode, ref, s + i, n - i);
         (*ntok)++;
         if (a != b) return 1;
         i += a;
@@ -171,8 +188,12 @@ static void pretok(void) {
     re_n = compile("\\p{N}");
     re_s = compile("\\s");
     onig_cls = calloc(0x110000, 1);
-    CHECK(ref && re_l && re_n && re_s && onig_cls, "Oniguruma setup");
-    if (!ref || !re_l || !re_n || !re_s || !onig_cls) return;
+    char err[256];
+    for (int k = 0; k < 2; k++) CHECK_OK(hs_regex_new(SPLIT_PAT[k], strlen(SPLIT_PAT[k]), &split_re[k], err, sizeof err));
+    CHECK(ref && re_l && re_n && re_s && onig_cls && split_re[0] && split_re[1], "Oniguruma setup");
+    if (!ref || !re_l || !re_n || !re_s || !onig_cls || !split_re[0] || !split_re[1]) return;
+    static const char *const mode_name[3] = {"GPT-2 regex", "Llama 3 Split regex", "Qwen2 Split regex"};
+    for (int mode = 0; mode < 3; mode++) {
     const char *files[2] = {HS_SHARED_DIR "/data/corpus/dev.jsonl", HS_SOURCE_DIR "/tests/tokenizer/adversarial.jsonl"};
     for (int f = 0; f < 2; f++) {
         jsonl_file docs = jsonl_load(files[f]);
@@ -181,19 +202,20 @@ static void pretok(void) {
         for (size_t i = 0; i < docs.n; i++) {
             size_t len;
             const char *text = jsonl_str(docs.rows[i], "text", &len);
-            int r = compare_splits(ref, (const uint8_t *)text, len, &ntok);
+            int r = compare_splits(mode, ref, (const uint8_t *)text, len, &ntok);
             if (r < 0) skipped++;
-            else CHECK(r == 0, "%s doc %zu: hand-written pre-tokenizer differs from Oniguruma", files[f], i);
+            else CHECK(r == 0, "%s doc %zu: hand-written %s differs from Oniguruma", files[f], i, mode_name[mode]);
         }
         CHECK(skipped * 10 < docs.n, "%s: too many documents skipped (%zu)", files[f], skipped);
-        printf("pre-tokenizer vs Oniguruma: %s: %zu documents, %zu pre-tokens, %zu skipped (Unicode 15+ characters)\n",
-               files[f], docs.n, ntok, skipped);
+        printf("%s vs Oniguruma: %s: %zu documents, %zu pre-tokens, %zu skipped (Unicode 15+ characters)\n",
+               mode_name[mode], files[f], docs.n, ntok, skipped);
         jsonl_free(&docs);
     }
     /* random strings over characters that stress every alternative */
     static const char *alpha[] = {" ", " ", " ", "\n", "\r", "\t", "a", "Z", "s", "t", "r", "e", "v", "m", "l", "d", "'",
                                   "'", "1", "!", ".", "\xc2\x85", "\xc2\xa0", "\xc3\xa9", "\xe4\xb8\xad", "\xe2\x80\xa8",
-                                  "\xe3\x80\x80", "\xcc\x81", "\xf0\x9f\x91\x8d", "\xe2\x80\x8b", "\x0b", "\x1c", "S", "L"};
+                                  "\xe3\x80\x80", "\xcc\x81", "\xf0\x9f\x91\x8d", "\xe2\x80\x8b", "\x0b", "\x1c", "S", "L",
+                                  "T", "R", "E", "V", "M", "D", "2", "3", "\xc5\xbf", "\xe2\x84\xaa", "\xd9\xa3", "(", "\r\n"};
     const size_t na = sizeof alpha / sizeof *alpha;
     uint64_t x = 0x9E3779B97F4A7C15ull;
     size_t ntok = 0, diffs = 0;
@@ -208,11 +230,30 @@ static void pretok(void) {
             memcpy(s + n, c, strlen(c));
             n += strlen(c);
         }
-        int r = compare_splits(ref, s, n, &ntok);
-        if (r > 0 && diffs++ < 5) CHECK(0, "random string %d (\"%.*s\") splits differently", k, (int)n, s);
+        int r = compare_splits(mode, ref, s, n, &ntok);
+        if (r > 0 && diffs++ < 5)
+            CHECK(0, "%s: random string %d (\"%.*s\") splits differently", mode_name[mode], k, (int)n, s);
     }
-    CHECK(diffs == 0, "%zu random strings split differently", diffs);
-    printf("pre-tokenizer vs Oniguruma: 50000 random strings, %zu pre-tokens\n", ntok);
+    CHECK(diffs == 0, "%s: %zu random strings split differently", mode_name[mode], diffs);
+    printf("%s vs Oniguruma: 50000 random strings, %zu pre-tokens\n", mode_name[mode], ntok);
+    if (mode) {
+        /* (?i:...) case folding: "'" + every code point of planes 0-1 + "e" / "l" */
+        size_t folds = 0, bad = 0;
+        for (uint32_t cp = 1; cp < 0x20000; cp++) {
+            if (cp >= 0xD800 && cp < 0xE000) continue;
+            for (int v = 0; v < 2; v++) {
+                uint8_t u[8] = {'\''};
+                size_t n2 = 1 + (size_t)hs_utf8_put(cp, u + 1);
+                u[n2++] = v ? 'l' : 'e';
+                int r = compare_splits(mode, ref, u, n2, &folds);
+                if (r > 0 && bad++ < 5) CHECK(0, "%s: \"'\" U+%04X \"%c\" splits differently", mode_name[mode], cp, v ? 'l' : 'e');
+            }
+        }
+        CHECK(bad == 0, "%s: %zu apostrophe strings split differently", mode_name[mode], bad);
+    }
+    }
+    hs_regex_free(split_re[0]);
+    hs_regex_free(split_re[1]);
     onig_free(re_l);
     onig_free(re_n);
     onig_free(re_s);

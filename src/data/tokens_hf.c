@@ -17,6 +17,11 @@ hs_status hs_tokens_build(const hs_tokenizer *tok, hs_docs *docs, const hs_token
     if (!tok || !docs || !out) return hs_errorf(HS_ERR_INVALID_ARG, "tokens: missing tokenizer, dataset or output");
     int32_t bos = hs_tokenizer_bos_id(tok);
     const bool bos_col = !params || params->bos_column;
+    /* A tokenizer whose post-processor adds a BOS (Llama-2/3): TL keeps that BOS inside the rows
+     * and pads with the model's EOS, which only the model's config names: refuse without it */
+    if (hs_tokenizer_adds_bos(tok) && !(params && params->eos_id >= 0))
+        return hs_errorf(HS_ERR_UNSUPPORTED, "tokens: the tokenizer's post-processor adds a BOS (Llama-2/3): TransformerLens "
+                         "pads with the model's EOS, so the model's config.json is needed (--model DIR)");
     int32_t eos = params && params->eos_id >= 0 ? params->eos_id : bos;
     if (bos_col && bos < 0) return hs_errorf(HS_ERR_NOT_FOUND, "tokens: the tokenizer has no BOS token (<|endoftext|> or its post-processor's)");
     if (eos < 0) return hs_errorf(HS_ERR_NOT_FOUND, "tokens: the tokenizer has no <|endoftext|> token (needed as EOS/pad)");

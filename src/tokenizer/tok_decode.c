@@ -23,13 +23,17 @@ static hs_status tl_bytes(toklist *l, const void *p, size_t n) {
         l->buf = b;
         l->cap = nc;
     }
-    memcpy(l->buf + l->len, p, n);
+    if (n) memcpy(l->buf + l->len, p, n);
     l->len += n;
     return HS_OK;
 }
 
 /* Ends the token being written (its bytes were appended since the previous end). */
 static hs_status tl_end(toklist *l) {
+    if (!l->buf) {   /* buf exists once a token does, even an empty one */
+        hs_status s = tl_bytes(l, NULL, 0);
+        if (s) return s;
+    }
     if (l->n + 2 > l->ncap) {
         size_t nc = l->ncap ? 2 * l->ncap : 64;
         size_t *o = realloc(l->off, nc * sizeof *o);

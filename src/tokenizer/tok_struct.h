@@ -79,6 +79,8 @@ struct hs_tokenizer {
     int32_t byte_tok[256];        /* byte_fallback: the id of "<0xNN>", or -1 */
     int32_t *char_id;             /* char-level: id of the one-character token U+0000..U+FFFF, or -1 */
     bool byte_fallback, fuse_unk, ignore_merges;
+    bool meta_cut;
+    size_t max_model_len;         /* longest model.vocab string, bytes */                /* char-level: words may be cut before U+2581 (encode_meta_words) */
     int32_t unk_id;               /* -1: none */
     /* added tokens: byte tries (first child / next sibling), [0] raw text, [1] normalized text */
     struct trie tries[2];

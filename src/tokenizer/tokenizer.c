@@ -51,6 +51,7 @@ static inline uint64_t mix64(uint64_t x) {
 }
 
 #define MERGE_EMPTY UINT64_MAX
+#define META "\xE2\x96\x81"   /* U+2581, SentencePiece's space */
 
 /* Unique ids for tokenizers, so per-thread caches never serve a freed handle's entries. */
 static atomic_uint_fast64_t next_uid = 1;
@@ -303,6 +304,7 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
         arena_used += l + 1;
         t->tok_len[v] = (uint32_t)l;
         t->in_model[v] = 1;
+        if (l > t->max_model_len) t->max_model_len = l;
         if (!vocab_insert(t, t->tok_str[v], t->tok_len[v], (int32_t)v, false))
             return hs_errorf(HS_ERR_FORMAT, "%s: model.vocab lists \"%s\" twice", path, e->string);
     }
@@ -353,6 +355,8 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
     t->n_merges = n_merges;
     char *buf = NULL;
     size_t bufcap = 0, rank = 0;
+    int32_t meta_id = vocab_find(t, META, 3);
+    bool meta_cut = !t->bytelevel && meta_id >= 0;
     for (const cJSON *m = merges->child; m; m = m->next, rank++) {
         const char *a, *b;
         size_t la, lb;
@@ -389,8 +393,11 @@ static hs_status load_json(hs_tokenizer *t, const char *path, cJSON *root) {
                              ia < 0 ? "its first token" : ib < 0 ? "its second token" : "the merged token");
         }
         merge_insert(t, ia, ib, (uint32_t)rank, im);
+        /* a merge joining "...x" + "▁..." (x not ▁) forbids cutting words before ▁ */
+        if (la >= 1 && lb >= 3 && !memcmp(b, META, 3) && !(la >= 3 && !memcmp(a + la - 3, META, 3))) meta_cut = false;
     }
     free(buf);
+    t->meta_cut = meta_cut;
 
     /* added tokens: they override the model's id -> token and token -> id */
     if (cJSON_IsArray(added)) {
@@ -756,12 +763,14 @@ static size_t char_symbols(const hs_tokenizer *t, const uint8_t *w, size_t n, in
     return k;
 }
 
-/* ignore_merges: the word itself (byte-level: its mapped string) as one model token, or -1. */
+/* ignore_merges: the word itself (byte-level: its mapped string) as one model token, -1 if it is
+ * not one, -2 when out of memory. */
 static int32_t whole_word_id(const hs_tokenizer *t, const uint8_t *w, size_t n) {
     int32_t id;
+    if (!n || n > t->max_model_len) return -1;   /* longer than every vocab string (mapped bytes are >= 1 each) */
     if (t->bytelevel) {
-        char buf[512];
-        if (n > sizeof buf / 2) return -1;   /* no vocab entry is that long (HF's would need > 256 bytes) */
+        char stack[512], *buf = n * 2 <= sizeof stack ? stack : hs_malloc(n * 2);   /* <= 2 bytes per byte */
+        if (!buf) return -2;
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             const char *sym = t->tok_str[t->byte_id[w[i]]];
@@ -770,6 +779,7 @@ static int32_t whole_word_id(const hs_tokenizer *t, const uint8_t *w, size_t n) 
             k += l;
         }
         id = vocab_find(t, buf, k);
+        if (buf != stack) free(buf);
     } else {
         id = vocab_find(t, (const char *)w, n);
     }
@@ -807,6 +817,7 @@ static hs_status encode_word(const hs_tokenizer *t, word_cache *c, const uint8_t
     int32_t *dst = o->data + o->len;
     size_t k = 0, m;
     int32_t whole = t->ignore_merges ? whole_word_id(t, w, n) : -1;
+    if (whole == -2) return HS_ERR_NOMEM;
     if (whole >= 0) {
         dst[0] = whole;
         k = 1;
@@ -974,10 +985,30 @@ static hs_status metaspace(enc *e, size_t step, const pre_step *st, const uint8_
     return r;
 }
 
+/* Char-level words cut before each ▁ that follows another character: no merge crosses such a
+ * cut (checked at load: meta_cut), so the pieces' BPE equals the whole word's, and short pieces hit
+ * the word cache. (▁ is in the vocab, so unk runs never span a cut either.) */
+static hs_status encode_meta_words(enc *e, const uint8_t *s, size_t n) {
+    size_t start = 0;
+    bool prev_meta = true;
+    for (size_t i = 0; i < n;) {
+        bool meta = i + 3 <= n && s[i] == 0xE2 && s[i + 1] == 0x96 && s[i + 2] == 0x81;
+        if (meta && !prev_meta) {
+            hs_status st = encode_word(e->t, e->c, s + start, i - start, e->o);
+            if (st) return st;
+            start = i;
+        }
+        prev_meta = meta;
+        i += meta ? 3 : 1;
+        while (i < n && (s[i] & 0xC0) == 0x80) i++;
+    }
+    return encode_word(e->t, e->c, s + start, n - start, e->o);
+}
+
 static hs_status pretok_piece(enc *e, size_t step, const uint8_t *s, size_t n, bool at0) {
     const hs_tokenizer *t = e->t;
     if (!n) return HS_OK;
-    if (step == t->n_pre) return encode_word(t, e->c, s, n, e->o);
+    if (step == t->n_pre) return t->meta_cut ? encode_meta_words(e, s, n) : encode_word(t, e->c, s, n, e->o);
     const pre_step *st = &t->pre[step];
     switch (st->kind) {
     case PRE_BYTELEVEL:
