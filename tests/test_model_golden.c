@@ -399,7 +399,7 @@ int main(void) {
     }
     check_fixture("llama-tiny-sharded", "llama-tiny-f32", true, true);
     check_fixture("llama3-tied-v5", "llama3-tied-f32", true, true);
-    static const char *const llama_logits[] = {"llama-tiny-bf16", "llama-rope-linear", "llama-rope-dynamic", "llama-rope-default-v5"};
+    static const char *const llama_logits[] = {"llama-tiny-bf16", "llama-tiny-f16", "llama-rope-linear", "llama-rope-dynamic", "llama-rope-default-v5"};
     for (size_t i = 0; i < sizeof llama_logits / sizeof *llama_logits; i++) {
         check_fixture(llama_logits[i], llama_logits[i], true, false);
         check_fixture(llama_logits[i], llama_logits[i], false, false);
