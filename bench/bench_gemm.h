@@ -29,10 +29,32 @@ static inline double bench_gemm_time(int m, int n, int k, int reps) {
 /* The GEMM-bound ideal of one forward pass of B sequences of T tokens: the pass's own
  * matrix products (QKV, O, MLP in/out per layer; the unembedding per sequence), each
  * shape timed alone. */
-static inline double bench_forward_ideal(int B, int T, int n_layers, int d_model, int d_mlp, int hd, int d_vocab) {
+static inline double bench_forward_ideal_qkv(int B, int T, int n_layers, int d_model, int d_mlp, int hd, int qkv, int mlp_in,
+                                             int d_vocab) {
     int BT = B * T;
-    return n_layers * (bench_gemm_time(BT, 3 * hd, d_model, 1) + bench_gemm_time(BT, d_model, hd, 1) +
-                       bench_gemm_time(BT, d_mlp, d_model, 1) + bench_gemm_time(BT, d_model, d_mlp, 1)) +
+    return n_layers * (bench_gemm_time(BT, qkv, d_model, 1) + bench_gemm_time(BT, d_model, hd, 1) +
+                       bench_gemm_time(BT, d_mlp, d_model, mlp_in) + bench_gemm_time(BT, d_model, d_mlp, 1)) +
            bench_gemm_time(T, d_vocab, d_model, B);
 }
+static inline double bench_forward_ideal(int B, int T, int n_layers, int d_model, int d_mlp, int hd, int d_vocab) {
+    return bench_forward_ideal_qkv(B, T, n_layers, d_model, d_mlp, hd, 3 * hd, 1, d_vocab);
+}
+
+#ifdef HEADSCAN_MODEL_H
+/* The same for any architecture: q|k|v width (H + 2·KV)·D (grouped-query attention), two MLP
+ * input products when gated (gate, up). */
+static inline double bench_forward_ideal_cfg(const hs_model_config *c, int B, int T) {
+    int hd = c->n_heads * c->d_head, kv = c->n_kv_heads ? c->n_kv_heads : c->n_heads;
+    return bench_forward_ideal_qkv(B, T, c->n_layers, c->d_model, c->d_mlp, hd, (c->n_heads + 2 * kv) * c->d_head,
+                                   c->gated_mlp ? 2 : 1, c->d_vocab);
+}
+/* Matrix-product FLOPs of one forward of B x T tokens (attention counted causally). */
+static inline double bench_forward_flops(const hs_model_config *c, int B, int T) {
+    double M = c->d_model, F = c->d_mlp, HD = (double)c->n_heads * c->d_head, V = c->d_vocab;
+    double QKV = ((double)c->n_heads + 2.0 * (c->n_kv_heads ? c->n_kv_heads : c->n_heads)) * c->d_head;
+    double per_tok = c->n_layers * 2.0 * (QKV * M + HD * M + (c->gated_mlp ? 3 : 2) * M * F) + 2.0 * M * V;
+    double attn = c->n_layers * 2.0 * 2.0 * HD * (T + 1) / 2.0;
+    return (per_tok + attn) * B * T;
+}
+#endif
 #endif

@@ -71,16 +71,13 @@ int main(int argc, char **argv) {
         double dt = now() - t1;
         if (dt < best) best = dt;
     }
-    double M = c->d_model, F = c->d_mlp, HD = (double)c->n_heads * c->d_head, V = c->d_vocab;
-    double per_tok = c->n_layers * 2.0 * (3 * M * HD + HD * M + 2 * M * F) + 2.0 * M * V;
-    double attn = c->n_layers * 2.0 * 2.0 * HD * (T + 1) / 2.0; /* causal: QK^T and PV */
-    double flops = (per_tok + attn) * B * T;
+    double flops = bench_forward_flops(c, B, T);   /* GQA q|k|v width, gated MLP; attention causal */
     double g_fwd = flops / best / 1e9;
     double g_sq = gemm_rate(2048, 2048, 2048, 3), g_mlp = gemm_rate(B * T, c->d_mlp, c->d_model, 3);
     double g_ref = g_sq > g_mlp ? g_sq : g_mlp;
     /* the GEMM-bound ideal: the pass's own matrix products, each shape timed alone
        (QKV, O, MLP in, MLP out per layer; the unembedding per sequence) */
-    double ideal = bench_forward_ideal(B, T, c->n_layers, c->d_model, c->d_mlp, c->n_heads * c->d_head, c->d_vocab);
+    double ideal = bench_forward_ideal_cfg(c, B, T);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     hs_memory_estimate e = hs_model_estimate_memory(c, B, T);

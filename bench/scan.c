@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
     const hs_model_config *c = hs_model_get_config(m);
     hs_array tokens;
     if (hs_tokens_load(tokpath, &tokens)) { fprintf(stderr, "tokens: %s\n", hs_last_error()); return 1; }
-    const int L = c->n_layers, H = c->n_heads, D = c->d_head, M = c->d_model, V = c->d_vocab, F = c->d_mlp;
+    const int L = c->n_layers, H = c->n_heads, D = c->d_head, M = c->d_model, V = c->d_vocab;
     const int G = L * H;
     printf("model %s: L=%d H=%d D=%d M=%d V=%d; tokens %s [%lld, %lld]; threads %d\n", model, L, H, D, M, V, tokpath,
            (long long)tokens.shape[0], (long long)tokens.shape[1], hs_get_num_threads());
@@ -86,12 +86,10 @@ int main(int argc, char **argv) {
         double tt = now_s() - t;
         const double T = (double)r->T, N = r->N;
         /* forward matrix-product FLOPs per sequence (sgemm work the runtime does) */
-        double per_layer = 2.0 * T * M * (3.0 * H * D) + 2.0 * 2.0 * H * T * T * D + 2.0 * T * H * D * M + 2.0 * 2.0 * T * M * F;
-        double fwd_flop = N * (L * per_layer + 2.0 * T * M * V);
+        double fwd_flop = bench_forward_flops(c, (int)N, r->T);
         /* full batches of `batch` sequences, then the remainder */
-        int full = r->N / batch, rest = r->N % batch, HDi = H * D;
-        double ideal = full * bench_forward_ideal(batch, r->T, L, M, F, HDi, V) +
-                       (rest ? bench_forward_ideal(rest, r->T, L, M, F, HDi, V) : 0.0);
+        int full = r->N / batch, rest = r->N % batch;
+        double ideal = full * bench_forward_ideal_cfg(c, batch, r->T) + (rest ? bench_forward_ideal_cfg(c, rest, r->T) : 0.0);
         printf("\nscan of %d x %d tokens (load %.2fs, not included):\n", r->N, r->T, t_load);
         printf("  forward + per-token metrics  %8.2f s   = %.0f tokens/s (forward GEMM work %.2f TFLOP; GEMM-bound ideal %.2f s"
                " = %.0f tokens/s => %.0f%% of ideal)\n",

@@ -83,8 +83,8 @@ expect_fail "missing model" "/nonexistent" "$HS" run --model /nonexistent --toke
 expect_fail "bad token list" "comma-separated" "$HS" run --model "$M" --tokens 0,x
 expect_fail "no tokens" "required" "$HS" run --model "$M"
 expect_fail "--text without a tokenizer" "tokenizer" "$HS" run --model "$M" --text "hi"
-mkdir "$tmp/llama"; echo '{"model_type": "llama"}' > "$tmp/llama/config.json"
-expect_fail "unsupported architecture" '"llama"' "$HS" info --model "$tmp/llama"
+mkdir "$tmp/gemma"; echo '{"model_type": "gemma2"}' > "$tmp/gemma/config.json"
+expect_fail "unsupported architecture" 'Gemma is a different family' "$HS" info --model "$tmp/gemma"
 
 echo "cli_run: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

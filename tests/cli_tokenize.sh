@@ -101,7 +101,7 @@ expect_eq "$out" "$want" "qwen2: --add-special-tokens adds nothing"
 "$hs" tokenize --tokenizer "$neox" --text x --prepend-bos --add-special-tokens > /dev/null 2>&1
 expect_rc $? 2 "--prepend-bos with --add-special-tokens"
 
-# headscan tokens (TL tokenize_and_concatenate) refuses BOS-adding tokenizers until it implements them
+# headscan tokens (TL tokenize_and_concatenate) refuses a BOS-adding tokenizer without the model's config (its EOS is TL's pad)
 mkdir -p "$tmp/llama" && ln -s "$tokdir/llama2.tokenizer.json" "$tmp/llama/tokenizer.json"
 "$hs" tokens --dataset "$shared/data/corpus/dev.jsonl" --model "$tmp/llama" --out "$tmp/llama.npy" > /dev/null 2> "$tmp/err"
 expect_rc $? 1 "tokens with a Llama-2 tokenizer"

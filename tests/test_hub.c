@@ -149,6 +149,18 @@ int main(void) {
     check_alias("distillgpt2", "distilgpt2");
     check_alias("distill-gpt2", "distilgpt2");
     check_alias("gpt2-xs", "distilgpt2");
+    /* Llama family: TL 2.18 OFFICIAL_MODEL_NAMES / MODEL_ALIASES (e.g. "Qwen/Qwen2.5-0.5B":
+     * ["qwen2.5-0.5b"], "mistralai/Mistral-7B-v0.1": ["mistral-7b"], "meta-llama/Llama-2-7b-hf":
+     * ["Llama-2-7b", ...]); official names in any case; other HF ids pass through */
+    check_alias("qwen2.5-0.5b", "Qwen/Qwen2.5-0.5B");
+    check_alias("QWEN/QWEN2.5-0.5B", "Qwen/Qwen2.5-0.5B");
+    check_alias("qwen2-1.5b-instruct", "Qwen/Qwen2-1.5B-Instruct");
+    check_alias("mistral-7b", "mistralai/Mistral-7B-v0.1");
+    check_alias("Llama-2-7b", "meta-llama/Llama-2-7b-hf");
+    check_alias("meta-llama/llama-3.2-1b", "meta-llama/Llama-3.2-1B");
+    check_alias("CodeLlama-7b-python", "codellama/CodeLlama-7b-Python-hf");
+    check_alias("TinyLlama/TinyLlama-1.1B-Chat-v1.0", "TinyLlama/TinyLlama-1.1B-Chat-v1.0");
+    check_alias("HuggingFaceTB/SmolLM2-135M", "HuggingFaceTB/SmolLM2-135M");
     check_alias("EleutherAI/pythia-70m", "EleutherAI/pythia-70m");
     check_alias("NeelNanda/pile-10k", "NeelNanda/pile-10k");
     check_bad_id("");

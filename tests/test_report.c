@@ -143,12 +143,64 @@ static void test_tokens_html(void) {
     CHECK(!strcmp(hex, "#ffffff"), "NaN is white (got %s)", hex);
 }
 
-static hs_array load(const char *rel) {
+static hs_array load_fx(const char *fx, const char *rel) {
     char p[1024];
     hs_array a = {0};
-    snprintf(p, sizeof p, "%s/tests/golden/neox-tiny-f32/%s", HS_SOURCE_DIR, rel);
+    snprintf(p, sizeof p, "%s/tests/golden/%s/%s", HS_SOURCE_DIR, fx, rel);
     if (hs_npy_read(p, &a) != HS_OK) { fprintf(stderr, "cannot read %s: %s\n", p, hs_last_error()); exit(1); }
     return a;
+}
+static hs_array load(const char *rel) { return load_fx("neox-tiny-f32", rel); }
+
+/* metrics_ref.py's head_vocab [L, H, V] (scan/head_vocab.npy, tokens[b, :p+1]) for every head;
+ * out: [V] scratch. Tolerance 1e-4·max|ref| + 1e-6 (see the file comment). */
+static void head_vocab_golden(const hs_model *m, const char *fx, float *out) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/golden/%s/scan/head_vocab.npy", HS_SOURCE_DIR, fx);
+    if (access(path, R_OK) != 0) { printf("note: no %s: metrics_ref head-vocab check skipped\n", path); return; }
+    const hs_model_config *c = hs_model_get_config(m);
+    const int H = c->n_heads, V = c->d_vocab;
+    hs_array hv = load_fx(fx, "scan/head_vocab.npy"), st = load_fx(fx, "scan/tokens.npy");
+    snprintf(path, sizeof path, "%s/tests/golden/%s/scan/stats.json", HS_SOURCE_DIR, fx);
+    char *stats = slurp(path);
+    cJSON *js = stats ? cJSON_Parse(stats) : NULL, *bp = cJSON_GetObjectItem(js, "head_vocab_b_p");
+    const int b = cJSON_GetArrayItem(bp, 0)->valueint, p = cJSON_GetArrayItem(bp, 1)->valueint, T2 = (int)st.shape[1];
+    int32_t *s2 = malloc(sizeof(int32_t) * (size_t)T2);
+    for (int t = 0; t < T2; t++) s2[t] = (int32_t)((const int64_t *)st.data)[(size_t)b * T2 + t];
+    for (int l = 0; l < c->n_layers; l++)
+        for (int h = 0; h < H; h++) {
+            const float *r = (const float *)hv.data + ((size_t)l * H + h) * V;
+            CHECK_OK(hs_head_vocab(m, s2, p + 1, l, h, p, out));
+            double worst = 0, rmax = 0;
+            for (int v = 0; v < V; v++) {
+                worst = fmax(worst, fabs(out[v] - r[v]));
+                rmax = fmax(rmax, fabs(r[v]));
+            }
+            CHECK(worst <= 1e-4 * rmax + 1e-6, "%s: head_vocab L%dH%d vs metrics_ref: max err %.3g (max|ref| %.3g)", fx, l, h, worst,
+                  rmax);
+        }
+    free(s2);
+    cJSON_Delete(js);
+    free(stats);
+    hs_array_free(&hv);
+    hs_array_free(&st);
+}
+
+/* The Llama family: head DLA through the RMS scale, per query head (llama.md §8). */
+static void test_head_vocab_llama(void) {
+    static const char *const fxs[] = {"llama-tiny-f32", "qwen2-tiny-f32", "llama3-tied-f32"};
+    for (size_t i = 0; i < sizeof fxs / sizeof *fxs; i++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", HS_SOURCE_DIR, fxs[i]);
+        hs_model_params mp = hs_model_default_params();
+        hs_model *m = NULL;
+        CHECK_OK(hs_model_load(dir, &mp, &m));
+        if (!m) continue;
+        float *out = malloc(sizeof(float) * (size_t)hs_model_get_config(m)->d_vocab);
+        head_vocab_golden(m, fxs[i], out);
+        free(out);
+        hs_model_free(m);
+    }
 }
 
 static void test_head_vocab(void) {
@@ -199,33 +251,7 @@ static void test_head_vocab(void) {
         hs_array_free(&z);
         hs_array_free(&wo);
     }
-    /* metrics_ref.py's head_vocab [L, H, V] (scan/head_vocab.npy, tokens[b, :p+1]) for every head */
-    if (access(HS_SOURCE_DIR "/tests/golden/neox-tiny-f32/scan/head_vocab.npy", R_OK) == 0) {
-        hs_array hv = load("scan/head_vocab.npy"), st = load("scan/tokens.npy");
-        char *stats = slurp(HS_SOURCE_DIR "/tests/golden/neox-tiny-f32/scan/stats.json");
-        cJSON *js = stats ? cJSON_Parse(stats) : NULL, *bp = cJSON_GetObjectItem(js, "head_vocab_b_p");
-        const int b = cJSON_GetArrayItem(bp, 0)->valueint, p = cJSON_GetArrayItem(bp, 1)->valueint, T2 = (int)st.shape[1];
-        int32_t *s2 = malloc(sizeof(int32_t) * (size_t)T2);
-        for (int t = 0; t < T2; t++) s2[t] = (int32_t)((const int64_t *)st.data)[(size_t)b * T2 + t];
-        for (int l = 0; l < c->n_layers; l++)
-            for (int h = 0; h < H; h++) {
-                const float *r = (const float *)hv.data + ((size_t)l * H + h) * V;
-                CHECK_OK(hs_head_vocab(m, s2, p + 1, l, h, p, out));
-                double worst = 0, rmax = 0;
-                for (int v = 0; v < V; v++) {
-                    worst = fmax(worst, fabs(out[v] - r[v]));
-                    rmax = fmax(rmax, fabs(r[v]));
-                }
-                CHECK(worst <= 1e-4 * rmax + 1e-6, "head_vocab L%dH%d vs metrics_ref: max err %.3g (max|ref| %.3g)", l, h, worst, rmax);
-            }
-        free(s2);
-        cJSON_Delete(js);
-        free(stats);
-        hs_array_free(&hv);
-        hs_array_free(&st);
-    } else {
-        printf("note: no scan/head_vocab.npy golden: metrics_ref head-vocab check skipped\n");
-    }
+    head_vocab_golden(m, "neox-tiny-f32", out);
     CHECK(hs_head_vocab(m, seq, T, 2, 0, 0, out) == HS_ERR_INVALID_ARG, "layer out of range");
     CHECK(hs_head_vocab(m, seq, T, 0, 4, 0, out) == HS_ERR_INVALID_ARG, "head out of range");
     CHECK(hs_head_vocab(m, seq, T, 0, 0, T, out) == HS_ERR_INVALID_ARG, "pos out of range");
@@ -354,6 +380,7 @@ int main(void) {
     test_repr();
     test_tokens_html();
     test_head_vocab();
+    test_head_vocab_llama();
     test_top_positions();
     test_report_write();
     char cmd[400];

@@ -25,6 +25,7 @@
 #include "headscan/headscan.h"
 #include "test.h"
 #include <cjson/cJSON.h>
+#include <float.h>
 
 static hs_array load(const char *fx, const char *rel) {
     char p[1024];
@@ -66,6 +67,12 @@ static void cmp(const char *what, const float *got, const float *ref, size_t n, 
     printf("  %-28s max err %.3g (tol %.3g)\n", what, worst, tol);
 }
 
+static double err_of(cJSON *errs, const char *k) {
+    cJSON *e = cJSON_GetObjectItem(errs, k);
+    cJSON *v = e ? cJSON_GetObjectItem(e, "max_abs_err") : NULL;
+    return v ? v->valuedouble : -1;
+}
+
 static void part_a(const char *fx, bool wu_from_golden) {
     printf("%s: part A (metrics from the reference hooks)\n", fx);
     char dir[1024];
@@ -75,6 +82,7 @@ static void part_a(const char *fx, bool wu_from_golden) {
     CHECK_OK(hs_model_load(dir, &mp, &m));
     const hs_model_config *c = hs_model_get_config(m);
     const int L = c->n_layers, H = c->n_heads, D = c->d_head, M = c->d_model, V = c->d_vocab;
+    const int KV = c->n_kv_heads, Gq = H / KV;   /* hook_v is [B, T, KV, D]: head h reads group h / Gq */
     hs_array tok = load(fx, "tokens.npy");
     const int N = (int)tok.shape[0], T = (int)tok.shape[1], P = T - 1;
     const int64_t *t = tok.data;
@@ -132,7 +140,7 @@ static void part_a(const char *fx, bool wu_from_golden) {
                         if (t[b * T + j] != nt) continue;
                         const double w = pp[(((size_t)b * H + h) * T + p) * T + j];
                         ma += w;
-                        for (int d = 0; d < D; d++) md += w * vv[((size_t)(b * T + j) * H + h) * D + d] * g[d];
+                        for (int d = 0; d < D; d++) md += w * vv[((size_t)(b * T + j) * KV + h / Gq) * D + d] * g[d];
                     }
                     const size_t o = (size_t)(l * H + h) * NP + (size_t)b * P + p;
                     e_hd[o] = (float)hd; e_ma[o] = (float)ma; e_md[o] = (float)md;
@@ -143,7 +151,25 @@ static void part_a(const char *fx, bool wu_from_golden) {
     cmp("mover_attn", r->mover_attn, e_ma, G * NP, 1e-4 * amax(e_ma, G * NP) + 1e-6);
     cmp("mover_dla", r->mover_dla, e_md, G * NP, 1e-4 * amax(e_md, G * NP) + 1e-6);
     hs_array loss = load(fx, "loss.npy");
-    cmp("loss", r->loss, loss.data, NP, 2e-5);
+    /* 4 x the reference's own float32 loss error (errors.json outputs.loss) + 16 eps |ref|, as in
+     * test_model_golden; at least the 2e-5 derived for the first fixtures */
+    double loss_tol = 2e-5;
+    {
+        char p[1024];
+        snprintf(p, sizeof p, "%s/tests/golden/%s/errors.json", HS_SOURCE_DIR, fx);
+        FILE *f = fopen(p, "rb");
+        char *txt = NULL;
+        if (f) { fseek(f, 0, SEEK_END); long n = ftell(f); fseek(f, 0, SEEK_SET); txt = calloc(1, (size_t)n + 1); if (fread(txt, 1, (size_t)n, f)) {} fclose(f); }
+        for (char *q = txt; q && (q = strstr(q, "NaN"));) memcpy(q, "0  ", 3);
+        cJSON *e = txt ? cJSON_Parse(txt) : NULL;
+        cJSON *o = e ? cJSON_GetObjectItem(e, "outputs") : NULL;
+        double e32 = o ? err_of(o, "loss") : -1;
+        double t = 4 * e32 + 16 * FLT_EPSILON * amax(loss.data, NP);
+        if (e32 >= 0 && t > loss_tol) loss_tol = t;
+        cJSON_Delete(e);
+        free(txt);
+    }
+    cmp("loss", r->loss, loss.data, NP, loss_tol);
     /* integer arrays, exactly, from the spec's formulations */
     int bad_nc = 0, bad_im = 0, nz = 0;
     for (int b = 0; b < N; b++)
@@ -198,12 +224,6 @@ static void part_a(const char *fx, bool wu_from_golden) {
 }
 
 /* ------------------------------------------------------------------ part B */
-static double err_of(cJSON *errs, const char *k) {
-    cJSON *e = cJSON_GetObjectItem(errs, k);
-    cJSON *v = e ? cJSON_GetObjectItem(e, "max_abs_err") : NULL;
-    return v ? v->valuedouble : -1;
-}
-
 static void part_b(const char *fx) {
     if (!exists(fx, "scan/head_table.csv")) {
         printf("%s: part B skipped: tests/golden/%s/scan/ (metrics_ref.py goldens) not present\n", fx, fx);
@@ -320,5 +340,15 @@ int main(void) {
     part_b("neox-vocab-f16");
     part_b("gpt2-tiny-f32");
     part_b("gpt2-vocab-f16");
+    /* Llama family (llama_ref.py, metrics_ref.py): GQA (hook_v per KV group), RMS scale,
+     * gated-MLP post_mlp_embed, Qwen2 without BOS, tied W_U, a 128256-row vocabulary */
+    part_a("llama-tiny-f32", true);
+    part_a("qwen2-tiny-f32", true);
+    part_a("llama3-tied-f32", true);
+    part_a("llama-vocab-bf16", false);
+    part_b("llama-tiny-f32");
+    part_b("qwen2-tiny-f32");
+    part_b("llama3-tied-f32");
+    part_b("llama-vocab-bf16");
     return test_report("test_scan_golden");
 }

@@ -144,6 +144,25 @@ int main(void) {
     }
     tok = neox;
 
+    /* Llama family (llama.md §8): chunks encoded with add_special_tokens, so Llama-2/-3's
+     * post-processor BOS starts every chunk inside the rows; pad = the model's EOS (removed,
+     * and its string joins documents); BOS column 1 / 128000; Qwen2 has no BOS column */
+    static const struct { const char *file, *gcase; int32_t eos; bool col; } fam[] = {
+        {"llama3", "tl_first60_llama3", 128001, true}, {"llama2", "tl_first60_llama2", 2, true},
+        {"qwen2", "tl_first60_qwen2", 151643, false}};
+    for (size_t i = 0; i < sizeof fam / sizeof *fam; i++) {
+        char path[512];
+        snprintf(path, sizeof path, SHARED "tokenizers/%s.tokenizer.json", fam[i].file);
+        CHECK_OK(hs_tokenizer_load(path, &tok));
+        if (!tok) continue;
+        p = tp;
+        p.eos_id = fam[i].eos;
+        p.bos_column = fam[i].col;
+        check_case(SHARED "parquet/dict-fallback.parquet", fam[i].gcase, &p, NULL);
+        hs_tokenizer_free(tok);
+    }
+    tok = neox;
+
     hs_array_free(&shared);
     hs_tokenizer_free(tok);
     return test_report("test_tokens");

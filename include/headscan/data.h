@@ -129,6 +129,14 @@ typedef struct hs_tokens_params {
     int num_proc;             /* default 10 (shards; reduced to the document count when larger) */
     int batch_size;           /* default 1000 (documents per batch within a shard) */
     int num_chunks;           /* default 20 (character chunks per batch) */
+    /* The model's special tokens, as TransformerLens sets them (llama.md §8). eos_id: the
+     * separator between documents (its string) and the pad id removed; -1 (default) = the
+     * tokenizer's <|endoftext|> (Pythia, GPT-2). bos_column: rows are [BOS] + n_ctx-1 ids
+     * (default true); false = n_ctx ids, no BOS column (Qwen2: add_bos_token=False). Chunks are
+     * encoded with add_special_tokens, so a tokenizer whose post-processor adds BOS (Llama-2,
+     * Llama-3) puts one at every chunk start, inside the rows. */
+    int32_t eos_id;
+    bool bos_column;
     hs_progress_fn progress;  /* optional */
     void *progress_user;
 } hs_tokens_params;

@@ -26,8 +26,10 @@ extern "C" {
 typedef struct hs_model hs_model;
 typedef struct hs_forward hs_forward;
 
-typedef enum { HS_ARCH_GPT_NEOX = 0, HS_ARCH_GPT2 = 1 } hs_arch;
-typedef enum { HS_ACT_GELU = 0, HS_ACT_GELU_NEW = 1 } hs_act;
+typedef enum { HS_ARCH_GPT_NEOX = 0, HS_ARCH_GPT2 = 1, HS_ARCH_LLAMA = 2 } hs_arch;
+typedef enum { HS_ACT_GELU = 0, HS_ACT_GELU_NEW = 1, HS_ACT_SILU = 2 } hs_act;
+/* RoPE frequency scaling (config.json rope_scaling / rope_parameters; llama.md §4). */
+typedef enum { HS_ROPE_DEFAULT = 0, HS_ROPE_LINEAR = 1, HS_ROPE_DYNAMIC = 2, HS_ROPE_LLAMA3 = 3 } hs_rope_type;
 
 typedef struct hs_model_config {
     hs_arch arch;
@@ -41,6 +43,17 @@ typedef struct hs_model_config {
     bool parallel_residual;
     hs_act act;
     int bos_id, eos_id;
+    /* Llama family (llama, mistral, qwen2); for GPT-NeoX/GPT-2: n_kv_heads = n_heads, the rest 0 */
+    int n_kv_heads;           /* num_key_value_heads: query head h reads KV group h / (n_heads / n_kv_heads) */
+    bool rms_norm;            /* RMSNorm (no mean, no bias) instead of LayerNorm */
+    bool gated_mlp;           /* down(act(gate(x)) * up(x)) */
+    bool tied_embeddings;     /* lm_head = embed_tokens */
+    bool attn_bias, qkv_bias_only, mlp_bias;   /* attention_bias; Qwen2's q/k/v bias without o bias; mlp_bias */
+    int sliding_window;       /* Mistral: key j visible from query i iff i - W < j; 0 = none */
+    hs_rope_type rope_type;
+    float rope_factor, rope_low_freq_factor, rope_high_freq_factor;
+    int rope_original_max_pos; /* llama3: original_max_position_embeddings */
+    bool default_prepend_bos; /* TransformerLens's default_prepend_bos (false for Qwen2) */
     hs_dtype file_dtype;      /* dtype of the largest tensors in the checkpoint */
     int64_t n_params;         /* parameters in the checkpoint (weights and biases) */
 } hs_model_config;
@@ -71,7 +84,12 @@ HS_API const char *hs_model_dir(const hs_model *m);
  * "b_U" [V], "blocks.L.attn.W_Q|W_K|W_V" [H, M, D], "blocks.L.attn.b_Q|b_K|b_V" [H, D],
  * "blocks.L.attn.W_O" [H, D, M], "blocks.L.attn.b_O" [M], "blocks.L.mlp.W_in" [M, F],
  * "blocks.L.mlp.b_in" [F], "blocks.L.mlp.W_out" [F, M], "blocks.L.mlp.b_out" [M],
- * and when fold_ln is off "blocks.L.ln1.w|b", "blocks.L.ln2.w|b", "ln_final.w|b" [M]. */
+ * and when fold_ln is off "blocks.L.ln1.w|b", "blocks.L.ln2.w|b", "ln_final.w|b" [M].
+ * Llama family: "blocks.L.attn.W_K|W_V" [H, M, D] and "b_K|b_V" [H, D] repeat the KV
+ * groups per query head (TL's properties); "blocks.L.attn._W_K|_W_V" [KV, M, D] and
+ * "_b_K|_b_V" [KV, D] are the groups as stored; "blocks.L.mlp.W_gate" [M, F], "b_gate",
+ * "b_up" [F] (gate_proj / up_proj biases, zero unless mlp_bias; there is no "b_in"); no
+ * ".b" norm weights (RMSNorm). */
 HS_API hs_status hs_model_weight(const hs_model *m, const char *name, hs_array *view);
 
 /* Memory needed for weights plus one batch of B x T (bytes). */

@@ -37,27 +37,33 @@ hs_status hs_post_mlp_embed(const hs_model *m, float **out) {
     *out = NULL;
     const hs_model_config *c = hs_model_get_config(m);
     const int V = c->d_vocab, M = c->d_model, F = c->d_mlp;
-    hs_array WE, Win, bin, Wout, bout;
+    hs_array WE, Win, bin, Wout, bout, Wg = {0}, bg = {0};
     hs_status s;
+    /* gated MLP (Llama family, llama.md §8): silu(x W_gate + b_gate) * (x W_in + b_up) */
     if ((s = hs_model_weight(m, "W_E", &WE)) || (s = hs_model_weight(m, "blocks.0.mlp.W_in", &Win)) ||
-        (s = hs_model_weight(m, "blocks.0.mlp.b_in", &bin)) || (s = hs_model_weight(m, "blocks.0.mlp.W_out", &Wout)) ||
-        (s = hs_model_weight(m, "blocks.0.mlp.b_out", &bout)))
+        (s = hs_model_weight(m, c->gated_mlp ? "blocks.0.mlp.b_up" : "blocks.0.mlp.b_in", &bin)) ||
+        (s = hs_model_weight(m, "blocks.0.mlp.W_out", &Wout)) || (s = hs_model_weight(m, "blocks.0.mlp.b_out", &bout)) ||
+        (c->gated_mlp && ((s = hs_model_weight(m, "blocks.0.mlp.W_gate", &Wg)) || (s = hs_model_weight(m, "blocks.0.mlp.b_gate", &bg)))))
         return s;
     const float *E = WE.data, *Wi = Win.data, *bi = bin.data, *Wo = Wout.data, *bo = bout.data;
     const int CH = 512;   /* rows per chunk: bounds the [CH, F] hidden activations */
     float *pme = hs_aligned_alloc(sizeof(float) * (size_t)V * M);
     float *x = hs_aligned_alloc(sizeof(float) * (size_t)CH * M);
     float *h = hs_aligned_alloc(sizeof(float) * (size_t)CH * F);
-    if (!pme || !x || !h) { hs_aligned_free(pme); hs_aligned_free(x); hs_aligned_free(h); return HS_ERR_NOMEM; }
+    float *hg = c->gated_mlp ? hs_aligned_alloc(sizeof(float) * (size_t)CH * F) : NULL;
+    if (!pme || !x || !h || (c->gated_mlp && !hg)) {
+        hs_aligned_free(pme); hs_aligned_free(x); hs_aligned_free(h); hs_aligned_free(hg);
+        return HS_ERR_NOMEM;
+    }
     for (int r0 = 0; r0 < V; r0 += CH) {
         int R = V - r0 < CH ? V - r0 : CH;
-        /* LNPre of each embedding row (model.md §5, eps = ln_eps) */
+        /* LNPre of each embedding row (model.md §5, eps = ln_eps); RMSPre (no mean) for RMSNorm models */
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) {
             const float *e = E + (size_t)(r0 + r) * M;
             float *o = x + (size_t)r * M;
             double sm = 0;
-            for (int i = 0; i < M; i++) sm += e[i];
+            for (int i = 0; i < M && !c->rms_norm; i++) sm += e[i];
             float mean = (float)(sm / M);
             double s2 = 0;
             for (int i = 0; i < M; i++) { o[i] = e[i] - mean; s2 += (double)o[i] * o[i]; }
@@ -67,8 +73,14 @@ hs_status hs_post_mlp_embed(const hs_model *m, float **out) {
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) memcpy(h + (size_t)r * F, bi, sizeof(float) * (size_t)F);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, Wi, F, 1.0f, h, F);
-        /* block 0's own activation: exact GELU (Pythia), gelu_new (GPT-2) */
-        if (c->act == HS_ACT_GELU_NEW) {
+        /* block 0's own activation: exact GELU (Pythia), gelu_new (GPT-2), gated SiLU (Llama) */
+        if (c->gated_mlp) {
+            #pragma omp parallel for schedule(static)
+            for (int r = 0; r < R; r++) memcpy(hg + (size_t)r * F, bg.data, sizeof(float) * (size_t)F);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, Wg.data, F, 1.0f, hg, F);
+            #pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < (size_t)R * F; i++) h[i] = hg[i] / (1.0f + expf(-hg[i])) * h[i];
+        } else if (c->act == HS_ACT_GELU_NEW) {
             #pragma omp parallel for schedule(static)
             for (int r = 0; r < R; r++) hs_gelu_new(h + (size_t)r * F, h + (size_t)r * F, (size_t)F);
         } else {
@@ -85,6 +97,7 @@ hs_status hs_post_mlp_embed(const hs_model *m, float **out) {
     }
     hs_aligned_free(x);
     hs_aligned_free(h);
+    hs_aligned_free(hg);
     *out = pme;
     return HS_OK;
 }

@@ -46,6 +46,7 @@ static double now_s(void) {
 /* ------------------------------------------------------------------ per-batch state */
 typedef struct batch_ctx {
     int L, H, D, M, V, HD;
+    int KV;                       /* KV groups: query head h reads hook_v's group h / (H / KV) */
     int B, T, P, N, n0;           /* this batch: rows n0..n0+B-1 of N */
     const int32_t *tok;           /* [B, T] */
     int U;
@@ -53,7 +54,7 @@ typedef struct batch_ctx {
     float *WUg;                   /* [U, M] gathered W_U columns */
     float *G;                     /* [U, HD] W_OU columns of the current layer */
     int G_layer;
-    float *v;                     /* [B, T, H, D] copy of hook_v */
+    float *v;                     /* [B, T, KV, D] copy of hook_v */
     int32_t *cp_off, *cp_j;       /* CSR of copies: [B·P + 1], entries */
     double *hd, *md;              /* unscaled head / mover DLA [L, H, B, P] */
     const float *const *WO;       /* [L] → [H·D, M] */
@@ -87,7 +88,7 @@ static bool scan_hook(const hs_hook_tensor *t, bool ask, void *user) {
     const int B = c->B, T = c->T, P = c->P, H = c->H, D = c->D, HD = c->HD, l = t->layer;
     const size_t NP = (size_t)c->N * P;
     if (is_v) {
-        memcpy(c->v, t->data, sizeof(float) * (size_t)B * T * HD);
+        memcpy(c->v, t->data, sizeof(float) * (size_t)B * T * c->KV * D);
         layer_G(c, l);
     } else if (is_pat) {
         layer_G(c, l);
@@ -108,7 +109,7 @@ static bool scan_hook(const hs_hook_tensor *t, bool ask, void *user) {
                     const int j = J[q];
                     const double w = pat[(size_t)p * T + j];
                     sa += w;
-                    const float *vj = c->v + ((size_t)(b * T + j) * H + h) * D;
+                    const float *vj = c->v + ((size_t)(b * T + j) * c->KV + h / (H / c->KV)) * D;
                     for (int d = 0; d < D; d++) fz[d] += w * vj[d];
                 }
                 const float *g = c->G + (size_t)c->uidx[b * P + p] * HD + h * D;
@@ -444,7 +445,7 @@ hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_p
     hs_array WUa;
     if (!s) s = hs_model_weight(m, "W_U", &WUa);
     const size_t Umax = (size_t)B * P < (size_t)V ? (size_t)B * P : (size_t)V;
-    batch_ctx c = {.L = L, .H = H, .D = D, .M = M, .V = V, .HD = HD, .T = T, .P = P, .N = (int)N, .WO = WO, .r = r};
+    batch_ctx c = {.L = L, .H = H, .KV = cfg->n_kv_heads, .D = D, .M = M, .V = V, .HD = HD, .T = T, .P = P, .N = (int)N, .WO = WO, .r = r};
     int32_t *tok32 = hs_malloc(sizeof(int32_t) * (size_t)B * T);
     int32_t *seen = hs_malloc(sizeof(int32_t) * (size_t)V);
     c.uniq = hs_malloc(sizeof(int32_t) * Umax);

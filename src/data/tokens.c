@@ -30,6 +30,8 @@ hs_tokens_params hs_tokens_default_params(void) {
     p.num_proc = 10;
     p.batch_size = 1000;
     p.num_chunks = 20;
+    p.eos_id = -1;
+    p.bos_column = true;
     return p;
 }
 
@@ -54,17 +56,19 @@ static hs_status matrix_reserve(matrix *m, int64_t rows) {
     return HS_OK;
 }
 
-/* Appends rows of [bos] + seq-long slices of ids[0..n); returns the ids used. */
+/* Appends rows of [bos] + seq-long slices of ids[0..n) (bos < 0: no BOS column, rows of
+ * n_ctx ids); returns the ids used. */
 static hs_status emit_rows(matrix *m, int32_t bos, const int32_t *ids, size_t n, size_t *used) {
-    size_t seq = (size_t)m->n_ctx - 1;
+    const int c0 = bos >= 0;
+    size_t seq = (size_t)m->n_ctx - (size_t)c0;
     int64_t r = (int64_t)(n / seq);
     hs_status s = matrix_reserve(m, m->rows + r);
     if (s) return s;
     for (int64_t i = 0; i < r; i++) {
         int64_t *row = m->data + (m->rows + i) * m->n_ctx;
-        row[0] = bos;
+        if (c0) row[0] = bos;
         const int32_t *src = ids + (size_t)i * seq;
-        for (size_t j = 0; j < seq; j++) row[j + 1] = src[j];
+        for (size_t j = 0; j < seq; j++) row[j + c0] = src[j];
     }
     m->rows += r;
     *used = (size_t)r * seq;

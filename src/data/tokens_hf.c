@@ -1,30 +1,36 @@
 /* tokens_hf.c — hs_tokens_build: the token matrix with a loaded tokenizer.json.
  * TransformerLens sets pad = eos = bos = "<|endoftext|>" for Pythia and GPT-2,
- * so one id plays all three parts (0 for Pythia, 50256 for GPT-2). */
+ * so one id plays all three parts (0 for Pythia, 50256 for GPT-2). For the Llama family
+ * (llama.md §8) the caller names the model's EOS (pad = eos; its string joins documents);
+ * BOS is the tokenizer's post-processor BOS, or no column at all (Qwen2). Chunks are
+ * encoded with add_special_tokens (HF's default in tokenizer(chunks)). */
 #include "data/data_internal.h"
 #include <stdlib.h>
 #include <string.h>
 
 static hs_status hf_encode(const void *ctx, const char *text, size_t len, hs_ids *out) {
-    return hs_tokenizer_encode((const hs_tokenizer *)ctx, text, len, HS_UTF8_STRICT, out);
+    return hs_tokenizer_encode_special((const hs_tokenizer *)ctx, text, len, true, HS_UTF8_STRICT, out);
 }
 
 hs_status hs_tokens_build(const hs_tokenizer *tok, hs_docs *docs, const hs_tokens_params *params,
                           hs_array *out, hs_tokens_stats *stats) {
     if (!tok || !docs || !out) return hs_errorf(HS_ERR_INVALID_ARG, "tokens: missing tokenizer, dataset or output");
     int32_t bos = hs_tokenizer_bos_id(tok);
-    /* TL's tokenize_and_concatenate with a tokenizer whose post-processor adds a BOS (Llama-2/3:
-     * BOS inside the rows, pad = EOS from the model config) is not implemented: refuse it rather
-     * than build a different matrix */
-    if (hs_tokenizer_adds_bos(tok))
-        return hs_errorf(HS_ERR_UNSUPPORTED, "tokens: tokenizers whose post-processor adds a BOS (Llama-2/3) are not "
-                         "supported yet (TransformerLens keeps that BOS inside the rows and pads with EOS)");
-    if (bos < 0) return hs_errorf(HS_ERR_NOT_FOUND, "tokens: the tokenizer has no <|endoftext|> token (needed as BOS/EOS/pad)");
+    const bool bos_col = !params || params->bos_column;
+    /* A tokenizer whose post-processor adds a BOS (Llama-2/3): TL keeps that BOS inside the rows
+     * and pads with the model's EOS, which only the model's config names: refuse without it */
+    if (hs_tokenizer_adds_bos(tok) && !(params && params->eos_id >= 0))
+        return hs_errorf(HS_ERR_UNSUPPORTED, "tokens: the tokenizer's post-processor adds a BOS (Llama-2/3): TransformerLens "
+                         "pads with the model's EOS, so the model's config.json is needed (--model DIR)");
+    int32_t eos = params && params->eos_id >= 0 ? params->eos_id : bos;
+    if (bos_col && bos < 0) return hs_errorf(HS_ERR_NOT_FOUND, "tokens: the tokenizer has no BOS token (<|endoftext|> or its post-processor's)");
+    if (eos < 0) return hs_errorf(HS_ERR_NOT_FOUND, "tokens: the tokenizer has no <|endoftext|> token (needed as EOS/pad)");
+    if (eos >= hs_tokenizer_size(tok)) return hs_errorf(HS_ERR_INVALID_ARG, "tokens: EOS id %d is not in the tokenizer", eos);
     char *eos_text = NULL;
     size_t eos_len = 0;
-    hs_status s = hs_tokenizer_decode(tok, &bos, 1, &eos_text, &eos_len);
+    hs_status s = hs_tokenizer_decode(tok, &eos, 1, &eos_text, &eos_len);
     if (s) return s;
-    hs_encoder enc = {hf_encode, tok, bos, bos, bos, eos_text};
+    hs_encoder enc = {hf_encode, tok, eos, bos_col ? bos : -1, eos, eos_text};
     s = hs_tokens_build_with(&enc, docs, params, out, stats);
     free(eos_text);
     return s;

@@ -125,7 +125,7 @@ static hs_status mkdirs_parent(const char *path) {
 
 /* ------------------------------------------------------------------ names */
 
-/* TransformerLens's short names for the Pythia and GPT-2 families: its official names
+/* TransformerLens's short names for the Pythia, GPT-2 and Llama families: its official names
  * (loading_from_pretrained.py OFFICIAL_MODEL_NAMES, which it accepts in any case) and
  * aliases (MODEL_ALIASES) → official HuggingFace repo id. Compared case-insensitively. */
 static const struct { const char *alias, *repo; } model_aliases[] = {
@@ -158,6 +158,60 @@ static const struct { const char *alias, *repo; } model_aliases[] = {
     {"EleutherAI/pythia-125m-seed2", "EleutherAI/pythia-160m-seed2"},
     {"pythia-160m-seed3", "EleutherAI/pythia-160m-seed3"}, {"pythia-125m-seed3", "EleutherAI/pythia-160m-seed3"},
     {"EleutherAI/pythia-125m-seed3", "EleutherAI/pythia-160m-seed3"},
+    /* Llama family (TL 2.18 OFFICIAL_MODEL_NAMES and MODEL_ALIASES; model_type llama, mistral,
+     * qwen2 — Mixtral's mixture of experts is not supported). Any other HF id (TinyLlama/…,
+     * HuggingFaceTB/SmolLM2-…) is used as given. */
+    {"meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-7b-hf"}, {"Llama-2-7b", "meta-llama/Llama-2-7b-hf"},
+    {"meta-llama/Llama-2-7b-chat-hf", "meta-llama/Llama-2-7b-chat-hf"}, {"Llama-2-7b-chat", "meta-llama/Llama-2-7b-chat-hf"},
+    {"meta-llama/Llama-2-13b-hf", "meta-llama/Llama-2-13b-hf"}, {"Llama-2-13b", "meta-llama/Llama-2-13b-hf"},
+    {"meta-llama/Llama-2-13b-chat-hf", "meta-llama/Llama-2-13b-chat-hf"}, {"Llama-2-13b-chat", "meta-llama/Llama-2-13b-chat-hf"},
+    {"meta-llama/Llama-2-70b-chat-hf", "meta-llama/Llama-2-70b-chat-hf"},
+    {"Llama-2-70b-chat", "meta-llama/Llama-2-70b-chat-hf"},
+    {"meta-llama-2-70b-chat-hf", "meta-llama/Llama-2-70b-chat-hf"},
+    {"codellama/CodeLlama-7b-hf", "codellama/CodeLlama-7b-hf"}, {"CodeLlamallama-2-7b", "codellama/CodeLlama-7b-hf"},
+    {"codellama/CodeLlama-7b-Python-hf", "codellama/CodeLlama-7b-Python-hf"},
+    {"CodeLlama-7b-python", "codellama/CodeLlama-7b-Python-hf"},
+    {"codellama/CodeLlama-7b-Instruct-hf", "codellama/CodeLlama-7b-Instruct-hf"},
+    {"CodeLlama-7b-instruct", "codellama/CodeLlama-7b-Instruct-hf"},
+    {"meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-8B"},
+    {"meta-llama/Meta-Llama-3-8B-Instruct", "meta-llama/Meta-Llama-3-8B-Instruct"},
+    {"meta-llama/Meta-Llama-3-70B", "meta-llama/Meta-Llama-3-70B"},
+    {"meta-llama/Meta-Llama-3-70B-Instruct", "meta-llama/Meta-Llama-3-70B-Instruct"},
+    {"meta-llama/Llama-3.1-70B", "meta-llama/Llama-3.1-70B"},
+    {"meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B"},
+    {"meta-llama/Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct"},
+    {"meta-llama/Llama-3.1-70B-Instruct", "meta-llama/Llama-3.1-70B-Instruct"},
+    {"meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B"},
+    {"meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.2-3B"},
+    {"meta-llama/Llama-3.2-1B-Instruct", "meta-llama/Llama-3.2-1B-Instruct"},
+    {"meta-llama/Llama-3.2-3B-Instruct", "meta-llama/Llama-3.2-3B-Instruct"},
+    {"meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.3-70B-Instruct"},
+    {"mistralai/Mistral-7B-v0.1", "mistralai/Mistral-7B-v0.1"}, {"mistral-7b", "mistralai/Mistral-7B-v0.1"},
+    {"mistralai/Mistral-7B-Instruct-v0.1", "mistralai/Mistral-7B-Instruct-v0.1"},
+    {"mistral-7b-instruct", "mistralai/Mistral-7B-Instruct-v0.1"},
+    {"mistralai/Mistral-Small-24B-Base-2501", "mistralai/Mistral-Small-24B-Base-2501"},
+    {"mistralai/Mistral-Nemo-Base-2407", "mistralai/Mistral-Nemo-Base-2407"},
+    {"mistral-nemo-base-2407", "mistralai/Mistral-Nemo-Base-2407"},
+    {"Qwen/Qwen2-0.5B", "Qwen/Qwen2-0.5B"}, {"qwen2-0.5b", "Qwen/Qwen2-0.5B"},
+    {"Qwen/Qwen2-0.5B-Instruct", "Qwen/Qwen2-0.5B-Instruct"}, {"qwen2-0.5b-instruct", "Qwen/Qwen2-0.5B-Instruct"},
+    {"Qwen/Qwen2-1.5B", "Qwen/Qwen2-1.5B"}, {"qwen2-1.5b", "Qwen/Qwen2-1.5B"},
+    {"Qwen/Qwen2-1.5B-Instruct", "Qwen/Qwen2-1.5B-Instruct"}, {"qwen2-1.5b-instruct", "Qwen/Qwen2-1.5B-Instruct"},
+    {"Qwen/Qwen2-7B", "Qwen/Qwen2-7B"}, {"qwen2-7b", "Qwen/Qwen2-7B"},
+    {"Qwen/Qwen2-7B-Instruct", "Qwen/Qwen2-7B-Instruct"}, {"qwen2-7b-instruct", "Qwen/Qwen2-7B-Instruct"},
+    {"Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B"}, {"qwen2.5-0.5b", "Qwen/Qwen2.5-0.5B"},
+    {"Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-0.5B-Instruct"}, {"qwen2.5-0.5b-instruct", "Qwen/Qwen2.5-0.5B-Instruct"},
+    {"Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-1.5B"}, {"qwen2.5-1.5b", "Qwen/Qwen2.5-1.5B"},
+    {"Qwen/Qwen2.5-1.5B-Instruct", "Qwen/Qwen2.5-1.5B-Instruct"}, {"qwen2.5-1.5b-instruct", "Qwen/Qwen2.5-1.5B-Instruct"},
+    {"Qwen/Qwen2.5-3B", "Qwen/Qwen2.5-3B"}, {"qwen2.5-3b", "Qwen/Qwen2.5-3B"},
+    {"Qwen/Qwen2.5-3B-Instruct", "Qwen/Qwen2.5-3B-Instruct"}, {"qwen2.5-3b-instruct", "Qwen/Qwen2.5-3B-Instruct"},
+    {"Qwen/Qwen2.5-7B", "Qwen/Qwen2.5-7B"}, {"qwen2.5-7b", "Qwen/Qwen2.5-7B"},
+    {"Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B-Instruct"}, {"qwen2.5-7b-instruct", "Qwen/Qwen2.5-7B-Instruct"},
+    {"Qwen/Qwen2.5-14B", "Qwen/Qwen2.5-14B"}, {"qwen2.5-14b", "Qwen/Qwen2.5-14B"},
+    {"Qwen/Qwen2.5-14B-Instruct", "Qwen/Qwen2.5-14B-Instruct"}, {"qwen2.5-14b-instruct", "Qwen/Qwen2.5-14B-Instruct"},
+    {"Qwen/Qwen2.5-32B", "Qwen/Qwen2.5-32B"}, {"qwen2.5-32b", "Qwen/Qwen2.5-32B"},
+    {"Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-32B-Instruct"}, {"qwen2.5-32b-instruct", "Qwen/Qwen2.5-32B-Instruct"},
+    {"Qwen/Qwen2.5-72B", "Qwen/Qwen2.5-72B"}, {"qwen2.5-72b", "Qwen/Qwen2.5-72B"},
+    {"Qwen/Qwen2.5-72B-Instruct", "Qwen/Qwen2.5-72B-Instruct"}, {"qwen2.5-72b-instruct", "Qwen/Qwen2.5-72B-Instruct"},
 };
 
 /* huggingface_hub's validate_repo_id: "[namespace/]name", each part of [A-Za-z0-9_.-]

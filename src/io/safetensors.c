@@ -244,3 +244,14 @@ hs_status hs_st_to_f32(const hs_safetensors *st, const hs_st_tensor *t, float *d
     if (s) return hs_error_prefix(s, "tensor '%s'", t->name);
     return HS_OK;
 }
+
+hs_status hs_st_read_raw(const hs_safetensors *st, const hs_st_tensor *t, void *dst) {
+    if (!t->known_dtype || (t->dtype != HS_F32 && t->dtype != HS_F16 && t->dtype != HS_BF16))
+        return hs_errorf(HS_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %s cannot be kept as stored float weights (F32, F16, BF16)",
+                         st->path, t->name, t->dtype_str);
+    hs_status s = check_unchanged(st);
+    if (!s) s = read_at(st, dst, t->nbytes, t->offset);
+    if (!s) s = check_unchanged(st);
+    if (s) return hs_error_prefix(s, "tensor '%s'", t->name);
+    return HS_OK;
+}

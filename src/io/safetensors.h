@@ -45,4 +45,7 @@ const hs_st_tensor *hs_st_find(const hs_safetensors *st, const char *name);
 /* Converts a float tensor (F32/F16/BF16/F64) to float32 into dst[numel]. */
 hs_status hs_st_to_f32(const hs_safetensors *st, const hs_st_tensor *t, float *dst);
 
+/* Reads an F32/F16/BF16 tensor's bytes as stored (little-endian) into dst[nbytes]. */
+hs_status hs_st_read_raw(const hs_safetensors *st, const hs_st_tensor *t, void *dst);
+
 #endif

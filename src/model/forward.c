@@ -21,14 +21,19 @@
 
 #define IGNORE_SCORE (-100000.0f)   /* TL 1.6.1's IGNORE for masked attention scores */
 
+/* Masked attention score in hook_attn_scores: TL 1.6.1's -1e5 (GPT-NeoX, GPT-2), TL 2.x's
+ * -inf for the Llama family (llama.md follows TL 2.x). */
+static float masked_score(const hs_model_config *c) { return c->arch == HS_ARCH_LLAMA ? -INFINITY : IGNORE_SCORE; }
+
 enum {   /* per-block hooks, in the order TL runs them */
     HK_RESID_PRE, HK_LN1_SCALE, HK_LN1_NORM, HK_Q, HK_K, HK_V, HK_ROT_Q, HK_ROT_K, HK_SCORES, HK_PATTERN, HK_Z,
-    HK_ATTN_OUT, HK_RESID_MID, HK_LN2_SCALE, HK_LN2_NORM, HK_MLP_PRE, HK_MLP_POST, HK_MLP_OUT, HK_RESID_POST, HK_COUNT
+    HK_ATTN_OUT, HK_RESID_MID, HK_LN2_SCALE, HK_LN2_NORM, HK_MLP_PRE, HK_MLP_PRE_LINEAR, HK_MLP_POST, HK_MLP_OUT, HK_RESID_POST,
+    HK_COUNT
 };
 static const char *const block_hook_names[HK_COUNT] = {
     "hook_resid_pre", "ln1.hook_scale", "ln1.hook_normalized", "attn.hook_q", "attn.hook_k", "attn.hook_v",
     "attn.hook_rot_q", "attn.hook_rot_k", "attn.hook_attn_scores", "attn.hook_pattern", "attn.hook_z",
-    "hook_attn_out", "hook_resid_mid", "ln2.hook_scale", "ln2.hook_normalized", "mlp.hook_pre", "mlp.hook_post",
+    "hook_attn_out", "hook_resid_mid", "ln2.hook_scale", "ln2.hook_normalized", "mlp.hook_pre", "mlp.hook_pre_linear", "mlp.hook_post",
     "hook_mlp_out", "hook_resid_post"};
 enum { GH_EMBED, GH_POS_EMBED, GH_LNF_SCALE, GH_LNF_NORM, GH_LOGITS, GH_COUNT };
 static const char *const global_hook_names[GH_COUNT] = {"hook_embed", "hook_pos_embed", "ln_final.hook_scale",
@@ -38,14 +43,30 @@ struct hs_forward {
     const hs_model *m;
     int max_B, max_T;
     float *resid, *ln1, *ln2, *attn_out, *mlp_out, *resid_mid;   /* [B,T,M] */
-    float *q, *k, *v, *rq, *rk, *z;                               /* [B,T,H,D] */
+    float *q, *rq, *z;                                            /* [B,T,H,D] */
+    float *k, *v, *rk;                                            /* [B,T,KV,D] */
     float *pattern;                                               /* [B,H,T,T] */
     float *pre, *post;                                            /* [B,T,F] */
+    float *pre_lin;                                               /* [B,T,F] gated MLP only */
     float *scale1, *scale2, *scalef;                              /* [B,T] */
     float *logits;                                                /* [T,V] one sequence */
+    float *rot_sin, *rot_cos;   /* [max_T, R] when max_T exceeds the model's tables (Llama family) */
+    float *wbuf;                /* weights kept as stored: one matrix (or q|k|v) widened to float32 */
+    const float *cur_sin, *cur_cos;   /* the tables this pass uses */
     bool want_block[HK_COUNT];  /* scratch per layer */
     char err[HS_ERRMSG_MAX];
 };
+
+#define UNEMBED_ROWS 4096   /* vocabulary rows widened at a time for the logits */
+
+/* Floats of f->wbuf: the largest of q|k|v, o, gate/up, down and a block of unembedding rows. */
+static size_t stored_scratch(const hs_model_config *c) {
+    size_t M = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head, F = (size_t)c->d_mlp;
+    size_t n = (HD + 2 * (size_t)c->n_kv_heads * c->d_head) * M, u = (size_t)(c->d_vocab < UNEMBED_ROWS ? c->d_vocab : UNEMBED_ROWS) * M;
+    if (F * M > n) n = F * M;
+    if (HD * M > n) n = HD * M;
+    return n > u ? n : u;
+}
 
 hs_forward_params hs_forward_default_params(void) { return (hs_forward_params){0}; }
 const char *hs_forward_error(const hs_forward *f) { return f ? f->err : hs_last_error(); }
@@ -53,7 +74,7 @@ const char *hs_forward_error(const hs_forward *f) { return f ? f->err : hs_last_
 void hs_forward_free(hs_forward *f) {
     if (!f) return;
     float *bufs[] = {f->resid, f->ln1, f->ln2, f->attn_out, f->mlp_out, f->resid_mid, f->q, f->k, f->v, f->rq, f->rk,
-                     f->z, f->pattern, f->pre, f->post, f->scale1, f->scale2, f->scalef, f->logits};
+                     f->z, f->pattern, f->pre, f->post, f->pre_lin, f->scale1, f->scale2, f->scalef, f->logits, f->rot_sin, f->rot_cos, f->wbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) hs_aligned_free(bufs[i]);
     free(f);
 }
@@ -63,7 +84,8 @@ hs_status hs_forward_create(const hs_model *m, int max_batch, int max_ctx, hs_fo
     const hs_model_config *c = &m->cfg;
     if (max_batch < 1 || max_ctx < 1)
         return hs_errorf(HS_ERR_INVALID_ARG, "batch size and context length must be positive (got %d x %d)", max_batch, max_ctx);
-    if (max_ctx > c->n_ctx)
+    /* Llama-family models (rotary only) run past max_position_embeddings as HF does */
+    if (max_ctx > c->n_ctx && !(c->arch == HS_ARCH_LLAMA && max_ctx <= HS_ROTARY_MAX_POS))
         return hs_errorf(HS_ERR_INVALID_ARG, "%s: context length %d exceeds the model's max_position_embeddings %d", m->dir, max_ctx, c->n_ctx);
     /* refuse up front what cannot fit, with the numbers, rather than fail (or be killed) mid-way */
     char what[160];
@@ -76,17 +98,23 @@ hs_status hs_forward_create(const hs_model *m, int max_batch, int max_ctx, hs_fo
     f->max_B = max_batch;
     f->max_T = max_ctx;
     size_t BT = (size_t)max_batch * max_ctx, M = (size_t)c->d_model, F = (size_t)c->d_mlp;
-    size_t HD = (size_t)c->n_heads * c->d_head;
+    size_t HD = (size_t)c->n_heads * c->d_head, KD = (size_t)c->n_kv_heads * c->d_head, QKV = HD + 2 * KD;
     bool ok = true;
 #define ALLOC(p, n) ok = ok && (p = hs_aligned_alloc((n) * sizeof(float))) != NULL
     ALLOC(f->resid, BT * M); ALLOC(f->ln1, BT * M); ALLOC(f->ln2, BT * M); ALLOC(f->attn_out, BT * M);
     ALLOC(f->mlp_out, BT * M); ALLOC(f->resid_mid, BT * M);
-    ALLOC(f->q, BT * HD); ALLOC(f->k, BT * HD); ALLOC(f->v, BT * HD); ALLOC(f->rq, BT * HD); ALLOC(f->rk, BT * HD);
+    ALLOC(f->q, BT * HD); ALLOC(f->k, BT * KD); ALLOC(f->v, BT * KD); ALLOC(f->rq, BT * HD); ALLOC(f->rk, BT * KD);
     ALLOC(f->z, BT * HD);
     ALLOC(f->pattern, (size_t)max_batch * c->n_heads * max_ctx * max_ctx);
-    ALLOC(f->pre, BT * (F > 3 * HD ? F : 3 * HD)); ALLOC(f->post, BT * F);  /* pre doubles as the fused qkv output */
+    ALLOC(f->pre, BT * (F > QKV ? F : QKV)); ALLOC(f->post, BT * F);  /* pre doubles as the fused qkv output */
+    if (c->gated_mlp) ALLOC(f->pre_lin, BT * F);
     ALLOC(f->scale1, BT); ALLOC(f->scale2, BT); ALLOC(f->scalef, BT);
     ALLOC(f->logits, (size_t)max_ctx * c->d_vocab);
+    if (m->st) ALLOC(f->wbuf, stored_scratch(c));
+    if (c->rotary_dim && max_ctx > m->rot_n) {
+        ALLOC(f->rot_sin, (size_t)max_ctx * c->rotary_dim);
+        ALLOC(f->rot_cos, (size_t)max_ctx * c->rotary_dim);
+    }
 #undef ALLOC
     if (!ok) {
         hs_forward_free(f);
@@ -130,6 +158,37 @@ static void linear(const float *x, int R, int K, const float *W, const float *b,
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, N, K, 1.0f, x, K, W, N, b ? 1.0f : 0.0f, y, N);
 }
 
+/* Weights kept as stored (stored.c): y[r, :] = x[r, :] @ Wᵀ + b where W [N, K] is n consecutive
+ * stored matrices (q|k|v) widened into f->wbuf, each column k scaled by scale[k] (fold_ln). */
+static void linear_stored(hs_forward *f, const hs_stored *S, int n, const float *scale, const float *x, int R, const float *b, float *y) {
+    const int K = (int)S[0].cols;
+    int N = 0;
+    for (int i = 0; i < n; i++) {
+        hs_stored_widen(&S[i], 0, S[i].rows, scale, NULL, f->wbuf + (size_t)N * K);
+        N += (int)S[i].rows;
+    }
+    if (b) {
+        #pragma omp parallel for schedule(static)
+        for (int r = 0; r < R; r++) memcpy(y + (size_t)r * N, b, sizeof(float) * (size_t)N);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, N, K, 1.0f, x, K, f->wbuf, K, b ? 1.0f : 0.0f, y, N);
+}
+
+/* logits [T, V] = x [T, M] @ W_U + b_U for a stored model: W_U's columns are the unembedding
+ * rows widened with ln_final's weight (fold_ln) and less mu (center_unembed), a block at a time. */
+static void unembed_stored(hs_forward *f, const float *x, int T, float *lg) {
+    const hs_model *m = f->m;
+    const int M = m->cfg.d_model, V = m->cfg.d_vocab;
+    const hs_stored *U = hs_stored_unembed(m);
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < T; r++) memcpy(lg + (size_t)r * V, m->w.b_U, sizeof(float) * (size_t)V);
+    for (int v0 = 0; v0 < V; v0 += UNEMBED_ROWS) {
+        int n = V - v0 < UNEMBED_ROWS ? V - v0 : UNEMBED_ROWS;
+        hs_stored_widen(U, v0, n, m->params.fold_ln ? m->w.lnf_w : NULL, m->st->mu, f->wbuf);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n, M, 1.0f, x, M, f->wbuf, M, 1.0f, lg + v0, V);
+    }
+}
+
 /* TL LayerNormPre (or LayerNorm when w != NULL): x' = x - mean; scale = sqrt(mean(x'^2) + eps);
  * out = x'/scale (· w + b). scale is the divisor (TL hook_scale). */
 static void layer_norm(const float *x, int R, int M, float eps, const float *w, const float *b, float *out, float *scale) {
@@ -153,13 +212,41 @@ static void layer_norm(const float *x, int R, int M, float eps, const float *w, 
     }
 }
 
-/* Partial rotary (rotate-half) on the first R dims of each head: [BT, H, D] → out. */
-static void rotary(const hs_model *m, const float *x, float *out, int B, int T) {
-    const int H = m->cfg.n_heads, D = m->cfg.d_head, R = m->cfg.rotary_dim, half = R / 2;
+/* TL RMSNormPre (llama.md §6): scale = sqrt(mean(x^2) + eps); out = x / scale (the hook's
+ * hook_normalized; the weight, when not folded, is applied afterwards by apply_weight). */
+static void rms_norm(const float *x, int R, int M, float eps, float *out, float *scale) {
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < R; r++) {
+        const float *xr = x + (size_t)r * M;
+        float *o = out + (size_t)r * M;
+        double s2 = 0;
+        for (int i = 0; i < M; i++) s2 += (double)xr[i] * xr[i];
+        float sc = sqrtf((float)(s2 / M) + eps);
+        scale[r] = sc;
+        for (int i = 0; i < M; i++) o[i] = xr[i] / sc;
+    }
+}
+
+/* x[r, :] *= w (TL RMSNorm's weight, after hook_normalized). */
+static void apply_weight(float *x, int R, int M, const float *w) {
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < R; r++)
+        for (int i = 0; i < M; i++) x[(size_t)r * M + i] *= w[i];
+}
+
+/* The block's norm: LayerNorm(Pre) or RMSNorm(Pre) into out, scale per row. */
+static void norm(const hs_model_config *c, const float *x, int R, const float *w, const float *b, float *out, float *scale) {
+    if (c->rms_norm) rms_norm(x, R, c->d_model, c->ln_eps, out, scale);
+    else layer_norm(x, R, c->d_model, c->ln_eps, w, b, out, scale);
+}
+
+/* Partial rotary (rotate-half) on the first R dims of each of H heads: [BT, H, D] → out. */
+static void rotary(const hs_forward *f, const float *x, float *out, int B, int T, int H) {
+    const int D = f->m->cfg.d_head, R = f->m->cfg.rotary_dim, half = R / 2;
     #pragma omp parallel for schedule(static)
     for (int bt = 0; bt < B * T; bt++) {
         int p = bt % T;
-        const float *cs = m->rot_cos + (size_t)p * R, *sn = m->rot_sin + (size_t)p * R;
+        const float *cs = f->cur_cos + (size_t)p * R, *sn = f->cur_sin + (size_t)p * R;
         for (int h = 0; h < H; h++) {
             const float *xi = x + ((size_t)bt * H + h) * D;
             float *o = out + ((size_t)bt * H + h) * D;
@@ -173,39 +260,44 @@ static void rotary(const hs_model *m, const float *x, float *out, int B, int T) 
 }
 
 static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *hc, int layer, bool want_scores) {
-    const int H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D;
-    const float attn_scale = sqrtf((float)D);
+    const int H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, KD = m->cfg.n_kv_heads * D, G = H / m->cfg.n_kv_heads;
+    const int W = m->cfg.sliding_window;   /* key j visible from query i iff i - W < j (0: no window) */
+    const float attn_scale = sqrtf((float)D), masked = masked_score(&m->cfg);
     const float *Q = m->cfg.rotary_dim ? f->rq : f->q, *K = m->cfg.rotary_dim ? f->rk : f->k;
-    /* scores into the pattern buffer [B, H, T, T] */
+    /* scores into the pattern buffer [B, H, T, T]; query head h reads KV group h / G */
     #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
         float *S = f->pattern + (size_t)bh * T * T;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, Q + (size_t)b * T * HD + h * D, HD,
-                    K + (size_t)b * T * HD + h * D, HD, 0.0f, S, T);
+                    K + (size_t)b * T * KD + (h / G) * D, KD, 0.0f, S, T);
         for (int i = 0; i < T; i++) {
             float *s = S + (size_t)i * T;
-            for (int j = 0; j <= i; j++) s[j] /= attn_scale;
-            for (int j = i + 1; j < T; j++) s[j] = IGNORE_SCORE;
+            int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
+            for (int j = 0; j < j0; j++) s[j] = masked;
+            for (int j = j0; j <= i; j++) s[j] /= attn_scale;
+            for (int j = i + 1; j < T; j++) s[j] = masked;
         }
     }
     if (want_scores) {
         int64_t shp[4] = {B, H, T, T};
         hook_give(hc, layer, block_hook_names[HK_SCORES], 4, shp, f->pattern, 0);
     }
-    /* softmax over sources j <= i, then z = pattern @ v */
+    /* softmax over visible sources j0 <= j <= i, then z = pattern @ v */
     #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
         float *S = f->pattern + (size_t)bh * T * T;
         for (int i = 0; i < T; i++) {
             float *s = S + (size_t)i * T;
-            float mx = hs_max(s, i + 1);
-            float sum = hs_exp_inplace(s, i + 1, mx);
-            for (int j = 0; j <= i; j++) s[j] /= sum;
+            int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
+            float mx = hs_max(s + j0, i + 1 - j0);
+            float sum = hs_exp_inplace(s + j0, i + 1 - j0, mx);
+            for (int j = 0; j < j0; j++) s[j] = 0.0f;
+            for (int j = j0; j <= i; j++) s[j] /= sum;
             for (int j = i + 1; j < T; j++) s[j] = 0.0f;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, S, T, f->v + (size_t)b * T * HD + h * D, HD,
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, S, T, f->v + (size_t)b * T * KD + (h / G) * D, KD,
                     0.0f, f->z + (size_t)b * T * HD + h * D, HD);
     }
 }
@@ -248,16 +340,27 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
             hs_error_copy(f->err, sizeof f->err);
             return HS_ERR_INVALID_ARG;
         }
-    const int M = c->d_model, H = c->n_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab, HD = H * D;
+    const int M = c->d_model, H = c->n_heads, KV = c->n_kv_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab, HD = H * D,
+              KD = KV * D, QKV = HD + 2 * KD;
     const int BT = B * T;
     const bool ln_w = !m->params.fold_ln;
     hook_ctx hc = {.p = p};
-    int64_t sh_btm[3] = {B, T, M}, sh_bt1[3] = {B, T, 1}, sh_bthd[4] = {B, T, H, D}, sh_bhtt[4] = {B, H, T, T},
-            sh_btf[3] = {B, T, F};
+    f->cur_sin = m->rot_sin;
+    f->cur_cos = m->rot_cos;
+    if (c->rotary_dim && T > m->rot_n) {   /* past the model's tables: this length's own (dynamic RoPE depends on it) */
+        hs_rope_tables(c, T, T, f->rot_sin, f->rot_cos);
+        f->cur_sin = f->rot_sin;
+        f->cur_cos = f->rot_cos;
+    }
+    int64_t sh_btm[3] = {B, T, M}, sh_bt1[3] = {B, T, 1}, sh_bthd[4] = {B, T, H, D}, sh_btkd[4] = {B, T, KV, D},
+            sh_bhtt[4] = {B, H, T, T}, sh_btf[3] = {B, T, F};
 
     /* embeddings */
     #pragma omp parallel for schedule(static)
-    for (int i = 0; i < BT; i++) memcpy(f->resid + (size_t)i * M, w->W_E + (size_t)tokens[i] * M, sizeof(float) * (size_t)M);
+    for (int i = 0; i < BT; i++) {
+        if (m->st) hs_stored_widen(&m->st->embed, tokens[i], 1, NULL, NULL, f->resid + (size_t)i * M);
+        else memcpy(f->resid + (size_t)i * M, w->W_E + (size_t)tokens[i] * M, sizeof(float) * (size_t)M);
+    }
     if (hook_ask(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm)) hook_give(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm, f->resid, 0);
     if (w->W_pos) {
         /* pos embed goes through ln1's buffer as scratch */
@@ -269,43 +372,50 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
     for (int l = 0; l < c->n_layers && !hc.stopped; l++) {
         const hs_layer *L = &w->layers[l];
         bool *want = f->want_block;
-        static const int ndims[HK_COUNT] = {3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3};
+        static const int ndims[HK_COUNT] = {3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3};
         for (int k = 0; k < HK_COUNT; k++) {
-            const int64_t *shape = ndims[k] == 4 ? (k == HK_SCORES || k == HK_PATTERN ? sh_bhtt : sh_bthd)
+            const int64_t *shape = ndims[k] == 4 ? (k == HK_SCORES || k == HK_PATTERN ? sh_bhtt
+                                                    : k == HK_K || k == HK_V || k == HK_ROT_K ? sh_btkd : sh_bthd)
                                    : (k == HK_LN1_SCALE || k == HK_LN2_SCALE) ? sh_bt1
-                                   : (k == HK_MLP_PRE || k == HK_MLP_POST) ? sh_btf : sh_btm;
-            bool exists = !((k == HK_ROT_Q || k == HK_ROT_K) && !c->rotary_dim) && !(k == HK_RESID_MID && c->parallel_residual);
+                                   : (k == HK_MLP_PRE || k == HK_MLP_PRE_LINEAR || k == HK_MLP_POST) ? sh_btf : sh_btm;
+            bool exists = !((k == HK_ROT_Q || k == HK_ROT_K) && !c->rotary_dim) && !(k == HK_RESID_MID && c->parallel_residual) &&
+                          !(k == HK_MLP_PRE_LINEAR && !c->gated_mlp);
             want[k] = exists && hook_ask(&hc, l, block_hook_names[k], ndims[k], shape);
         }
 #define GIVE(k, nd, shp, data) do { if (want[k] && !hc.stopped) hook_give(&hc, l, block_hook_names[k], nd, shp, data, 0); } while (0)
         GIVE(HK_RESID_PRE, 3, sh_btm, f->resid);
-        layer_norm(f->resid, BT, M, c->ln_eps, ln_w ? L->ln1_w : NULL, ln_w ? L->ln1_b : NULL, f->ln1, f->scale1);
+        norm(c, f->resid, BT, ln_w ? L->ln1_w : NULL, ln_w ? L->ln1_b : NULL, f->ln1, f->scale1);
         GIVE(HK_LN1_SCALE, 3, sh_bt1, f->scale1);
         GIVE(HK_LN1_NORM, 3, sh_btm, f->ln1);
-        /* q, k, v: one GEMM with the packed [M, 3·H·D] matrix, then split into [B, T, H, D] */
-        linear(f->ln1, BT, M, m->qkv[l].W, m->qkv[l].b, 3 * HD, f->pre);
+        if (c->rms_norm && ln_w) apply_weight(f->ln1, BT, M, L->ln1_w);
+        /* q, k, v: one GEMM with the packed [M, (H + 2·KV)·D] matrix, then split into [B, T, H|KV, D] */
+        const hs_stored *S = m->st ? &m->st->layers[(size_t)l * ST_PER_LAYER] : NULL;
+        const float *s1 = m->params.fold_ln ? L->ln1_w : NULL, *s2 = m->params.fold_ln ? L->ln2_w : NULL;
+        if (S) linear_stored(f, S + ST_Q, 3, s1, f->ln1, BT, L->b_Q, f->pre);   /* b_Q|b_K|b_V are contiguous */
+        else linear(f->ln1, BT, M, m->qkv[l].W, m->qkv[l].b, QKV, f->pre);
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < BT; r++) {
-            const float *row = f->pre + (size_t)r * 3 * HD;
+            const float *row = f->pre + (size_t)r * QKV;
             memcpy(f->q + (size_t)r * HD, row, sizeof(float) * (size_t)HD);
-            memcpy(f->k + (size_t)r * HD, row + HD, sizeof(float) * (size_t)HD);
-            memcpy(f->v + (size_t)r * HD, row + 2 * HD, sizeof(float) * (size_t)HD);
+            memcpy(f->k + (size_t)r * KD, row + HD, sizeof(float) * (size_t)KD);
+            memcpy(f->v + (size_t)r * KD, row + HD + KD, sizeof(float) * (size_t)KD);
         }
         GIVE(HK_Q, 4, sh_bthd, f->q);
-        GIVE(HK_K, 4, sh_bthd, f->k);
-        GIVE(HK_V, 4, sh_bthd, f->v);
+        GIVE(HK_K, 4, sh_btkd, f->k);
+        GIVE(HK_V, 4, sh_btkd, f->v);
         if (c->rotary_dim) {
-            rotary(m, f->q, f->rq, B, T);
-            rotary(m, f->k, f->rk, B, T);
+            rotary(f, f->q, f->rq, B, T, H);
+            rotary(f, f->k, f->rk, B, T, KV);
             GIVE(HK_ROT_Q, 4, sh_bthd, f->rq);
-            GIVE(HK_ROT_K, 4, sh_bthd, f->rk);
+            GIVE(HK_ROT_K, 4, sh_btkd, f->rk);
         }
         if (hc.stopped) break;
         attention(m, f, B, T, &hc, l, want[HK_SCORES]);
         GIVE(HK_PATTERN, 4, sh_bhtt, f->pattern);
         GIVE(HK_Z, 4, sh_bthd, f->z);
         /* attn_out = z [BT, H*D] @ W_O [H*D, M] + b_O */
-        linear(f->z, BT, HD, L->W_O, L->b_O, M, f->attn_out);
+        if (S) linear_stored(f, S + ST_O, 1, NULL, f->z, BT, L->b_O, f->attn_out);
+        else linear(f->z, BT, HD, L->W_O, L->b_O, M, f->attn_out);
         GIVE(HK_ATTN_OUT, 3, sh_btm, f->attn_out);
         const float *mlp_in = f->resid;
         if (!c->parallel_residual) {
@@ -313,12 +423,26 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
             GIVE(HK_RESID_MID, 3, sh_btm, f->resid_mid);
             mlp_in = f->resid_mid;
         }
-        layer_norm(mlp_in, BT, M, c->ln_eps, ln_w ? L->ln2_w : NULL, ln_w ? L->ln2_b : NULL, f->ln2, f->scale2);
+        norm(c, mlp_in, BT, ln_w ? L->ln2_w : NULL, ln_w ? L->ln2_b : NULL, f->ln2, f->scale2);
         GIVE(HK_LN2_SCALE, 3, sh_bt1, f->scale2);
         GIVE(HK_LN2_NORM, 3, sh_btm, f->ln2);
-        linear(f->ln2, BT, M, L->W_in, L->b_in, F, f->pre);
-        GIVE(HK_MLP_PRE, 3, sh_btf, f->pre);
-        if (c->act == HS_ACT_GELU_NEW) {
+        if (c->rms_norm && ln_w) apply_weight(f->ln2, BT, M, L->ln2_w);
+        if (c->gated_mlp) {
+            /* hook_pre = x W_gate (+ b_gate), hook_pre_linear = x W_in (+ b_in), post = silu(pre) * pre_linear */
+            if (S) linear_stored(f, S + ST_GATE, 1, s2, f->ln2, BT, L->b_gate, f->pre);
+            else linear(f->ln2, BT, M, L->W_gate, L->b_gate, F, f->pre);
+            GIVE(HK_MLP_PRE, 3, sh_btf, f->pre);
+            if (S) linear_stored(f, S + ST_UP, 1, s2, f->ln2, BT, L->b_in, f->pre_lin);
+            else linear(f->ln2, BT, M, L->W_in, L->b_in, F, f->pre_lin);
+            GIVE(HK_MLP_PRE_LINEAR, 3, sh_btf, f->pre_lin);
+        } else {
+            linear(f->ln2, BT, M, L->W_in, L->b_in, F, f->pre);
+            GIVE(HK_MLP_PRE, 3, sh_btf, f->pre);
+        }
+        if (c->gated_mlp) {
+            #pragma omp parallel for schedule(static)
+            for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = f->pre[i] / (1.0f + expf(-f->pre[i])) * f->pre_lin[i];
+        } else if (c->act == HS_ACT_GELU_NEW) {
             #pragma omp parallel for schedule(static)
             for (int r = 0; r < BT; r++) hs_gelu_new(f->pre + (size_t)r * F, f->post + (size_t)r * F, (size_t)F);
         } else {
@@ -326,7 +450,8 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
             for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = gelu_exact(f->pre[i]);
         }
         GIVE(HK_MLP_POST, 3, sh_btf, f->post);
-        linear(f->post, BT, F, L->W_out, L->b_out, M, f->mlp_out);
+        if (S) linear_stored(f, S + ST_DOWN, 1, NULL, f->post, BT, L->b_out, f->mlp_out);
+        else linear(f->post, BT, F, L->W_out, L->b_out, M, f->mlp_out);
         GIVE(HK_MLP_OUT, 3, sh_btm, f->mlp_out);
         /* TL: resid_post = resid_pre + attn_out + mlp_out (left to right), or resid_mid + mlp_out */
         if (c->parallel_residual) {
@@ -345,16 +470,18 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         return HS_ERR_CANCELLED;
     }
     /* final LN (ln1 buffer reused) and unembed */
-    layer_norm(f->resid, BT, M, c->ln_eps, ln_w ? w->lnf_w : NULL, ln_w ? w->lnf_b : NULL, f->ln1, f->scalef);
+    norm(c, f->resid, BT, ln_w ? w->lnf_w : NULL, ln_w ? w->lnf_b : NULL, f->ln1, f->scalef);
     if (hook_ask(&hc, -1, global_hook_names[GH_LNF_SCALE], 3, sh_bt1)) hook_give(&hc, -1, global_hook_names[GH_LNF_SCALE], 3, sh_bt1, f->scalef, 0);
     if (!hc.stopped && hook_ask(&hc, -1, global_hook_names[GH_LNF_NORM], 3, sh_btm))
         hook_give(&hc, -1, global_hook_names[GH_LNF_NORM], 3, sh_btm, f->ln1, 0);
+    if (c->rms_norm && ln_w) apply_weight(f->ln1, BT, M, w->lnf_w);
     int64_t sh_logits[3] = {1, T, V};
     bool want_logits = !hc.stopped && hook_ask(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits);
     if (!hc.stopped && (want_logits || p->loss || p->logits)) {
         for (int b = 0; b < B && !hc.stopped; b++) {
             float *lg = p->logits ? p->logits + (size_t)b * T * V : f->logits;
-            linear(f->ln1 + (size_t)b * T * M, T, M, w->W_U, w->b_U, V, lg);
+            if (m->st) unembed_stored(f, f->ln1 + (size_t)b * T * M, T, lg);
+            else linear(f->ln1 + (size_t)b * T * M, T, M, w->W_U, w->b_U, V, lg);
             if (p->loss && T > 1) loss_rows(lg, T, V, tokens + (size_t)b * T, p->loss + (size_t)b * (T - 1));
             if (want_logits) hook_give(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits, lg, b);
         }

@@ -13,12 +13,17 @@
 #include "core/internal.h"
 #include "io/safetensors.h"
 #include <cjson/cJSON.h>
+#include <pthread.h>
 
 typedef struct hs_layer {
-    float *W_Q, *W_K, *W_V;     /* [H, M, D] */
-    float *b_Q, *b_K, *b_V;     /* [H, D] */
+    float *W_Q;                 /* [H, M, D] */
+    float *W_K, *W_V;           /* [KV, M, D] (TL's _W_K, _W_V; KV = H without grouped-query attention) */
+    float *b_Q;                 /* [H, D] */
+    float *b_K, *b_V;           /* [KV, D] */
     float *W_O;                 /* [H, D, M] */
     float *b_O;                 /* [M] */
+    float *W_gate;              /* [M, F] gated MLP only, else NULL */
+    float *b_gate;              /* [F] (HF gate_proj bias; zeros unless mlp_bias) */
     float *W_in;                /* [M, F] */
     float *b_in;                /* [F] */
     float *W_out;               /* [F, M] */
@@ -60,10 +65,46 @@ typedef struct hs_arch_ops {
 
 extern const hs_arch_ops hs_arch_gpt_neox;
 extern const hs_arch_ops hs_arch_gpt2;
+extern const hs_arch_ops hs_arch_llama, hs_arch_mistral, hs_arch_qwen2;
 
-/* Per layer, W_Q|W_K|W_V packed as one [M, 3·H·D] matrix (columns: q heads, k heads,
- * v heads, each h·D + d) and its bias, built from the processed weights for one GEMM. */
+/* Per layer, W_Q|W_K|W_V packed as one [M, (H + 2·KV)·D] matrix (columns: q heads, k
+ * groups, v groups, each h·D + d) and its bias, built from the processed weights for one GEMM. */
+/* A matrix kept in the checkpoint's dtype (F32, F16 or BF16), HF layout [rows = out, cols = in]. */
+typedef struct hs_stored { hs_dtype dtype; void *data; int64_t rows, cols; } hs_stored;
+enum { ST_Q, ST_K, ST_V, ST_O, ST_GATE, ST_UP, ST_DOWN, ST_PER_LAYER };
+
+/* Llama-family models keep their big matrices as stored (stored.c): the f32 arena holds only
+ * norms and biases (b_Q, b_K, b_V contiguous: the packed q|k|v bias); weights are widened to
+ * float32, with fold_ln's norm weight applied per column, a block or a layer at a time. */
+typedef struct hs_stored_model {
+    hs_stored embed, head;      /* head.data == NULL when tied (embed unembeds) */
+    hs_stored *layers;          /* [n_layers · ST_PER_LAYER] */
+    float *mu;                  /* [M] center_unembed's mean over the vocabulary of W_U[m, :] (0 when off) */
+    size_t bytes;               /* held in memory */
+} hs_stored_model;
+
+/* dst[r, c] = float(s[r0 + r, c]) · (scale ? scale[c] : 1) − (sub ? sub[c] : 0), for nr rows. */
+void hs_stored_widen(const hs_stored *s, int64_t r0, int64_t nr, const float *scale, const float *sub, float *dst);
+/* The unembedding's stored rows (lm_head, or embed_tokens when tied). */
+const hs_stored *hs_stored_unembed(const hs_model *m);
+/* Loader for stored models: small tensors into w (carved from a small arena), the rest kept. */
+hs_status hs_llama_load_stored(const hs_tensor_source *src, hs_model *m);
+/* TL processing for stored models (llama.md §5), on the small weights and mu. */
+hs_status hs_process_stored(hs_model *m);
+/* A processed TL weight of a stored model, materialised in float32 (NULL if not a big weight). */
+hs_status hs_stored_weight(const hs_model *m, const char *name, float **out, int *ndim, int64_t *shape);
+
+/* Longest context the rotary tables are built for (a forward refuses longer ones). */
+#define HS_ROTARY_MAX_POS 16384
+
 typedef struct hs_qkv_packed { float *W, *b; } hs_qkv_packed;
+
+struct hs_rep_cache {
+    pthread_mutex_t mu;
+    float **rep;                /* [n_layers · 4] */
+    struct hs_mat_entry { char name[64]; float *data; int ndim; int64_t shape[3]; } *mat;   /* stored models: materialised weights */
+    int n_mat, cap_mat;
+};
 
 struct hs_model {
     hs_model_config cfg;
@@ -72,11 +113,18 @@ struct hs_model {
     hs_weights w;
     float *arena;               /* one allocation holding every weight */
     size_t arena_bytes;
-    float *rot_sin, *rot_cos;   /* [n_ctx, rotary_dim] or NULL */
+    float *rot_sin, *rot_cos;   /* [rot_n, rotary_dim] or NULL */
+    int rot_n;                  /* positions in the rotary tables (≤ n_ctx) */
     hs_qkv_packed *qkv;         /* [n_layers] */
+    hs_stored_model *st;        /* Llama family: weights kept as stored; NULL otherwise */
+    struct hs_rep_cache *rep_lock; /* W_K, W_V, b_K, b_V repeated per query head, made on request */
     float *qkv_arena;
     char err[HS_ERRMSG_MAX];
 };
+
+/* Llama-family RoPE sin/cos tables [n_pos, rotary_dim] for a forward over seq_len tokens
+ * (seq_len matters only for "dynamic" scaling beyond max_position_embeddings). */
+void hs_rope_tables(const hs_model_config *c, int n_pos, int seq_len, float *sin_t, float *cos_t);
 
 /* TransformerLens weight processing (model.md §4), in its order. */
 void hs_process_weights(const hs_model_config *cfg, const hs_model_params *p, hs_weights *w);

@@ -40,8 +40,43 @@ static void center_rows(float *X, size_t rows, size_t n) {
     }
 }
 
+/* RMSNorm models (llama.md §5): fold_ln scales the reading weights' rows by the norm
+ * weight (no biases, no centring); center_writing_weights does not apply; center_unembed
+ * does; value biases fold through the grouped heads (query head h reads group h / G). */
+static void process_rms(const hs_model_config *c, const hs_model_params *p, hs_weights *w) {
+    const int M = c->d_model, H = c->n_heads, KV = c->n_kv_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab, G = H / KV;
+    if (p->fold_ln) {
+        for (int l = 0; l < c->n_layers; l++) {
+            hs_layer *L = &w->layers[l];
+            fold_into(L->W_Q, L->b_Q, L->ln1_w, L->ln1_b, H, M, D, false);
+            fold_into(L->W_K, L->b_K, L->ln1_w, L->ln1_b, KV, M, D, false);
+            fold_into(L->W_V, L->b_V, L->ln1_w, L->ln1_b, KV, M, D, false);
+            fold_into(L->W_gate, L->b_gate, L->ln2_w, L->ln2_b, 1, M, F, false);
+            fold_into(L->W_in, L->b_in, L->ln2_w, L->ln2_b, 1, M, F, false);
+        }
+        fold_into(w->W_U, w->b_U, w->lnf_w, w->lnf_b, 1, M, V, false);
+    }
+    if (p->center_unembed) {
+        center_rows(w->W_U, (size_t)M, (size_t)V);
+        center_rows(w->b_U, 1, (size_t)V);
+    }
+    if (p->fold_value_biases) {
+        for (int l = 0; l < c->n_layers; l++) {
+            hs_layer *L = &w->layers[l];
+            for (int m = 0; m < M; m++) {
+                double acc = 0;
+                for (int h = 0; h < H; h++)
+                    for (int e = 0; e < D; e++) acc += (double)L->b_V[(h / G) * D + e] * L->W_O[((size_t)h * D + e) * M + m];
+                L->b_O[m] += (float)acc;
+            }
+            memset(L->b_V, 0, sizeof(float) * (size_t)KV * D);
+        }
+    }
+}
+
 void hs_process_weights(const hs_model_config *c, const hs_model_params *p, hs_weights *w) {
     const int M = c->d_model, H = c->n_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab;
+    if (c->rms_norm) { process_rms(c, p, w); return; }
     if (p->fold_ln) {
         for (int l = 0; l < c->n_layers; l++) {
             hs_layer *L = &w->layers[l];

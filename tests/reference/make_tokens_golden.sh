@@ -24,6 +24,13 @@ run() {  # case, then tokens_ref.py arguments
     run tl_first120 --tokenizer "$NEOX" --limit 120
     run tl_first100 --tokenizer "$NEOX" --limit 100
     run tl_first60 --tokenizer "$NEOX" --limit 60
+    # Llama family (llama.md §8): chunks encoded with add_special_tokens; pad = the model's EOS
+    run tl_first60_llama3 --tokenizer "$SHARED/data/tokenizers/llama3.tokenizer.json" --limit 60 --add-special-tokens \
+        --eos-id 128001 --eos-text '<|end_of_text|>' --bos-id 128000
+    run tl_first60_llama2 --tokenizer "$SHARED/data/tokenizers/llama2.tokenizer.json" --limit 60 --add-special-tokens \
+        --eos-id 2 --eos-text '</s>' --bos-id 1
+    run tl_first60_qwen2 --tokenizer "$SHARED/data/tokenizers/qwen2.tokenizer.json" --limit 60 --add-special-tokens \
+        --eos-id 151643 --no-bos-column
     run tl_first40 --tokenizer "$NEOX" --limit 40
     run tl_first30 --tokenizer "$NEOX" --limit 30
     run tl_nulls5_first80 --tokenizer "$NEOX" --limit 80 --null-every 5

@@ -46,14 +46,15 @@ def fake_encode(s):
     return ids
 
 
-def oracle_encode_all(texts, tokenizer, oracle):
-    """ids of every text, in order, from one run of the HF tokenizers oracle."""
+def oracle_encode_all(texts, tokenizer, oracle, special=False):
+    """ids of every text, in order, from one run of the HF tokenizers oracle (special:
+    add_special_tokens=True, i.e. the post-processor's BOS for Llama tokenizers)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "chunks.jsonl")
         with open(path, "w", encoding="utf-8") as f:
             for t in texts:
                 f.write(json.dumps({"text": t}) + "\n")
-        res = subprocess.run(["node", oracle, tokenizer, path, "--format", "jsonl"],
+        res = subprocess.run(["node", oracle, tokenizer, path, "--format", "jsonl"] + (["--special"] if special else []),
                              check=True, capture_output=True, text=True)
     out = [json.loads(line) for line in res.stdout.splitlines()]
     if len(out) != len(texts):
@@ -90,11 +91,12 @@ def batches_tl(n_docs, num_proc, batch_size):
     return out
 
 
-def build_tl(docs, encode_many, n_ctx, num_proc, batch_size, num_chunks, pad_id=0, bos_id=0):
-    seq_len = n_ctx - 1
+def build_tl(docs, encode_many, n_ctx, num_proc, batch_size, num_chunks, pad_id=0, bos_id=0, eos_text=EOS):
+    """bos_id None: TL's add_bos_token=False (Qwen2): rows of n_ctx ids, no BOS column."""
+    seq_len = n_ctx - 1 if bos_id is not None else n_ctx
     all_chunks, spans = [], []
     for a, b in batches_tl(len(docs), num_proc, batch_size):
-        full_text = EOS.join(docs[a:b])
+        full_text = eos_text.join(docs[a:b])
         chunk_length = (len(full_text) - 1) // num_chunks + 1
         chunks = [full_text[i * chunk_length:(i + 1) * chunk_length] for i in range(num_chunks)]
         spans.append((len(all_chunks), len(chunks)))
@@ -106,7 +108,7 @@ def build_tl(docs, encode_many, n_ctx, num_proc, batch_size, num_chunks, pad_id=
         toks = toks[toks != pad_id]
         nb = len(toks) // seq_len
         toks = toks[:seq_len * nb].reshape(nb, seq_len)
-        rows.append(np.concatenate([np.full((nb, 1), bos_id, dtype=np.int64), toks], axis=1))
+        rows.append(toks if bos_id is None else np.concatenate([np.full((nb, 1), bos_id, dtype=np.int64), toks], axis=1))
     if not rows:
         return np.zeros((0, n_ctx), dtype=np.int64)
     return np.concatenate(rows, axis=0)
@@ -143,6 +145,13 @@ def main():
     ap.add_argument("--null-every", type=int, default=0)
     ap.add_argument("--special-id", type=int, default=0,
                     help="id of <|endoftext|> = TL's pad = eos = bos (0 for Pythia, 50256 for GPT-2)")
+    ap.add_argument("--eos-id", type=int,
+                    help="Llama family (llama.md §8): the model's EOS = TL's pad (removed); its string joins documents")
+    ap.add_argument("--eos-text", help="the EOS token's string (with --eos-id)")
+    ap.add_argument("--bos-id", type=int, help="the BOS column's id (default --special-id)")
+    ap.add_argument("--no-bos-column", action="store_true", help="TL add_bos_token=False (Qwen2)")
+    ap.add_argument("--add-special-tokens", action="store_true",
+                    help="encode chunks with add_special_tokens=True (tokenizer(chunks); the Llama post-processor's BOS)")
     ap.add_argument("--out")
     a = ap.parse_args()
     if a.fake == bool(a.tokenizer):
@@ -153,9 +162,11 @@ def main():
             return [fake_encode(t) for t in texts]
     else:
         def encode_many(texts):
-            return oracle_encode_all(texts, a.tokenizer, a.oracle)
+            return oracle_encode_all(texts, a.tokenizer, a.oracle, a.add_special_tokens)
     if a.mode == "tl":
-        m = build_tl(docs, encode_many, a.n_ctx, a.num_proc, a.batch_size, a.chunks, a.special_id, a.special_id)
+        pad = a.eos_id if a.eos_id is not None else a.special_id
+        bos = None if a.no_bos_column else (a.bos_id if a.bos_id is not None else a.special_id)
+        m = build_tl(docs, encode_many, a.n_ctx, a.num_proc, a.batch_size, a.chunks, pad, bos, a.eos_text or EOS)
     else:
         m = build_plain(docs, encode_many, a.n_ctx, a.special_id, a.special_id)
     if not a.no_shuffle:

@@ -110,7 +110,9 @@ int cmd_head_vocab(int argc, char **argv) {
         const int64_t *r = (const int64_t *)tokens.data + (size_t)row * tokens.shape[1];
         for (int i = 0; i < n; i++) seq[i] = r[i] < 0 || r[i] > INT32_MAX ? -1 : (int32_t)r[i];
     } else {
-        if ((s = hs_tokenizer_to_tokens(tk, text, strlen(text), !no_bos, HS_UTF8_STRICT, &ids))) { rc = cli_fail(s, "--text"); goto done; }
+        /* BOS as TL's to_tokens: the model's default_prepend_bos (Qwen2: none) unless --no-bos */
+        const bool bos = !no_bos && hs_model_get_config(m)->default_prepend_bos;
+        if ((s = hs_tokenizer_to_tokens(tk, text, strlen(text), bos, HS_UTF8_STRICT, &ids))) { rc = cli_fail(s, "--text"); goto done; }
         if (ids.len == 0) { fprintf(stderr, "headscan: error: --text gives no tokens\n"); rc = 1; goto done; }
         if (pos < 0) pos = (long)ids.len - 1;
         if (pos >= (long)ids.len) {

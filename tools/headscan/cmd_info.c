@@ -63,19 +63,31 @@ int cmd_info(int argc, char **argv) {
     const hs_model_config *c = hs_model_get_config(m);
     hs_memory_estimate e = hs_model_estimate_memory(c, batch, n_ctx);
     printf("model          %s\n", model);
-    printf("architecture   %s (%s residual, %s)\n", c->model_type, c->parallel_residual ? "parallel" : "sequential",
-           c->act == HS_ACT_GELU ? "exact GELU" : "gelu_new");
+    printf("architecture   %s (%s residual, %s, %s)\n", c->model_type, c->parallel_residual ? "parallel" : "sequential",
+           c->rms_norm ? "RMSNorm" : "LayerNorm",
+           c->gated_mlp ? "gated SiLU MLP" : c->act == HS_ACT_GELU ? "exact GELU" : "gelu_new");
     printf("layers         %d\n", c->n_layers);
     printf("d_model        %d\n", c->d_model);
-    printf("heads          %d x d_head %d\n", c->n_heads, c->d_head);
+    if (c->n_kv_heads != c->n_heads)
+        printf("heads          %d x d_head %d, %d key/value groups (grouped-query attention)\n", c->n_heads, c->d_head, c->n_kv_heads);
+    else printf("heads          %d x d_head %d\n", c->n_heads, c->d_head);
+    if (c->arch == HS_ARCH_LLAMA)
+        printf("biases         %s%s%s\n", c->qkv_bias_only ? "q/k/v" : c->attn_bias ? "attention" : "none",
+               c->mlp_bias ? ", mlp" : "", c->tied_embeddings ? "; tied embeddings" : "");
     printf("d_mlp          %d\n", c->d_mlp);
     printf("d_vocab        %d\n", c->d_vocab);
     printf("n_ctx          %d\n", c->n_ctx);
-    if (c->rotary_dim) printf("positions      rotary, %d of %d dims, base %g\n", c->rotary_dim, c->d_head, c->rotary_base);
-    else printf("positions      learned\n");
+    static const char *const rope_kind[] = {"", ", linear scaling", ", dynamic scaling", ", llama3 scaling"};
+    if (c->rotary_dim)
+        printf("positions      rotary, %d of %d dims, base %g%s", c->rotary_dim, c->d_head, c->rotary_base, rope_kind[c->rope_type]);
+    if (c->rotary_dim && c->rope_type) printf(" (factor %g)", c->rope_factor);
+    if (c->rotary_dim) printf("\n");
+    if (c->sliding_window) printf("attention      sliding window of %d\n", c->sliding_window);
+    if (!c->rotary_dim) printf("positions      learned\n");
     printf("layer norm eps %g\n", c->ln_eps);
-    printf("bos / eos      %d / %d\n", c->bos_id, c->eos_id);
-    printf("dtype          %s (weights are held as float32)\n", dtype_name(c->file_dtype));
+    printf("bos / eos      %d / %d%s\n", c->bos_id, c->eos_id, c->default_prepend_bos ? "" : " (no BOS prepended: TL default_prepend_bos = False)");
+    printf("dtype          %s (%s)\n", dtype_name(c->file_dtype),
+           c->arch == HS_ARCH_LLAMA ? "weights kept as stored, widened to float32 a layer at a time" : "weights are held as float32");
     printf("parameters     %lld (%.1f M)\n", (long long)c->n_params, c->n_params / 1e6);
     printf("memory         %.1f MB weights + %.1f MB workspace for batch %d x %d = %.1f MB\n", e.weights / 1048576.0,
            e.workspace / 1048576.0, batch, n_ctx, e.total / 1048576.0);

@@ -72,6 +72,7 @@ int cmd_prompt(int argc, char **argv) {
         rc = 1;
         goto done;
     }
+    if (!hs_model_get_config(m)->default_prepend_bos) tp.prepend_bos = false;   /* TL: Qwen2 has no BOS */
     if ((s = hs_test_prompt(m, tk, prompt, answer, &tp, &text))) { rc = cli_fail(s, "test_prompt"); goto done; }
     fputs(text, stdout);
 done:

@@ -86,7 +86,7 @@ static void usage(void) {
            "resolved through the HuggingFace cache (downloaded when missing unless --offline).\n"
            "Runs one sequence: token ids as given (add the BOS id yourself, e.g. 0 for Pythia), or\n"
            "--text encoded with the model's tokenizer.json (or --tokenizer FILE), BOS prepended as\n"
-           "TransformerLens's to_tokens does unless --no-bos. The ids actually run are always printed.\n"
+           "TransformerLens's to_tokens does (not for Qwen2: default_prepend_bos = False) unless --no-bos,\n"
            "and prints, per position, the loss of the next token and the top-K next-token\n"
            "predictions with TransformerLens's (centered) logits and probabilities.\n"
            "  --json           one JSON object per line: {\"pos\", \"token\", \"loss\", \"top\": [{id, logit, prob}]}\n"
@@ -154,6 +154,8 @@ int cmd_run(int argc, char **argv) {
     long T;
     if (text) {
         hs_ids enc = {0};
+        hs_model_config cfg0;   /* BOS as TL's to_tokens: the model's default_prepend_bos (Qwen2: none) */
+        if (!hs_model_read_config(model, &cfg0) && !cfg0.default_prepend_bos) no_bos = 1;
         hs_status ts = hs_tokenizer_to_tokens(tk, text, strlen(text), !no_bos, HS_UTF8_STRICT, &enc);
         if (ts) { hs_tokenizer_free(tk); free(model_dir); return cli_fail(ts, "--text"); }
         T = (long)enc.len;

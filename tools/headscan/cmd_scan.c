@@ -341,6 +341,10 @@ int cmd_scan(int argc, char **argv) {
         tp.n_ctx = n_ctx > 0 ? n_ctx : 256;
         tp.shuffle = !no_shuffle;
         tp.seed = (uint64_t)shuffle_seed;
+        if (cfg->arch == HS_ARCH_LLAMA) {   /* TL (llama.md §8): pad = eos, BOS column unless Qwen2 */
+            tp.eos_id = cfg->eos_id;
+            tp.bos_column = cfg->default_prepend_bos;
+        }
         if (tp.n_ctx > cfg->n_ctx) {
             fprintf(stderr, "headscan: error: n_ctx %d is larger than the model's maximum context %d\n", tp.n_ctx, cfg->n_ctx);
             rc = 1;

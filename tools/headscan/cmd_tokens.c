@@ -29,7 +29,8 @@ static void help(FILE *f) {
         "  --utf8 strict|replace  invalid UTF-8 in a document: fail naming file and row\n"
         "                       (default) or substitute U+FFFD\n"
         "  --tokenizer FILE     a HuggingFace tokenizer.json\n"
-        "  --model DIR          a model folder; uses DIR/tokenizer.json\n"
+        "  --model DIR          a model folder; uses DIR/tokenizer.json (Llama family: its config's\n"
+        "                       EOS is TL's pad and separator; Qwen2 rows have no BOS column)\n"
         "  --n-ctx N            row length including the BOS column (default 256)\n"
         "  --shuffle SEED       Dataset.shuffle(SEED) (default 42)\n"
         "  --no-shuffle         keep the rows in build order\n"
@@ -169,6 +170,11 @@ int cmd_tokens(int argc, char **argv) {
     hs_array m = {0};
     hs_status s;
     if ((s = hs_tokenizer_load(tokfile, &tok))) { rc = cli_fail(s, "loading the tokenizer"); goto done; }
+    hs_model_config mc;   /* Llama family (llama.md §8): pad = the model's eos, no BOS column for Qwen2 */
+    if (model && hs_model_read_config(model, &mc) == HS_OK && mc.arch == HS_ARCH_LLAMA) {
+        tp.eos_id = mc.eos_id;
+        tp.bos_column = mc.default_prepend_bos;
+    }
     if ((s = hs_docs_open(dataset, &dp, &docs))) { rc = cli_fail(s, "opening the dataset"); goto done; }
     progress_state ps = {cli_stderr_tty(), quiet, now(), 0};
     tp.progress = on_progress;

@@ -124,7 +124,7 @@ static int from_text(const char *model, const char *text, const hs_tokenizer *tk
     hs_model_params mp = hs_model_default_params();
     hs_status s = hs_model_load(model, &mp, &m);
     if (s) return cli_fail(s, "loading the model");
-    if ((s = hs_tokenizer_to_tokens(tk, text, strlen(text), true, HS_UTF8_STRICT, &ids))) { rc = cli_fail(s, "--text"); goto done; }
+    if ((s = hs_tokenizer_to_tokens(tk, text, strlen(text), hs_model_get_config(m)->default_prepend_bos, HS_UTF8_STRICT, &ids))) { rc = cli_fail(s, "--text"); goto done; }
     const int T = (int)ids.len;
     if (T < 2 || T > hs_model_get_config(m)->n_ctx) {
         fprintf(stderr, "headscan: error: --text gives %d tokens with BOS; the model takes 2..%d\n", T, hs_model_get_config(m)->n_ctx);
