@@ -138,6 +138,10 @@ typedef struct hs_scan_result {
     size_t peak_rss;                  /* bytes (process peak when the scan ended) */
     char *model_dir;
     char *manifest_extra;             /* JSON object text merged into manifest.json (or NULL) */
+    /* Scans into a folder (hs_scan_run_dir, hs_scan_merge) stream the per-token arrays to
+     * their files: head_dla, mover_attn, mover_dla, loss, num_copies, induction_mask and
+     * tokens.data are then NULL (everything else as above). */
+    char tokens_sha256[65];           /* of the N x T int64 tokens, when tokens.data is NULL */
 } hs_scan_result;
 
 /* Scans `tokens` (int64 [N, T]; T ≤ the model's n_ctx, ids < d_vocab). */
