@@ -80,5 +80,8 @@ void hs_scanner_free(hs_scanner *sc);
  * (temporary → final name) to publish with them; all renamed into place at once, the head
  * table last. */
 typedef struct hs_scan_publish { const char *tmp, *final; } hs_scan_publish;
+/* {"path": dir, "sha256": {file: hex}} of a model folder (cJSON, caller deletes). */
+struct cJSON;
+struct cJSON *hs_scan_model_json(const char *model_dir);
 hs_status hs_scan_write_ex(const hs_scan_result *r, const char *dir, const hs_scan_publish *extra, int n_extra);
 #endif

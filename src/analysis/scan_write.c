@@ -147,19 +147,25 @@ static char *quantiles_json(const hs_scan_result *r) {
     return s;
 }
 
-static char *manifest_json(const hs_scan_result *r) {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "headscan_version", hs_version());
-    cJSON *model = cJSON_AddObjectToObject(root, "model");
-    cJSON_AddStringToObject(model, "path", r->model_dir);
+cJSON *hs_scan_model_json(const char *model_dir) {
+    cJSON *model = cJSON_CreateObject();
+    cJSON_AddStringToObject(model, "path", model_dir);
     char cfgp[4096], hex[65];
     const char *files[] = {"config.json", "model.safetensors", "model.safetensors.index.json", "tokenizer.json"};
     cJSON *hashes = cJSON_AddObjectToObject(model, "sha256");
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        snprintf(cfgp, sizeof cfgp, "%s/%s", r->model_dir, files[i]);
+        snprintf(cfgp, sizeof cfgp, "%s/%s", model_dir, files[i]);
         if (access(cfgp, R_OK) == 0 && hs_data_sha256_file(cfgp, hex) == HS_OK) cJSON_AddStringToObject(hashes, files[i], hex);
         else hs_error_clear();
     }
+    return model;
+}
+
+static char *manifest_json(const hs_scan_result *r) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "headscan_version", hs_version());
+    cJSON_AddItemToObject(root, "model", hs_scan_model_json(r->model_dir));
+    char hex[65];
     cJSON *ds = cJSON_AddObjectToObject(root, "tokens");
     cJSON_AddNumberToObject(ds, "prompts", r->N);
     cJSON_AddNumberToObject(ds, "n_ctx", r->T);
