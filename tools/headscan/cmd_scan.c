@@ -60,7 +60,7 @@ static void usage(void) {
 typedef struct progress_state {
     int tty;
     double t0, last;
-    int64_t T, done0;
+    int64_t done0;
     char stage[32];
     int mpi_rank, mpi_size;   /* under --mpi */
 } progress_state;
@@ -104,12 +104,12 @@ static int on_progress(const char *stage, int64_t done, int64_t total, void *use
         fprintf(stderr, "\r%-17s [", stage);
         for (int i = 0; i < w; i++) fputc(i < fill ? '#' : '.', stderr);
         fprintf(stderr, "] %lld/%lld", (long long)done, (long long)total);
-        if (fwd) fprintf(stderr, " rows  %.1f rows/s (%.0f tok/s)", rate, rate * (double)ps->T);
+        if (fwd) fprintf(stderr, " rows  %.1f rows/s", rate);
         fprintf(stderr, "  %.1fs  ETA %.1fs%s  ", el, eta, slow);
         if (fin) fputc('\n', stderr), ps->stage[0] = 0;
     } else {
         fprintf(stderr, "%s: %lld/%lld", stage, (long long)done, (long long)total);
-        if (fwd) fprintf(stderr, " rows, %.1f rows/s (%.0f tokens/s)", rate, rate * (double)ps->T);
+        if (fwd) fprintf(stderr, " rows, %.1f rows/s", rate);
         fprintf(stderr, ", %.1fs elapsed, ETA %.1fs%s\n", el, eta, slow);
     }
     return 0;
@@ -377,7 +377,7 @@ int cmd_scan(int argc, char **argv) {
     }
     sp.tokenizer = tk;
     progress_state ps = {.tty = cli_stderr_tty(), .mpi_rank = mpi_rank, .mpi_size = mpi_size};
-    ps.T = n_ctx > 0 ? n_ctx : tokens_path ? 0 : tokens.shape[1];
+    const double t_scan = mono();
     sp.progress = on_progress;
     sp.progress_user = &ps;
     char skipbuf[128], *args = NULL;
@@ -434,7 +434,7 @@ int cmd_scan(int argc, char **argv) {
     if (use_mpi && mpi_size > 1) {
         snprintf(part_dir, sizeof part_dir, "%s/.mpi-part-%d", out, mpi_rank);
         scan_out = part_dir;
-        if (mpi_rank != 0) mkdir(out, 0777);
+        mkdir(out, 0777);   /* every rank: the hosts may not share a file system */
     }
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_signal;
@@ -457,7 +457,7 @@ int cmd_scan(int argc, char **argv) {
         if (s != HS_ERR_CANCELLED && access(scan_out, F_OK) == 0) {
             char wk[4200];
             snprintf(wk, sizeof wk, "%s/.headscan-work/checkpoint.json", scan_out);
-            if (access(wk, F_OK) == 0) fprintf(stderr, "headscan: the work done so far is saved: fix the cause and add --resume\n");
+            if (access(wk, F_OK) == 0 && !resume) fprintf(stderr, "headscan: the work done so far is saved: fix the cause and add --resume\n");
         }
         free(args);
         goto done;
@@ -468,6 +468,7 @@ int cmd_scan(int argc, char **argv) {
                dp.shard, dp.nshards, out);
         goto done;
     }
+    if (use_mpi) res->t_total = mono() - t_scan;   /* the merged result's own is the merge's */
     if (res->prompts_short)
         fprintf(stderr, "headscan: note: only %d rows are available (--prompts %lld): scanned all %d\n", res->N, prompts, res->N);
     if (top > 0) cli_print_top(res, top, isatty(1));
