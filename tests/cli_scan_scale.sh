@@ -85,6 +85,9 @@ ok "--resume with nothing to resume refused: $(cat "$W/e")" '[ $rc -eq 1 ] && gr
 ARGS[3]=$W/t15.npy
 (scan --prompts 1920 --no-arrays --out "$W/r15") >/dev/null 2>&1
 read -r m1 m15 <<<"$("$PY" -c "import json; print(*(json.load(open(f'$W/{d}/manifest.json'))['peak_rss_bytes'] for d in ('r1', 'r15')))")"
+# (under AddressSanitizer freed memory sits in its quarantine, so RSS is not the program's: no bound)
+ASAN=0; ldd "$HS" | grep -q libasan && ASAN=1
+[ $ASAN = 1 ] && m15=$m1 && echo "# under ASan: peak RSS not bounded"
 ok "peak RSS at 15x the rows: $((m1 / 1024)) kB -> $((m15 / 1024)) kB (growth $(((m15 - m1) / 1024)) kB <= 1024 kB; holding the arrays would add 6,100 kB)" \
    '[ -n "$m15" ] && [ $((m15 - m1)) -le 1048576 ] && [ ! -e "$W/r15/mover_dla.npy" ] && [ -f "$W/r15/head_table.csv" ]'
 ARGS[3]=$W/t.npy
@@ -93,6 +96,9 @@ ARGS[3]=$W/t.npy
 MPI=$(dirname "$HS")/headscan-mpi
 if [ -x "$MPI" ] && command -v mpirun >/dev/null; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+  # Open MPI's own allocations (its dlopened components included) are never freed: no leak
+  # check under MPI (the scan and merge code is leak-checked by the runs above)
+  [ $ASAN = 1 ] && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
   mpirun -np 2 --oversubscribe "$MPI" scan "${ARGS[@]}" --prompts 96 --out "$W/mpi" --mpi >/dev/null 2>"$W/em"; rc=$?
   ok "mpirun -np 2 headscan-mpi scan --mpi = single-process scan (rc $rc: $(grep -m1 -i error "$W/em"))" \
      '[ $rc -eq 0 ] && same "$W/ref" "$W/mpi" && [ -z "$(ls -A "$W/mpi" | grep mpi-)" ]'
