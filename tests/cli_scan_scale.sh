@@ -112,5 +112,8 @@ fi
 "$HS" scan "${ARGS[@]}" --out "$W/x" --mpi >/dev/null 2>"$W/e"; rc=$?
 ok "headscan (without MPI) --mpi: says to use headscan-mpi" '[ $rc -eq 2 ] && grep -q "headscan-mpi" "$W/e"'
 
+"$HS" scan "${ARGS[@]}" --out "$W/x" --no-arrays --report >/dev/null 2>"$W/e"; rc=$?
+ok "--report with --no-arrays: a usage error" '[ $rc -eq 2 ] && grep -q "no-arrays" "$W/e"'
+
 echo "cli_scan_scale: $n checks"
 exit $fail

@@ -34,6 +34,7 @@ int cmd_merge(int argc, char **argv) {
         }
     }
     if (!out) return cli_usage_error("merge", "--out DIR is required");
+    if (report && no_arrays) return cli_usage_error("merge", "--report plots the per-token arrays: it cannot go with --no-arrays");
     if (optind >= argc) return cli_usage_error("merge", "give the shard folders to merge");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

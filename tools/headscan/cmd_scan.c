@@ -226,6 +226,7 @@ int cmd_scan(int argc, char **argv) {
 #undef NUM
     if (optind < argc) return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
     if (use_mpi && nshards > 1) return cli_usage_error("scan", "--mpi and --shard: under MPI every rank is one shard");
+    if (report && no_arrays) return cli_usage_error("scan", "--report plots the per-token arrays: it cannot go with --no-arrays");
     int mpi_rank = 0, mpi_size = 1;
     if (use_mpi) {
         int rc = cli_mpi_init(&mpi_rank, &mpi_size);
@@ -247,7 +248,7 @@ int cmd_scan(int argc, char **argv) {
         model = bundled_model;
         dataset = bundled_data;
         if (!out) out = "headscan-scan";
-        report = 1;
+        report = !no_arrays;
         fprintf(stderr, "headscan: no --model/--dataset: scanning the bundled model %s on %s into %s/\n", model, dataset, out);
     }
     if (!model) return cli_usage_error("scan", "--model DIR|NAME is required when --dataset or --tokens is given");
