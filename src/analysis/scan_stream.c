@@ -210,7 +210,7 @@ static hs_status rm_work(const char *wdir) {
 
 /* The whole scan's outputs from the arrays in w (quantiles, statistics, write). */
 static hs_status finish_whole(hs_scan_result *r, const hs_scan_params *p, const hs_scan_seg *seg, int nseg, const wset *arrays,
-                              bool no_arrays, const char *dir) {
+                              bool no_arrays, const char *dir, double t_start) {
     double t0 = hs_scan_now();
     int64_t mov, noind;
     hs_status s = hs_scan_count_positions(seg, nseg, r->T - 1, &mov, &noind);
@@ -227,6 +227,7 @@ static hs_status finish_whole(hs_scan_result *r, const hs_scan_params *p, const 
         pub[np++] = (hs_scan_publish){.tmp = arrays->f[i].path, .final = finals[i]};
     }
     r->peak_rss = hs_scan_peak_rss();
+    r->t_total = hs_scan_now() - t_start;
     if (!s) s = hs_scan_write_ex(r, dir, pub, np);
     for (int i = 0; i < NF; i++) free(finals[i]);
     return s;
@@ -495,8 +496,7 @@ hs_status hs_scan_run_dir(const hs_model *m, const hs_array *tokens, const hs_sc
     } else {
         hs_scan_seg sg;
         segment_of(&u.w, &sg);
-        u.r->t_total = hs_scan_now() - t_start;
-        s = finish_whole(u.r, &u.p, &sg, 1, &u.w, u.dp.no_arrays, dir);
+        s = finish_whole(u.r, &u.p, &sg, 1, &u.w, u.dp.no_arrays, dir, t_start);
     }
     if (!s) rm_work(u.wdir);
 done:
@@ -704,8 +704,7 @@ hs_status hs_scan_merge(const char *const *parts, int n, const char *dir, bool n
         if (!s && progress) progress("merge", 1, 2, puser);
     }
     if (!s) {
-        r->t_total = hs_scan_now() - t_start;
-        s = finish_whole(r, &p, seg, n, no_arrays ? NULL : &w, no_arrays, dir);
+        s = finish_whole(r, &p, seg, n, no_arrays ? NULL : &w, no_arrays, dir, t_start);
         if (!s && progress) progress("merge", 2, 2, puser);
     }
     wset_close(&w);

@@ -389,7 +389,8 @@ int cmd_scan(int argc, char **argv) {
         extra = malloc(cap);
         args = malloc(cap);
         /* paths are JSON-escaped only for '"' and '\\' (enough for file names) */
-        char esc[4][2048];
+        char esc[4][2048], nctx_s[32] = "null";   /* null: every column of --tokens (the manifest's tokens.n_ctx says how many) */
+        if (n_ctx > 0 || !tokens_path) snprintf(nctx_s, sizeof nctx_s, "%lld", (long long)(n_ctx > 0 ? n_ctx : tokens.shape[1]));
         const char *src[4] = {tokens_path ? tokens_path : dataset, ind_path ? ind_path : "", tk ? tpath : "", model};
         for (int k = 0; k < 4; k++) {
             size_t j = 0;
@@ -402,11 +403,11 @@ int cmd_scan(int argc, char **argv) {
         snprintf(extra, cap,
                  "{\"input\": {\"kind\": \"%s\", \"path\": \"%s\", \"field\": \"%s\", \"shuffle\": %s, \"shuffle_seed\": %lld,"
                  " \"induction_tokens\": \"%s\", \"tokenizer\": \"%s\"},"
-                 " \"options\": {\"prompts\": %lld, \"batch\": %d, \"n_ctx\": %lld, \"quantile\": %.9g, \"no_ind_quantile\": %.9g,"
+                 " \"options\": {\"prompts\": %lld, \"batch\": %d, \"n_ctx\": %s, \"quantile\": %.9g, \"no_ind_quantile\": %.9g,"
                  " \"sort\": \"%s\", \"skip\": \"%s\", \"induction_seed\": %llu, \"induction_batch\": %d, \"induction_len\": %d},"
                  " \"timings_load_s\": {\"model\": %.3f, \"tokens\": %.3f}}",
                  tokens_path ? "tokens" : "dataset", esc[0], dataset ? field : "", tokens_path ? "null" : (no_shuffle ? "false" : "true"),
-                 shuffle_seed, esc[1], esc[2], prompts, batch, (long long)(n_ctx > 0 ? n_ctx : tokens_path ? -1 : tokens.shape[1]),
+                 shuffle_seed, esc[1], esc[2], prompts, batch, nctx_s,
                  quant, quant_ni, sort, skipbuf, ind_seed, ind_batch, ind_len, t_load, t_tok);
         /* the settings a resumed scan and the shards of a merge must share ("path" keys: merge
          * compares the files' contents instead, through the tokens' and model's hashes) */
