@@ -238,8 +238,8 @@ int cli_mpi_gather(const char *out, const char *part_dir, hs_status s, bool inte
     }
     if (worst) {
         if (g_rank == 0)
-            fprintf(stderr, "headscan: %s: the work done is saved in %s/.mpi-part-*; the same mpirun command with --resume "
-                            "continues it\n", worst == 1 ? "scan interrupted" : "a rank failed", out);
+            fprintf(stderr, "headscan: %s: work already done is kept in %s/.mpi-part-*; the same mpirun command with "
+                            "--resume continues it\n", worst == 1 ? "scan interrupted" : "a rank failed (its error is above)", out);
         return worst == 1 ? 130 : 1;
     }
     if (g_rank != 0) {
