@@ -4,7 +4,13 @@ notebook does it (TransformerLens-style), on the same checkpoint and tokens, on 
 
 Model: tests/reference/neox_ref.py or, for a config.json with model_type "gpt2",
 tests/reference/gpt2_ref.py (plain-torch TL 1.6.1 conversion/processing and hooked forward
-returning the FULL cache, like run_with_cache). Metrics as the notebook: W_OU =
+returning the FULL cache, like run_with_cache), or for model_type llama / mistral / qwen2
+tests/reference/llama_ref.py (TL 2.x; weights memory-mapped and widened to float32 per tensor,
+processed in place; the forward keeps only the hooks the metrics read, like run_with_cache's
+names_filter — a full cache of a 1B model does not fit; per query head v / W_V of its KV
+group; post_mlp_embed through RMSPre and the gated MLP). For a Llama-3.2-1B-shaped
+checkpoint (`llama_ref.py --llama32-1b-shape DIR`) use --batch 4 (logits alone are
+batch × 256 × 128256 floats). Metrics as the notebook: W_OU =
 W_O @ W_U materialised [L, H, D, V]; per batch of 32 the cached z / pattern / v / scale and
 the full logits; per-token head DLA, mover attention, mover DLA; concatenation; flattening;
 ratio; torch.quantile tables; num_copies / induction mask; induction scores on [16, 401]
@@ -30,6 +36,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 import neox_ref as nr  # noqa: E402
 import gpt2_ref as g2  # noqa: E402
+import llama_ref as lr  # noqa: E402
 
 LEVELS13 = [0.0, 1e-3, 1e-2, 5e-2, 1e-1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0]
 LEVELS4 = [0.8, 0.9, 0.95, 0.99]
@@ -51,20 +58,31 @@ def main():
         arch = dict(vocab=cfg["vocab_size"], d=cfg["n_embd"], heads=cfg["n_head"], layers=cfg["n_layer"],
                     n_pos=cfg["n_positions"], bos=cfg.get("bos_token_id", 50256))
         ref, act, bos = g2, g2.gelu_new, arch["bos"]
+    elif cfg.get("model_type") in ("llama", "mistral", "qwen2"):
+        arch = lr.arch_from_hf_config(cfg)
+        ref, act, bos = lr, F.silu, arch["bos"] if arch["bos"] is not None else arch["eos"]
     else:
         arch = dict(vocab=cfg["vocab_size"], d=cfg["hidden_size"], heads=cfg["num_attention_heads"],
                     layers=cfg["num_hidden_layers"], mlp=cfg["intermediate_size"], n_ctx=cfg["max_position_embeddings"])
         ref, act, bos = nr, F.gelu, 0
     t = {}
     t0 = time.time()
-    sd = ref.tl_process(ref.tl_convert(ref.load_checkpoint(a.model), arch, torch.float32), arch)
+    llama = ref is lr
+    if llama:
+        sd = lr.tl_process(lr.tl_convert(lr.load_checkpoint_mmap(a.model), arch, torch.float32), arch, inplace=True)
+    else:
+        sd = ref.tl_process(ref.tl_convert(ref.load_checkpoint(a.model), arch, torch.float32), arch)
     t["load"] = time.time() - t0
     L, H, V = arch["layers"], arch["heads"], arch["vocab"]
     toks = torch.from_numpy(np.load(a.tokens)[:a.prompts].astype(np.int64))
     N, T = toks.shape
     P = T - 1
     W_O = torch.stack([sd[f"blocks.{l}.attn.W_O"] for l in range(L)])     # [L, H, D, M]
-    W_V = torch.stack([sd[f"blocks.{l}.attn.W_V"] for l in range(L)])     # [L, H, M, D]
+    W_V = torch.stack([lr.W_V_full(sd, arch, l) if llama else sd[f"blocks.{l}.attn.W_V"]
+                       for l in range(L)])                                 # [L, H, M, D]
+    names = None
+    if llama:
+        names = ["ln_final.hook_scale"] + [f"blocks.{l}.attn.hook_{n}" for l in range(L) for n in ("z", "pattern", "v")]
     W_U = sd["unembed.W_U"]
 
     # ---- forward with cache + per-token metrics (notebook cells get_head_dla / mover scores)
@@ -74,7 +92,8 @@ def main():
     for i in range(0, N, a.batch):
         tk = toks[i:i + a.batch]
         with torch.no_grad():
-            logits, cache = ref.tl_forward(sd, arch, tk, torch.float32, processed=True)
+            logits, cache = ref.tl_forward(sd, arch, tk, torch.float32, processed=True,
+                                           **({"names": names} if llama else {}))
             loss_all.append(nr.tl_loss(logits, tk))
             del logits
             s = cache["ln_final.hook_scale"][:, :P, 0]
@@ -83,6 +102,7 @@ def main():
             z = torch.stack([cache[f"blocks.{l}.attn.hook_z"] for l in range(L)])[:, :, :P]        # [L,B,P,H,D]
             pat = torch.stack([cache[f"blocks.{l}.attn.hook_pattern"] for l in range(L)])[..., :P, :P]
             v = torch.stack([cache[f"blocks.{l}.attn.hook_v"] for l in range(L)])[:, :, :P]
+            v = v.repeat_interleave(H // v.shape[3], dim=3)                                        # GQA groups
             g = W_OU.permute(0, 3, 1, 2)[:, nxt] / s[None, :, :, None, None]                      # [L,B,P,H,D]
             hd_all.append(torch.einsum("lbphd,lbphd->lhbp", z, g))
             fp = pat * nextm[None, :, None]
@@ -118,21 +138,52 @@ def main():
     seq = 200
     r = torch.randint(1000, 10000, (16, seq))
     ind_tokens = torch.cat([torch.full((16, 1), bos, dtype=torch.int64), r, r], 1)
-    with torch.no_grad():
-        _, cache = ref.tl_forward(sd, arch, ind_tokens, torch.float32, processed=True)
-    ind = torch.stack([cache[f"blocks.{l}.attn.hook_pattern"].diagonal(seq - 1, -1, -2).mean((0, -1)) for l in range(L)])
-    del cache
+    if llama:   # rows in chunks of 2: 16 layers of full [16, 32, 401, 401] patterns are 5 GB
+        stripes = []
+        with torch.no_grad():
+            for i in range(0, 16, 2):
+                _, cache = lr.tl_forward(sd, arch, ind_tokens[i:i + 2], torch.float32,
+                                         names=[f"blocks.{l}.attn.hook_pattern" for l in range(L)])
+                stripes.append(torch.stack([cache[f"blocks.{l}.attn.hook_pattern"].diagonal(seq - 1, -1, -2)
+                                            for l in range(L)]))                  # [L, 2, H, seq + 2]
+                del cache
+        ind = torch.cat(stripes, 1).mean((1, -1))
+    else:
+        with torch.no_grad():
+            _, cache = ref.tl_forward(sd, arch, ind_tokens, torch.float32, processed=True)
+        ind = torch.stack([cache[f"blocks.{l}.attn.hook_pattern"].diagonal(seq - 1, -1, -2).mean((0, -1)) for l in range(L)])
+        del cache
     t["induction"] = time.time() - t0
 
     # ---- copying scores: FactoredMatrix eigenvalues
     t0 = time.time()
     E = sd["embed.W_E"]
-    x = E - E.mean(-1, keepdim=True)
-    x = x / (x.pow(2).mean(-1, keepdim=True) + nr.EPS).sqrt()
-    pme = E + (act(x @ sd["blocks.0.mlp.W_in"] + sd["blocks.0.mlp.b_in"]) @ sd["blocks.0.mlp.W_out"] + sd["blocks.0.mlp.b_out"])
-    A = pme @ W_V                                                           # [L, H, V, D]
-    B = W_O @ W_U                                                           # [L, H, D, V]
-    ev_vocab = torch.linalg.eig(B @ A).eigenvalues
+    fl = min(3, L - 1)   # frac_copy_argmax's layer
+    if llama:   # RMSPre + gated MLP (llama.md §8), 8192 vocab rows at a time; A, B one layer at a time
+        b0 = "blocks.0.mlp."
+        pme = torch.empty_like(E)
+        for i in range(0, V, 8192):
+            x = E[i:i + 8192] / (E[i:i + 8192].pow(2).mean(-1, keepdim=True) + arch["eps"]).sqrt()
+            post = act(x @ sd[b0 + "W_gate"] + sd[b0 + "b_gate"]) * (x @ sd[b0 + "W_in"] + sd[b0 + "b_up"]) + sd[b0 + "b_in"]
+            pme[i:i + 8192] = E[i:i + 8192] + (post @ sd[b0 + "W_out"] + sd[b0 + "b_out"])
+        del x, post
+        ev_vocab = []
+        for l in range(L):
+            Al, Bl = pme @ W_V[l], W_O[l] @ W_U                           # [H, V, D], [H, D, V]
+            ev_vocab.append(torch.linalg.eig(Bl @ Al).eigenvalues)
+            if l == fl:
+                A_f, B_f = Al, Bl
+            del Al, Bl
+        ev_vocab = torch.stack(ev_vocab)
+    else:
+        x = E - E.mean(-1, keepdim=True)
+        x = x / (x.pow(2).mean(-1, keepdim=True) + nr.EPS).sqrt()
+        pme = E + (act(x @ sd["blocks.0.mlp.W_in"] + sd["blocks.0.mlp.b_in"]) @ sd["blocks.0.mlp.W_out"] + sd["blocks.0.mlp.b_out"])
+    if not llama:
+        A = pme @ W_V                                                       # [L, H, V, D]
+        B = W_O @ W_U                                                       # [L, H, D, V]
+        ev_vocab = torch.linalg.eig(B @ A).eigenvalues
+        A_f, B_f = A[fl], B[fl]
     ev_resid = torch.linalg.eig(W_O @ W_V).eigenvalues
     sc_vocab = (ev_vocab.sum(-1) / ev_vocab.abs().sum(-1)).real
     sc_resid = (ev_resid.sum(-1) / ev_resid.abs().sum(-1)).real
@@ -143,7 +194,7 @@ def main():
     counts = []
     nh = min(a.frac_heads, H)
     for h in range(nh):
-        Al, Bl = A[min(3, L - 1), h], B[min(3, L - 1), h]
+        Al, Bl = A_f[h], B_f[h]
         c = 0
         for i0 in range(0, V, 1024):
             M = Al[i0:i0 + 1024] @ Bl

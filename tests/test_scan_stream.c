@@ -150,7 +150,9 @@ static void compare_dir(const hs_scan_result *mem, const hs_scan_result *st, con
         bad += !same_f32(mem->quantiles[i].values, st->quantiles[i].values, (size_t)mem->quantiles[i].k * G);
     }
     CHECK(bad == 0, "%s: %d quantile tables differ", what, bad);
-    CHECK(same_f32(mem->table, st->table, G * 12) && !memcmp(mem->order, st->order, sizeof(int) * G), "%s: head table", what);
+    CHECK(same_f32(mem->table, st->table, G * HS_SCAN_NMETRICS) && !memcmp(mem->order, st->order, sizeof(int) * G), "%s: head table", what);
+    CHECK(!memcmp(&mem->eig_resid_ill_below, &st->eig_resid_ill_below, 8) && !memcmp(&mem->eig_vocab_ill_below, &st->eig_vocab_ill_below, 8),
+          "%s: eigenvalue conditioning thresholds", what);
     CHECK(mem->movable == st->movable && mem->non_induction_cols == st->non_induction_cols &&
           !memcmp(&mem->mean_is_movable, &st->mean_is_movable, 4) && !memcmp(&mem->mean_not_induction, &st->mean_not_induction, 4),
           "%s: statistics", what);

@@ -22,10 +22,12 @@ static inline float hs_qkey_float(uint32_t k) {
 }
 
 
+/* Σ|λ| behind the eigenvalue scores, [L·H] each; either may be NULL. */
+typedef struct hs_copying_abs { float *resid, *vocab; } hs_copying_abs;
 /* eigenvalue scores and frac_copy_argmax in one pass over the heads (A and B once per
- * head); any output may be NULL. *t_frac accumulates the seconds spent in the argmax. */
+ * head); any output (and abs) may be NULL. *t_frac accumulates the seconds spent in the argmax. */
 hs_status hs_copying_all(const hs_model *m, float *eig_resid, float *eig_vocab, float *frac, int64_t *count,
-                         hs_scan_progress_fn progress, void *puser, double *t_frac);
+                         const hs_copying_abs *abs, hs_scan_progress_fn progress, void *puser, double *t_frac);
 
 /* quantile.c: torch.quantile's rank of level q in n values (NaN anywhere ⇒ n − 1):
  * the lower and upper order statistics and the weight, and torch's float32 lerp. */
@@ -57,8 +59,8 @@ int hs_scan_quantile_ranks(const hs_scan_result *r, bool noind, int64_t n, bool 
  * selection, given the k-th order statistic of its n values (n = 0: NaN). */
 typedef float (*hs_order_stat)(int64_t k, void *ctx);
 void hs_scan_quantiles_fill(hs_scan_result *r, int a, int g, bool noind, int64_t n, bool has_nan, hs_order_stat at, void *ctx);
-/* mover_over_head, then the head table and its order. */
-void hs_scan_finish_table(hs_scan_result *r);
+/* mover_over_head, the eigenvalue conditioning thresholds, then the head table and its order. */
+hs_status hs_scan_finish_table(hs_scan_result *r);
 size_t hs_scan_peak_rss(void);
 double hs_scan_now(void);
 

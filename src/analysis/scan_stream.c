@@ -217,8 +217,8 @@ static hs_status finish_whole(hs_scan_result *r, const hs_scan_params *p, const 
     if (!s) { hs_scan_set_statistics(r, mov, noind); s = hs_scan_quantiles_init(r, p); }
     if (!s) s = hs_scan_select_quantiles(r, seg, nseg, noind);
     r->t_quantiles += hs_scan_now() - t0;
+    if (!s) s = hs_scan_finish_table(r);
     if (s) return s;
-    hs_scan_finish_table(r);
     hs_scan_publish pub[NF];
     char *finals[NF] = {0};
     int np = 0;
@@ -241,6 +241,7 @@ static hs_status publish_shard(const hs_scan_result *r, const wset *w, const cha
     struct { const char *name; hs_dtype dt; const void *data; } per_head[] = {
         {"induction_scores.npy", HS_F32, r->induction}, {"eigenvals_vocab.npy", HS_F32, r->eig_vocab},
         {"eigenvals_resid.npy", HS_F32, r->eig_resid}, {"frac_copy_argmax.npy", HS_F32, r->frac_copy_argmax},
+        {"eigenvals_resid_abs_sum.npy", HS_F32, r->eig_resid_abs}, {"eigenvals_vocab_abs_sum.npy", HS_F32, r->eig_vocab_abs},
         {"frac_copy_argmax_count.npy", HS_I64, r->frac_copy_count}};
     for (size_t i = 0; i < sizeof per_head / sizeof *per_head && !s; i++) {
         char *p = hs_path_join(dir, per_head[i].name);
@@ -661,7 +662,9 @@ hs_status hs_scan_merge(const char *const *parts, int n, const char *dir, bool n
         if (!(s = read_f32_npy(d0, "induction_scores.npy", HS_F32, G, r->induction)) &&
             !(s = read_f32_npy(d0, "eigenvals_vocab.npy", HS_F32, G, r->eig_vocab)) &&
             !(s = read_f32_npy(d0, "eigenvals_resid.npy", HS_F32, G, r->eig_resid)) &&
-            !(s = read_f32_npy(d0, "frac_copy_argmax.npy", HS_F32, G, r->frac_copy_argmax)))
+            !(s = read_f32_npy(d0, "frac_copy_argmax.npy", HS_F32, G, r->frac_copy_argmax)) &&
+            !(s = read_f32_npy(d0, "eigenvals_resid_abs_sum.npy", HS_F32, G, r->eig_resid_abs)) &&
+            !(s = read_f32_npy(d0, "eigenvals_vocab_abs_sum.npy", HS_F32, G, r->eig_vocab_abs)))
             s = read_f32_npy(d0, "frac_copy_argmax_count.npy", HS_I64, G, r->frac_copy_count);
         char *ip = hs_path_join(d0, "ind_tokens.npy");
         if (!s && ip && access(ip, F_OK) == 0) s = hs_npy_read(ip, &r->ind_tokens);

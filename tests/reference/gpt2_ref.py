@@ -399,16 +399,7 @@ def make_tokens(V, T, seed, bos):
 # Goldens for one fixture
 # --------------------------------------------------------------------------------------
 def run_models(w, arch, tokens):
-    tk = torch.from_numpy(tokens)
-    res = {}
-    for dt in (torch.float32, torch.float64):
-        sd = tl_convert(w, arch, dt)
-        psd = tl_process(sd, arch)
-        lg, hk = tl_forward(psd, arch, tk, dt, processed=True)
-        lg_np, hk_np = tl_forward(sd, arch, tk, dt, processed=False)
-        res[dt] = dict(sd=sd, psd=psd, hf=hf_forward(w, arch, tk, dt), logits=lg, hooks=hk,
-                       np_logits=lg_np, np_hooks=hk_np, loss=nx.tl_loss(lg, tk))
-    return res
+    return nx.run_models_of(sys.modules[__name__], w, arch, tokens)
 
 
 def cross_checks(res, arch, name):

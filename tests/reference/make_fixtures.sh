@@ -1,6 +1,6 @@
 #!/bin/bash
 # make_fixtures.sh — regenerate every committed fixture and golden of tests/reference/
-# (tests/fixtures/{neox,gpt2}-*, tests/golden/{neox,gpt2}-*) byte-identically (everything is seeded).
+# (tests/fixtures/{neox,gpt2,llama,qwen2,mistral}-*, tests/golden/{...}-*) byte-identically (everything is seeded).
 #
 # usage: bash tests/reference/make_fixtures.sh [ORACLE_NODE_MODULES_DIR]
 # Needs Debian's /usr/bin/python3 with python3-torch + python3-numpy, and node with
@@ -19,5 +19,8 @@ cd "$repo"
     --shared "$repo/../shared" --oracle-modules "$mods"
 "$py" tests/reference/gpt2_ref.py --out tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
+"$py" tests/reference/llama_ref.py --out tests/fixtures --golden tests/golden \
+    --shared "$repo/../shared" --oracle-modules "$mods"
 "$py" tests/reference/metrics_ref.py --fixtures tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
+"$py" tests/reference/nilpotent_ref.py --out tests/fixtures --golden tests/golden

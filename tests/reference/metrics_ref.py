@@ -14,6 +14,7 @@ import argparse
 import csv
 import io
 import json
+import math
 import os
 import shutil
 import sys
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import neox_ref as nr  # noqa: E402  (our own model reference)
 import gpt2_ref as g2  # noqa: E402  (GPT-2: conversion, processing, forward, gelu_new)
+import llama_ref as lr  # noqa: E402  (Llama family: grouped K/V, RMSNorm, gated MLP)
 
 torch.set_num_threads(1)
 
@@ -37,7 +39,16 @@ SCANS = {
     "neox-vocab-f16": dict(N=4, T=24, seed=2025, ind_seq=12, ind_batch=4, ind_seed=8),
     "gpt2-tiny-f32": dict(N=8, T=32, seed=2026, ind_seq=12, ind_batch=4, ind_seed=9),
     "gpt2-vocab-f16": dict(N=4, T=24, seed=2027, ind_seq=12, ind_batch=4, ind_seed=10),
+    "llama-tiny-f32": dict(N=8, T=32, seed=2028, ind_seq=12, ind_batch=4, ind_seed=11),
+    "qwen2-tiny-f32": dict(N=8, T=32, seed=2029, ind_seq=12, ind_batch=4, ind_seed=12),
+    "llama3-tied-f32": dict(N=8, T=32, seed=2030, ind_seq=12, ind_batch=4, ind_seed=13),
+    "llama-vocab-bf16": dict(N=4, T=24, seed=2031, ind_seq=12, ind_batch=4, ind_seed=14),
 }
+# tokenizer of the Llama-family fixtures (vocab_df strings; the induction pool of llama-vocab-bf16)
+LLAMA_TOKENIZERS = {"llama-tiny-f32": ("llama2.tokenizer.json", 32000),
+                    "qwen2-tiny-f32": ("qwen2.tokenizer.json", 151665),
+                    "llama3-tied-f32": (lr.LLAMA3_TOKENIZER, 128256),
+                    "llama-vocab-bf16": (lr.LLAMA3_TOKENIZER, 128256)}
 
 
 class Family:
@@ -47,7 +58,20 @@ class Family:
     strings) and how many ids it knows (ids beyond decode to "" in the vocab table)."""
 
     def __init__(self, name):
-        if name.startswith("gpt2"):
+        self.llama = name in lr.FIXTURES
+        self.W_V = lambda sd, l: sd[f"blocks.{l}.attn.W_V"]             # [H, M, D]
+        self.col0_bos = True
+        if self.llama:
+            self.arch = arch = lr.FIXTURES[name][0]
+            self.load, self.convert, self.process = lr.load_checkpoint, lr.tl_convert, lr.tl_process
+            self.forward, self.act = lr.tl_forward, F.silu
+            self.W_V = lambda sd, l: lr.W_V_full(sd, arch, l)             # TL's W_V: groups repeated
+            # Qwen2: no BOS column in the scored rows (TL default_prepend_bos = False); its
+            # induction rows start with bos_token_id (= eos, TL's stand-in for a missing BOS)
+            self.col0_bos = lr.uses_bos(arch)
+            self.bos = arch["bos"]
+            self.tokenizer, self.tok_vocab = LLAMA_TOKENIZERS[name]
+        elif name.startswith("gpt2"):
             self.arch = g2.FIXTURES[name][0]
             self.load, self.convert, self.process = g2.load_checkpoint, g2.tl_convert, g2.tl_process
             self.forward, self.act = g2.tl_forward, g2.gelu_new
@@ -64,6 +88,8 @@ class Family:
         """scan tokens draw ids from 1..max_id-1 (never BOS, never past the tokenizer)."""
         V = self.arch["vocab"]
         hi = self.tok_vocab if big else V
+        if self.llama:  # Llama-3: regular ids only (< 128000 = BOS); small fixtures: any id ≥ 1
+            return min(hi, self.bos) if big else V
         return min(hi, self.bos) if self.bos > 0 else hi
 FRAC_BLOCK = 512  # rows of the [V, V] OV-vocab matrix per block
 
@@ -89,7 +115,7 @@ def make_scan_tokens(N, T, seed, max_id, bos=0):
             dst = rng.integers((T - 1) // 2, T - 1 - seg)
             row[dst:dst + seg] = row[src:src + seg]
             toks[b, 1:] = row
-    toks[:, 0] = bos
+    toks[:, 0] = bos if bos is not None else rng.integers(1, max_id, N)
     return toks
 
 
@@ -117,7 +143,8 @@ def batch_metrics(fam, sd, arch, tokens, W_OU, dt=torch.float32):
     for l in range(nL):
         z = hk[f"blocks.{l}.attn.hook_z"][:, :P]                   # [B, P, H, D]
         pat = hk[f"blocks.{l}.attn.hook_pattern"][:, :, :P, :P]    # [B, H, P, P]
-        v = hk[f"blocks.{l}.attn.hook_v"][:, :P]                   # [B, P, H, D]
+        v = hk[f"blocks.{l}.attn.hook_v"][:, :P]                   # [B, P, H or KV, D]
+        v = v.repeat_interleave(z.shape[2] // v.shape[2], dim=2)     # GQA: head h reads group h // G
         # gathered W_OU[l, h, :, tok[b, p+1]] → [B, P, H, D], divided by s first (notebook order)
         g = W_OU[l].permute(2, 0, 1)[nxt]                          # [B, P, H, D]
         g = g / s[:, :, None, None]
@@ -168,9 +195,16 @@ def all_metrics(fam, sd, arch, tokens, W_OU, batch, dt=torch.float32):
 # --------------------------------------------------------------------------------------
 # Weight-only metrics (analysis.md §9)
 # --------------------------------------------------------------------------------------
-def post_mlp_embed(sd, act=F.gelu):
-    """E + MLP_0(LNPre(E)) with block 0's own activation (exact GELU for Pythia, gelu_new for GPT-2)."""
+def post_mlp_embed(sd, act=F.gelu, eps=None):
+    """E + MLP_0(LNPre(E)) with block 0's own activation (exact GELU for Pythia, gelu_new for GPT-2).
+    eps given (Llama family): RMSPre (no centring) and the gated MLP
+    (silu(x W_gate + b_gate) * (x W_in + b_up) + b_in) W_out + b_out."""
     E = sd["embed.W_E"]
+    if eps is not None:
+        x = E / (E.pow(2).mean(-1, keepdim=True) + eps).sqrt()
+        b = "blocks.0.mlp."
+        post = act(x @ sd[b + "W_gate"] + sd[b + "b_gate"]) * (x @ sd[b + "W_in"] + sd[b + "b_up"]) + sd[b + "b_in"]
+        return E + (post @ sd[b + "W_out"] + sd[b + "b_out"])
     x = E - E.mean(-1, keepdim=True)
     x = x / (x.pow(2).mean(-1, keepdim=True) + nr.EPS).sqrt()
     pre = x @ sd["blocks.0.mlp.W_in"] + sd["blocks.0.mlp.b_in"]
@@ -182,12 +216,13 @@ def copying_score(ev):
     return (ev.sum(-1) / ev.abs().sum(-1)).real
 
 
-def eigen_scores(sd, arch, act=F.gelu):
+def eigen_scores(sd, arch, act=F.gelu, W_V_of=None, rms_eps=None):
     nL = arch["layers"]
-    W_V = torch.stack([sd[f"blocks.{l}.attn.W_V"] for l in range(nL)])   # [L, H, M, D]
+    W_V_of = W_V_of or (lambda sd_, l: sd_[f"blocks.{l}.attn.W_V"])
+    W_V = torch.stack([W_V_of(sd, l) for l in range(nL)])                # [L, H, M, D]
     W_O = torch.stack([sd[f"blocks.{l}.attn.W_O"] for l in range(nL)])   # [L, H, D, M]
     W_U = sd["unembed.W_U"]
-    pme = post_mlp_embed(sd, act)
+    pme = post_mlp_embed(sd, act, rms_eps)
     # model.OV = FM(W_V, W_O): eigenvalues of W_O @ W_V (D x D)
     ev_resid = torch.linalg.eig(W_O @ W_V).eigenvalues
     # pme @ OV @ W_U = FM(A = pme @ W_V, B = W_O @ W_U): eigenvalues of B @ A
@@ -231,6 +266,66 @@ def frac_copy_argmax(A, Bm, block=FRAC_BLOCK, rel_tol=1e-5, diagnose=True):
     return frac.float(), count, ties, fragile
 
 
+PRUNE_V = 65536      # vocabularies above this use frac_copy_argmax_pruned
+PRUNE_SAMPLE = 2048  # columns sampled (seeded) to find witnesses
+
+
+def frac_copy_argmax_pruned(A, Bm, rel_tol=1e-5, n_sample=PRUNE_SAMPLE, block=FRAC_BLOCK):
+    """frac_copy_argmax without the full [V, V] product, exactly: row i is certainly NOT a hit when
+    some sampled column j != i has M[i, j] > M[i, i] + rel_tol*max(|M[i, i]|, |M[i, j]|) (a witness
+    beyond any summation-order doubt); every other row ("candidate") is computed in full as in
+    frac_copy_argmax (argmax == i, exact ties, fragile rows). Returns the same values; tied_max_rows
+    counts candidate rows only (ties elsewhere cannot change argmax == i). Also returns the hit
+    indicator [L, H, V] (bool)."""
+    L, H, V, D = A.shape
+    cols = torch.from_numpy(np.sort(np.random.default_rng(12345).choice(V, min(V, n_sample), replace=False)))
+    frac = torch.zeros(L, H, dtype=torch.float32)
+    count, ties, fragile = (np.zeros((L, H), dtype=np.int64) for _ in range(3))
+    all_hits = torch.zeros(L, H, V, dtype=torch.bool)
+    for l in range(L):
+        for h in range(H):
+            a, b = A[l, h], Bm[l, h]
+            bs = b[:, cols]
+            cand = []
+            for i0 in range(0, V, 4096):
+                rows = torch.arange(i0, min(V, i0 + 4096))
+                S = a[rows] @ bs                                            # [rows, n_sample]
+                diag = (a[rows] * b[:, rows].T).sum(-1)
+                S = torch.where(cols[None, :] == rows[:, None], torch.tensor(-math.inf, dtype=S.dtype), S)
+                tol = rel_tol * torch.maximum(diag.abs()[:, None], S.abs())
+                witness = (S > diag[:, None] + tol).any(-1)
+                cand.append(rows[~witness])
+            cand = torch.cat(cand)
+            hits = torch.zeros(V, dtype=torch.bool)
+            for c0 in range(0, len(cand), block):
+                rows = cand[c0:c0 + block]
+                M = a[rows] @ b                                              # [rows, V]
+                r = torch.arange(len(rows))
+                hits[rows] = M.argmax(-1) == rows
+                tv, ti = torch.topk(M, 2, dim=-1)
+                ties[l, h] += int((tv[:, 0] == tv[:, 1]).sum())
+                dg = M[r, rows]
+                best_off = torch.where(ti[:, 0] == rows, tv[:, 1], tv[:, 0])
+                fragile[l, h] += int(((dg - best_off).abs() <= rel_tol * torch.maximum(dg.abs(), best_off.abs())).sum())
+            frac[l, h] = hits.float().mean()
+            count[l, h] = int(hits.sum())
+            all_hits[l, h] = hits
+    return frac, count, ties, fragile, all_hits
+
+
+def check_pruned_rows(A, Bm, hits, n_rows=4096):
+    """The pruned hit indicator equals the brute force's full-row argmax on n_rows seeded random
+    rows plus every pruned hit, per head (a wrong witness would show up as a missed hit)."""
+    L, H, V, D = A.shape
+    sample = torch.from_numpy(np.random.default_rng(54321).choice(V, n_rows, replace=False))
+    for l in range(L):
+        for h in range(H):
+            rows = torch.unique(torch.cat([sample, hits[l, h].nonzero()[:, 0]]))
+            bf = torch.cat([(A[l, h][rows[i:i + FRAC_BLOCK]] @ Bm[l, h]).argmax(-1) == rows[i:i + FRAC_BLOCK]
+                            for i in range(0, len(rows), FRAC_BLOCK)])
+            nr.check(torch.equal(bf, hits[l, h][rows]), f"pruned frac_copy_argmax differs from full rows at L{l}H{h}")
+
+
 def induction_scores(fam, sd, arch, ind_tokens, seq, dt=torch.float32):
     _, hk = fam.forward(sd, arch, ind_tokens, dt, processed=True)
     out = []
@@ -266,7 +361,8 @@ def run_scan(name, fixtures, golden, shared, modules):
     if os.path.isdir(out):
         shutil.rmtree(out)
     os.makedirs(out)
-    tokens = torch.from_numpy(make_scan_tokens(cfg["N"], cfg["T"], cfg["seed"], fam.scan_max_id(big), fam.bos))
+    tokens = torch.from_numpy(make_scan_tokens(cfg["N"], cfg["T"], cfg["seed"], fam.scan_max_id(big),
+                                               fam.bos if fam.col0_bos else None))
     save(out, "tokens", tokens)
     N, T = tokens.shape
     P = T - 1
@@ -342,14 +438,24 @@ def run_scan(name, fixtures, golden, shared, modules):
     errors["induction_scores"] = nr.err_stats(ind, induction_scores(fam, sd64, arch, ind_tokens, cfg["ind_seq"], torch.float64))
 
     # copying scores (§9)
-    e = eigen_scores(sd, arch, fam.act)
+    rms_eps = arch["eps"] if fam.llama else None
+    e = eigen_scores(sd, arch, fam.act, fam.W_V, rms_eps)
     save(out, "eigenvals_resid", e["eigenvals_resid"])
     save(out, "eigenvals_vocab", e["eigenvals_vocab"])
-    e64 = eigen_scores(sd64, arch, fam.act)
+    e64 = eigen_scores(sd64, arch, fam.act, fam.W_V, rms_eps)
     for k in ("eigenvals_resid", "eigenvals_vocab"):
         errors[k] = nr.err_stats(e[k], e64[k])
-    frac, count, ties, fragile = frac_copy_argmax(e["A"], e["B"])
-    frac64, count64, _, _ = frac_copy_argmax(e64["A"], e64["B"], diagnose=False)
+    if V > PRUNE_V:   # 128256² per head: the exact witness-pruned form (checked against full rows)
+        frac, count, ties, fragile, hits = frac_copy_argmax_pruned(e["A"], e["B"])
+        frac64, count64, _, _, _ = frac_copy_argmax_pruned(e64["A"], e64["B"])
+        check_pruned_rows(e["A"], e["B"], hits)
+    else:
+        frac, count, ties, fragile = frac_copy_argmax(e["A"], e["B"])
+        frac64, count64, _, _ = frac_copy_argmax(e64["A"], e64["B"], diagnose=False)
+        if fam.llama:  # the pruned form must give the brute force's counts exactly
+            fp, cp, _, gp, _ = frac_copy_argmax_pruned(e["A"], e["B"])
+            nr.check(np.array_equal(cp, count) and torch.equal(fp, frac) and np.array_equal(gp, fragile),
+                     f"{name}: pruned frac_copy_argmax differs from the brute force")
     save(out, "frac_copy_argmax", frac)
     save(out, "frac_copy_argmax_count", count)
     ties_info = {"note": "rows i of (post_mlp_embed @ W_V[l,h]) @ (W_O[l,h] @ W_U) per head [L][H]: "
