@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev libcjson-dev
       libonig-dev libutf8proc-dev zlib1g-dev libsnappy-dev libzstd-dev liblz4-dev
       libbrotli-dev libcurl4-openssl-dev libssl-dev python3 python3-numpy unicode-data libjansson-dev
-      nodejs chromium)
+      nodejs chromium libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,3 +23,4 @@ feature "OpenMP (gcc -fopenmp)" "echo 'int main(void){return 0;}' | gcc -x c -fo
 feature "BLAS (OpenBLAS, OpenMP build)" "ls /usr/lib/*/openblas-openmp/libopenblas.so"
 feature "LAPACKE" "test -f /usr/include/lapacke.h"
 feature "chromium (report browser test)" "test -x /usr/bin/chromium"
+feature "Open MPI (headscan-mpi: scan --mpi)" "command -v mpicc && command -v mpirun"

@@ -151,6 +151,10 @@ typedef struct hs_scan_result {
     float *eig_vocab_abs, *eig_resid_abs; /* [L·H] Σ|λ| behind eig_vocab / eig_resid (NaN when skipped) */
     double eig_vocab_ill_below, eig_resid_ill_below; /* hs_eig_ill_threshold of those (NaN when skipped):
                                          a score is ill-conditioned iff its Σ|λ| < this */
+    /* Scans into a folder (hs_scan_run_dir, hs_scan_merge) stream the per-token arrays to
+     * their files: head_dla, mover_attn, mover_dla, loss, num_copies, induction_mask and
+     * tokens.data are then NULL (everything else as above). */
+    char tokens_sha256[65];           /* of the N x T int64 tokens, when tokens.data is NULL */
 } hs_scan_result;
 
 /* Scans `tokens` (int64 [N, T]; T ≤ the model's n_ctx, ids < d_vocab). */
@@ -163,6 +167,46 @@ HS_API hs_status hs_scan_set_manifest_extra(hs_scan_result *r, const char *json_
  * temporary name and renamed only once all of them are complete; on any failure the
  * temporaries are removed and no file appears under its final name. */
 HS_API hs_status hs_scan_write(const hs_scan_result *r, const char *dir);
+
+/* ------------------------------------------------------------------ scans into a folder */
+/* A scan whose memory does not grow with the number of rows: the per-token arrays stream
+ * to their files in dir as batches finish (in dir/.headscan-work until the scan is whole),
+ * quantiles are exact (the same numbers as hs_scan_run: torch.quantile's order statistics
+ * found by a three-pass radix selection over the files), and progress is checkpointed so
+ * an interrupted scan (signal, crash, full disk) continues with `resume`. The outputs are
+ * hs_scan_write's; the head table appears last, only when the scan is whole.
+ *
+ * Shards: nshards > 1 scans batches [shard·nb/nshards, (shard+1)·nb/nshards) of the nb
+ * batches (so batch boundaries are those of the whole scan) and writes a partial result
+ * (arrays of its rows, shard.json; shard 0 also the per-head scores), which
+ * hs_scan_merge combines into exactly the whole scan's outputs. */
+typedef struct hs_scan_dir_params {
+    const char *tokens_path;    /* read rows from this int64/int32 .npy [rows, W] as they are
+                                   scanned (tokens may then be NULL) */
+    int n_ctx;                  /* columns of tokens_path's rows to use; 0 = all */
+    bool no_arrays;             /* leave the per-token arrays (and tokens.npy) out of the outputs */
+    int shard, nshards;         /* default 0 / 1 (the whole token set) */
+    bool resume;                /* continue the interrupted scan in dir (its checkpoint) */
+    double checkpoint_seconds;  /* checkpoint after this much work; default 60 */
+    int checkpoint_batches;     /* > 0: every this many batches instead */
+    const char *args_json;      /* JSON object of the caller's settings {"--batch": 32, ...}:
+                                   kept in the checkpoint (resume refuses a difference, naming it)
+                                   and in a shard's shard.json (merge compares them, except
+                                   "path" keys: --model --tokens --dataset --tokenizer ...) */
+    const char *manifest_extra; /* as hs_scan_set_manifest_extra */
+} hs_scan_dir_params;
+HS_API hs_scan_dir_params hs_scan_dir_default_params(void);
+/* Scans tokens (or dp->tokens_path) into dir. *out (may be NULL) receives the result
+ * without per-token arrays (NULL for a shard). Cancelled through params->progress, the
+ * scan checkpoints first; HS_ERR_CANCELLED. */
+HS_API hs_status hs_scan_run_dir(const hs_model *m, const hs_array *tokens, const hs_scan_params *params,
+                                 const hs_scan_dir_params *dp, const char *dir, hs_scan_result **out);
+/* Combines the partial results in parts[0..n) (each a shard folder) into dir: the head
+ * table, quantiles, arrays (unless no_arrays) and manifest of the whole scan. Refuses
+ * shards of other models, tokens or settings, and missing or duplicate shards. *out may
+ * be NULL. progress (may be NULL) sees stage "merge". */
+HS_API hs_status hs_scan_merge(const char *const *parts, int n, const char *dir, bool no_arrays,
+                               hs_scan_progress_fn progress, void *progress_user, hs_scan_result **out);
 
 #ifdef __cplusplus
 }

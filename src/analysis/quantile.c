@@ -1,26 +1,13 @@
 /* quantile.c — torch.quantile (linear interpolation) on float32 rows, bit for bit
  * (analysis.md §6): NaN sorts last, float32 rank, torch's two-sided float32 lerp. Also the
  * median behind hs_eig_ill_threshold. */
-#include "core/internal.h"
-#include "headscan/scan.h"
+#include "analysis/scan_internal.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Order-preserving map float → uint32 (NaN canonicalised to the largest key). */
-static inline uint32_t f2key(float f) {
-    uint32_t u;
-    if (isnan(f)) return 0xFFFFFFFFu;
-    memcpy(&u, &f, 4);
-    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-static inline float key2f(uint32_t k) {
-    if (k == 0xFFFFFFFFu) return NAN;
-    uint32_t u = (k & 0x80000000u) ? (k & 0x7FFFFFFFu) : ~k;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
+#define f2key hs_qkey
+#define key2f hs_qkey_float
 
 /* LSD radix sort on the keys (4 passes of 8 bits); O(n), stable. */
 void hs_quantile_sort(float *x, int64_t n) {
@@ -65,20 +52,27 @@ void hs_quantile_sort(float *x, int64_t n) {
  * torch 1.13 built for AVX2: vec::fmadd): w < 0.5 ? fma(w, b − a, a) : fma(w − 1, b − a, b).
  * The spec's unfused a + w·(b − a) / b − (b − a)·(1 − w) differs in the last bit on some
  * inputs; tests/golden/quantile (real torch output) settles it. */
-static inline float torch_lerp(float a, float b, float w) {
+float hs_quantile_lerp(float a, float b, float w) {
     float d = b - a;
     return w < 0.5f ? fmaf(w, d, a) : fmaf(w - 1.0f, d, b);
 }
 
-void hs_quantile_sorted_f32(const float *sorted, int64_t n, const float *q, int nq, float *out) {
+void hs_quantile_pos(int64_t n, bool has_nan, float q, int64_t *lo, int64_t *hi, float *w) {
     const float last = (float)(n - 1);
+    volatile float rank = q * last;   /* float32 product, as torch's q * (n - 1) */
+    float r = has_nan ? last : rank;
+    *lo = (int64_t)r;
+    *hi = (int64_t)ceilf(r);
+    *w = r - (float)*lo;
+}
+
+void hs_quantile_sorted_f32(const float *sorted, int64_t n, const float *q, int nq, float *out) {
     const bool has_nan = isnan(sorted[n - 1]);
     for (int i = 0; i < nq; i++) {
-        volatile float rank = q[i] * last;   /* float32 product, as torch's q * (n - 1) */
-        float r = has_nan ? last : rank;
-        int64_t lo = (int64_t)r, hi = (int64_t)ceilf(r);
-        float w = r - (float)lo;
-        out[i] = torch_lerp(sorted[lo], sorted[hi], w);
+        int64_t lo, hi;
+        float w;
+        hs_quantile_pos(n, has_nan, q[i], &lo, &hi, &w);
+        out[i] = hs_quantile_lerp(sorted[lo], sorted[hi], w);
     }
 }
 

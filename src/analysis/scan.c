@@ -47,7 +47,7 @@ static double now_s(void) {
 typedef struct batch_ctx {
     int L, H, D, M, V, HD;
     int KV;                       /* KV groups: query head h reads hook_v's group h / (H / KV) */
-    int B, T, P, N, n0;           /* this batch: rows n0..n0+B-1 of N */
+    int B, T, P, N;               /* this batch: B rows of T tokens (P scored positions) */
     const int32_t *tok;           /* [B, T] */
     int U;
     int32_t *uniq, *uidx;         /* [U] token ids; [B·P] index into uniq */
@@ -59,7 +59,7 @@ typedef struct batch_ctx {
     double *hd, *md;              /* unscaled head / mover DLA [L, H, B, P] */
     const float *const *WO;       /* [L] → [H·D, M] */
     const float *WU;              /* [M, V] */
-    hs_scan_result *r;
+    hs_scan_batch_out o;          /* where this batch's per-token results go */
     bool scaled;
 } batch_ctx;
 
@@ -86,7 +86,7 @@ static bool scan_hook(const hs_hook_tensor *t, bool ask, void *user) {
     const bool is_scale = t->layer < 0 && !strcmp(sfx, "ln_final.hook_scale");
     if (ask) return is_v || is_pat || is_z || is_scale;
     const int B = c->B, T = c->T, P = c->P, H = c->H, D = c->D, HD = c->HD, l = t->layer;
-    const size_t NP = (size_t)c->N * P;
+    const size_t NP = c->o.head_stride;   /* floats from one head's rows to the next head's */
     if (is_v) {
         memcpy(c->v, t->data, sizeof(float) * (size_t)B * T * c->KV * D);
         layer_G(c, l);
@@ -96,7 +96,7 @@ static bool scan_hook(const hs_hook_tensor *t, bool ask, void *user) {
         for (int bh = 0; bh < B * H; bh++) {
             int b = bh / H, h = bh % H;
             const float *pat = t->data + (size_t)bh * T * T;
-            float *ma = c->r->mover_attn + (size_t)(l * H + h) * NP + (size_t)(c->n0 + b) * P;
+            float *ma = c->o.mover_attn + (size_t)(l * H + h) * NP + (size_t)b * P;
             double *md = c->md + ((size_t)(l * H + h) * B + b) * P;
             double fz[1024];
             for (int p = 0; p < P; p++) {
@@ -139,8 +139,8 @@ static bool scan_hook(const hs_hook_tensor *t, bool ask, void *user) {
         for (int g = 0; g < c->L * H; g++)
             for (int b = 0; b < B; b++) {
                 const double *hd = c->hd + ((size_t)g * B + b) * P, *md = c->md + ((size_t)g * B + b) * P;
-                float *ho = c->r->head_dla + (size_t)g * NP + (size_t)(c->n0 + b) * P;
-                float *mo = c->r->mover_dla + (size_t)g * NP + (size_t)(c->n0 + b) * P;
+                float *ho = c->o.head_dla + (size_t)g * NP + (size_t)b * P;
+                float *mo = c->o.mover_dla + (size_t)g * NP + (size_t)b * P;
                 for (int p = 0; p < P; p++) {
                     const double s = sc[b * T + p];
                     ho[p] = (float)(hd[p] / s);
@@ -179,7 +179,6 @@ static hs_status batch_prepare(batch_ctx *c, int32_t *seen /* [V], all -1 */) {
     if (!cj) return HS_ERR_NOMEM;
     free(c->cp_j);
     c->cp_j = cj;
-    hs_scan_result *r = c->r;
     for (int b = 0; b < B; b++)
         for (int p = 0; p < P; p++) {
             const int32_t *row = tok + b * T;
@@ -191,9 +190,9 @@ static hs_status batch_prepare(batch_ctx *c, int32_t *seen /* [V], all -1 */) {
                     /* bigram (row[j-1], row[j]) == (row[p], row[p+1]) with j−1 < p */
                     if (j >= 1 && row[j - 1] == row[p]) ind = true;
                 }
-            size_t o = (size_t)(c->n0 + b) * P + p;
-            r->num_copies[o] = c->cp_off[b * P + p + 1] - c->cp_off[b * P + p];
-            r->induction_mask[o] = ind;
+            size_t o = (size_t)b * P + p;
+            c->o.num_copies[o] = c->cp_off[b * P + p + 1] - c->cp_off[b * P + p];
+            c->o.induction_mask[o] = ind;
         }
     /* gathered unembedding columns WUg [U, M] */
     #pragma omp parallel for schedule(static)
@@ -230,29 +229,24 @@ hs_status hs_scan_set_manifest_extra(hs_scan_result *r, const char *json_object)
 static const float LEVELS13[13] = {0.0f, 1e-3f, 1e-2f, 5e-2f, 1e-1f, 0.25f, 0.5f, 0.75f, 0.9f, 0.95f, 0.99f, 0.999f, 1.0f};
 static const float LEVELS4[4] = {0.8f, 0.9f, 0.95f, 0.99f};
 
-/* Quantile tables (analysis.md §7, §11, §12) on the four flat arrays [L·H, N·P]. */
-static hs_status quantile_tables(hs_scan_result *r, const hs_scan_params *p) {
+/* Names, levels and storage of the quantile tables (analysis.md §7, §11, §12): per array
+ * a (head_dla, mover_attn, mover_dla, ratio) six tables at a·6 + {0 q, 1 q_noind, 2 13 all,
+ * 3 13 noind, 4 4 all, 5 4 noind}, then mover_over_head. */
+hs_status hs_scan_quantiles_init(hs_scan_result *r, const hs_scan_params *p) {
     const int G = r->L * r->H;
-    const int64_t NP = (int64_t)r->N * (r->T - 1);
-    int64_t nk = 0;
-    for (int64_t c = 0; c < NP; c++) nk += !r->induction_mask[c];
-    r->non_induction_cols = nk;
     static const char *const names[4] = {"head_dla", "mover_attn", "mover_dla", "ratio"};
-    /* per array: q(all), q_noind, 13 all, 13 noind, 4 all, 4 noind → 6 tables; + mover_over_head */
     r->n_quantiles = 4 * 6 + 1;
     r->quantiles = hs_calloc((size_t)r->n_quantiles, sizeof *r->quantiles);
-    float *row = hs_malloc(sizeof(float) * (size_t)(NP ? NP : 1)), *sel = hs_malloc(sizeof(float) * (size_t)(NP ? NP : 1));
-    if (!r->quantiles || !row || !sel) { free(row); free(sel); return HS_ERR_NOMEM; }
-    int qi = 0;
+    if (!r->quantiles) return HS_ERR_NOMEM;
     for (int a = 0; a < 4; a++) {
-        hs_scan_quantiles *t = r->quantiles + qi;
+        hs_scan_quantiles *t = r->quantiles + a * 6;
         const float *lv[6] = {&p->quantile, &p->no_ind_quantile, LEVELS13, LEVELS13, LEVELS4, LEVELS4};
         const int k[6] = {1, 1, 13, 13, 4, 4};
         for (int i = 0; i < 6; i++) {
             t[i].k = k[i];
             memcpy(t[i].levels, lv[i], sizeof(float) * (size_t)k[i]);
             t[i].values = hs_malloc(sizeof(float) * (size_t)k[i] * G);
-            if (!t[i].values) { free(row); free(sel); return HS_ERR_NOMEM; }
+            if (!t[i].values) return HS_ERR_NOMEM;
         }
         snprintf(t[0].name, sizeof t[0].name, "q%g_%s", 100.0 * p->quantile, names[a]);
         snprintf(t[1].name, sizeof t[1].name, "q%g_noind_%s", 100.0 * p->no_ind_quantile, names[a]);
@@ -260,6 +254,58 @@ static hs_status quantile_tables(hs_scan_result *r, const hs_scan_params *p) {
         snprintf(t[3].name, sizeof t[3].name, "quantiles13_%s_noind", names[a]);
         snprintf(t[4].name, sizeof t[4].name, "quantiles4_%s_all", names[a]);
         snprintf(t[5].name, sizeof t[5].name, "quantiles4_%s_noind", names[a]);
+    }
+    hs_scan_quantiles *mh = r->quantiles + 24;
+    snprintf(mh->name, sizeof mh->name, "mover_over_head_q%g", 100.0 * p->quantile);
+    mh->k = 1;
+    mh->levels[0] = p->quantile;
+    mh->values = hs_malloc(sizeof(float) * (size_t)G);
+    return mh->values ? HS_OK : HS_ERR_NOMEM;
+}
+
+/* The level sets of one selection (all or noind): tables a·6 + sel + {0, 2, 4}. */
+int hs_scan_quantile_ranks(const hs_scan_result *r, bool noind, int64_t n, bool has_nan, int64_t *ranks) {
+    int k = 0;
+    for (int i = noind; i < 6; i += 2) {
+        const hs_scan_quantiles *t = r->quantiles + i;
+        for (int j = 0; j < t->k; j++) {
+            int64_t lo, hi;
+            float w;
+            hs_quantile_pos(n, has_nan, t->levels[j], &lo, &hi, &w);
+            ranks[k++] = lo;
+            ranks[k++] = hi;
+        }
+    }
+    return k;
+}
+
+void hs_scan_quantiles_fill(hs_scan_result *r, int a, int g, bool noind, int64_t n, bool has_nan, hs_order_stat at, void *ctx) {
+    const int G = r->L * r->H;
+    for (int i = noind; i < 6; i += 2) {
+        hs_scan_quantiles *t = r->quantiles + a * 6 + i;
+        for (int j = 0; j < t->k; j++) {
+            if (n == 0) { t->values[(size_t)j * G + g] = NAN; continue; }   /* torch.quantile of an empty row fails; we report NaN */
+            int64_t lo, hi;
+            float w;
+            hs_quantile_pos(n, has_nan, t->levels[j], &lo, &hi, &w);
+            t->values[(size_t)j * G + g] = hs_quantile_lerp(at(lo, ctx), at(hi, ctx), w);
+        }
+    }
+}
+
+static float sorted_at(int64_t k, void *ctx) { return ((const float *)ctx)[k]; }
+
+/* Quantile tables on the four flat arrays [L·H, N·P] held in memory. */
+static hs_status quantile_tables(hs_scan_result *r, const hs_scan_params *p) {
+    const int G = r->L * r->H;
+    const int64_t NP = (int64_t)r->N * (r->T - 1);
+    int64_t nk = 0;
+    for (int64_t c = 0; c < NP; c++) nk += !r->induction_mask[c];
+    r->non_induction_cols = nk;
+    hs_status s = hs_scan_quantiles_init(r, p);
+    float *row = hs_malloc(sizeof(float) * (size_t)(NP ? NP : 1)), *sel = hs_malloc(sizeof(float) * (size_t)(NP ? NP : 1));
+    if (!s && (!row || !sel)) s = HS_ERR_NOMEM;
+    for (int a = 0; a < 4 && !s; a++)
         for (int g = 0; g < G; g++) {
             if (a < 3) {
                 const float *src = (a == 0 ? r->head_dla : a == 1 ? r->mover_attn : r->mover_dla) + (size_t)g * NP;
@@ -271,39 +317,13 @@ static hs_status quantile_tables(hs_scan_result *r, const hs_scan_params *p) {
             int64_t n = 0;
             for (int64_t c = 0; c < NP; c++) if (!r->induction_mask[c]) sel[n++] = row[c];
             hs_quantile_sort(row, NP);
-            float tmp[13];
-            hs_quantile_sorted_f32(row, NP, t[0].levels, 1, tmp);
-            t[0].values[g] = tmp[0];
-            hs_quantile_sorted_f32(row, NP, LEVELS13, 13, tmp);
-            for (int i = 0; i < 13; i++) t[2].values[i * G + g] = tmp[i];
-            hs_quantile_sorted_f32(row, NP, LEVELS4, 4, tmp);
-            for (int i = 0; i < 4; i++) t[4].values[i * G + g] = tmp[i];
-            if (n > 0) {
-                hs_quantile_sort(sel, n);
-                hs_quantile_sorted_f32(sel, n, t[1].levels, 1, tmp);
-                t[1].values[g] = tmp[0];
-                hs_quantile_sorted_f32(sel, n, LEVELS13, 13, tmp);
-                for (int i = 0; i < 13; i++) t[3].values[i * G + g] = tmp[i];
-                hs_quantile_sorted_f32(sel, n, LEVELS4, 4, tmp);
-                for (int i = 0; i < 4; i++) t[5].values[i * G + g] = tmp[i];
-            } else {   /* torch.quantile of an empty row fails; we report NaN */
-                t[1].values[g] = NAN;
-                for (int i = 0; i < 13; i++) t[3].values[i * G + g] = NAN;
-                for (int i = 0; i < 4; i++) t[5].values[i * G + g] = NAN;
-            }
+            hs_scan_quantiles_fill(r, a, g, false, NP, isnan(row[NP - 1]), sorted_at, row);
+            if (n > 0) hs_quantile_sort(sel, n);
+            hs_scan_quantiles_fill(r, a, g, true, n, n > 0 && isnan(sel[n - 1]), sorted_at, sel);
         }
-        qi += 6;
-    }
-    hs_scan_quantiles *mh = r->quantiles + qi;
-    snprintf(mh->name, sizeof mh->name, "mover_over_head_q%g", 100.0 * p->quantile);
-    mh->k = 1;
-    mh->levels[0] = p->quantile;
-    mh->values = hs_malloc(sizeof(float) * (size_t)G);
-    if (!mh->values) { free(row); free(sel); return HS_ERR_NOMEM; }
-    for (int g = 0; g < G; g++) mh->values[g] = r->quantiles[12].values[g] / r->quantiles[0].values[g];
     free(row);
     free(sel);
-    return HS_OK;
+    return s;
 }
 
 static void build_table(hs_scan_result *r) {
@@ -340,73 +360,82 @@ static void build_table(hs_scan_result *r) {
     }
 }
 
-static size_t peak_rss(void) {
+
+/* mover_over_head, the eigenvalue scores' conditioning thresholds, then the head table and its order. */
+hs_status hs_scan_finish_table(hs_scan_result *r) {
+    const int G = r->L * r->H;
+    hs_scan_quantiles *mh = r->quantiles + 24;
+    for (int g = 0; g < G; g++) mh->values[g] = r->quantiles[12].values[g] / r->quantiles[0].values[g];
+    hs_status s = hs_eig_ill_threshold(r->eig_resid_abs, (int64_t)G, &r->eig_resid_ill_below);
+    if (!s) s = hs_eig_ill_threshold(r->eig_vocab_abs, (int64_t)G, &r->eig_vocab_ill_below);
+    if (!s) build_table(r);
+    return s;
+}
+
+size_t hs_scan_peak_rss(void) {
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
     return (size_t)ru.ru_maxrss * 1024;
 }
 
-/* ------------------------------------------------------------------ the scan */
-hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_params *params, hs_scan_result **out) {
-    *out = NULL;
-    const double t_start = now_s();
-    hs_scan_params p = params ? *params : hs_scan_default_params();
-    if (!p.sort) p.sort = "mover_dla_no_ind";
+double hs_scan_now(void) { return now_s(); }
+
+/* ------------------------------------------------------------------ checks */
+hs_status hs_scan_plan_make(const hs_model *m, int64_t rows, int64_t T64, hs_scan_params *p, hs_scan_plan *pl) {
+    if (!p->sort) p->sort = "mover_dla_no_ind";
     const hs_model_config *cfg = hs_model_get_config(m);
-    const int L = cfg->n_layers, H = cfg->n_heads, D = cfg->d_head, M = cfg->d_model, V = cfg->d_vocab, HD = H * D;
-    if (tokens->ndim != 2 || (tokens->dtype != HS_I64 && tokens->dtype != HS_I32))
-        return hs_errorf(HS_ERR_INVALID_ARG, "tokens must be a 2-D int64 (or int32) array [prompts, n_ctx]");
-    const int64_t rows = tokens->shape[0], T64 = tokens->shape[1];
+    const int D = cfg->d_head;
     if (rows < 1) return hs_errorf(HS_ERR_INVALID_ARG, "the token set has no rows");
     if (T64 < 2) return hs_errorf(HS_ERR_INVALID_ARG, "sequences of %lld tokens: at least 2 are needed (one scored position)", (long long)T64);
     if (T64 > cfg->n_ctx)
         return hs_errorf(HS_ERR_INVALID_ARG, "n_ctx %lld is larger than the model's maximum context %d", (long long)T64, cfg->n_ctx);
-    if (p.batch < 1) return hs_errorf(HS_ERR_INVALID_ARG, "batch size must be positive (got %d)", p.batch);
-    if (p.prompts < 0) return hs_errorf(HS_ERR_INVALID_ARG, "number of prompts must be >= 0 (got %lld)", (long long)p.prompts);
-    if (!(p.quantile >= 0 && p.quantile <= 1) || !(p.no_ind_quantile >= 0 && p.no_ind_quantile <= 1))
-        return hs_errorf(HS_ERR_INVALID_ARG, "quantile levels must be in [0, 1] (got %g and %g)", (double)p.quantile, (double)p.no_ind_quantile);
+    if (p->batch < 1) return hs_errorf(HS_ERR_INVALID_ARG, "batch size must be positive (got %d)", p->batch);
+    if (p->prompts < 0) return hs_errorf(HS_ERR_INVALID_ARG, "number of prompts must be >= 0 (got %lld)", (long long)p->prompts);
+    if (!(p->quantile >= 0 && p->quantile <= 1) || !(p->no_ind_quantile >= 0 && p->no_ind_quantile <= 1))
+        return hs_errorf(HS_ERR_INVALID_ARG, "quantile levels must be in [0, 1] (got %g and %g)", (double)p->quantile, (double)p->no_ind_quantile);
     if (D > 1024) return hs_errorf(HS_ERR_UNSUPPORTED, "d_head %d > 1024 is not supported by the scan", D);
+    if (cfg->n_layers > 64) return hs_errorf(HS_ERR_UNSUPPORTED, "more than 64 layers");
     int sort_col = -1;
-    for (int i = 3; i < HS_SCAN_NCOLS; i++) if (!strcmp(p.sort, col_names[i])) sort_col = i;
-    if (sort_col < 0 && strcmp(p.sort, "none") && strcmp(p.sort, "head"))
-        return hs_errorf(HS_ERR_INVALID_ARG, "unknown sort column '%s' (one of the head-table metric columns, or 'none')", p.sort);
+    for (int i = 3; i < HS_SCAN_NCOLS; i++) if (!strcmp(p->sort, col_names[i])) sort_col = i;
+    if (sort_col < 0 && strcmp(p->sort, "none") && strcmp(p->sort, "head"))
+        return hs_errorf(HS_ERR_INVALID_ARG, "unknown sort column '%s' (one of the head-table metric columns, or 'none')", p->sort);
     const int T = (int)T64, P = T - 1;
-    const int64_t N = p.prompts == 0 || p.prompts > rows ? rows : p.prompts;
+    const int64_t N = p->prompts == 0 || p->prompts > rows ? rows : p->prompts;
     if ((int64_t)N * P > ((int64_t)1 << 24))
         return hs_errorf(HS_ERR_INVALID_ARG, "%lld x %d scored positions exceed torch.quantile's row limit of 2^24", (long long)N, P);
-    /* validate ids up front: bad input fails before any work */
-    for (int64_t i = 0; i < N * T; i++) {
-        int64_t v = tokens->dtype == HS_I64 ? ((const int64_t *)tokens->data)[i] : ((const int32_t *)tokens->data)[i];
-        if (v < 0 || v >= V)
-            return hs_errorf(HS_ERR_INVALID_ARG, "token id %lld at row %lld, position %lld is outside the model's vocabulary (0..%d)",
-                             (long long)v, (long long)(i / T), (long long)(i % T), V - 1);
-    }
     /* induction tokens must fit the model: check before any work */
-    if (!(p.skip & HS_SKIP_INDUCTION)) {
-        int64_t w = p.ind_tokens ? (p.ind_tokens->ndim == 2 ? p.ind_tokens->shape[1] : 0) : 1 + 2 * (int64_t)p.ind_seq_len;
-        if (!p.ind_tokens && (p.ind_batch < 1 || p.ind_seq_len < 1))
-            return hs_errorf(HS_ERR_INVALID_ARG, "induction batch and length must be positive (got %d x %d)", p.ind_batch, p.ind_seq_len);
+    if (!(p->skip & HS_SKIP_INDUCTION)) {
+        int64_t w = p->ind_tokens ? (p->ind_tokens->ndim == 2 ? p->ind_tokens->shape[1] : 0) : 1 + 2 * (int64_t)p->ind_seq_len;
+        if (!p->ind_tokens && (p->ind_batch < 1 || p->ind_seq_len < 1))
+            return hs_errorf(HS_ERR_INVALID_ARG, "induction batch and length must be positive (got %d x %d)", p->ind_batch, p->ind_seq_len);
         if (w > cfg->n_ctx)
             return hs_errorf(HS_ERR_INVALID_ARG, "induction sequences of %lld tokens (1 + 2 x %lld) exceed the model's maximum context %d: "
                              "use a shorter induction length", (long long)w, (long long)((w - 1) / 2), cfg->n_ctx);
     }
+    *pl = (hs_scan_plan){.L = cfg->n_layers, .H = cfg->n_heads, .T = T, .P = P, .V = cfg->d_vocab, .sort_col = sort_col,
+                         .rows = rows, .N = N, .B = (int)(p->batch < N ? p->batch : N)};
+    return HS_OK;
+}
+
+hs_status hs_scan_check_ids(const hs_scan_plan *pl, const int64_t *tok, int64_t nrows, int64_t row0) {
+    const int T = pl->T;
+    for (int64_t i = 0; i < nrows * T; i++)
+        if (tok[i] < 0 || tok[i] >= pl->V)
+            return hs_errorf(HS_ERR_INVALID_ARG, "token id %lld at row %lld, position %lld is outside the model's vocabulary (0..%d)",
+                             (long long)tok[i], (long long)(row0 + i / T), (long long)(i % T), pl->V - 1);
+    return HS_OK;
+}
+
+hs_status hs_scan_result_new(const hs_model *m, const hs_scan_plan *pl, const hs_scan_params *p, hs_scan_result **out) {
     hs_scan_result *r = hs_calloc(1, sizeof *r);
     if (!r) return HS_ERR_NOMEM;
-    r->L = L; r->H = H; r->N = (int)N; r->T = T;
-    r->prompts_asked = p.prompts;
-    r->prompts_short = p.prompts > rows;
-    r->sort_col = sort_col;
-    r->ind_seed = p.ind_seed;
-    r->model_dir = hs_strdup(hs_model_dir(m) ? hs_model_dir(m) : "");
-    const size_t NP = (size_t)N * P, G = (size_t)L * H;
-    r->tokens = (hs_array){.dtype = HS_I64, .ndim = 2, .shape = {N, T}};
-    r->tokens.data = hs_malloc(sizeof(int64_t) * (size_t)N * T);
-    r->head_dla = hs_malloc(sizeof(float) * G * NP);
-    r->mover_attn = hs_malloc(sizeof(float) * G * NP);
-    r->mover_dla = hs_malloc(sizeof(float) * G * NP);
-    r->loss = hs_malloc(sizeof(float) * NP);
-    r->num_copies = hs_malloc(sizeof(int64_t) * NP);
-    r->induction_mask = hs_malloc(NP);
+    const size_t G = (size_t)pl->L * pl->H;
+    r->L = pl->L; r->H = pl->H; r->N = (int)pl->N; r->T = pl->T;
+    r->prompts_asked = p->prompts;
+    r->prompts_short = p->prompts > pl->rows;
+    r->sort_col = pl->sort_col;
+    r->ind_seed = p->ind_seed;
+    r->model_dir = hs_strdup(m && hs_model_dir(m) ? hs_model_dir(m) : "");
     r->induction = hs_malloc(sizeof(float) * G);
     r->eig_vocab = hs_malloc(sizeof(float) * G);
     r->eig_resid = hs_malloc(sizeof(float) * G);
@@ -416,9 +445,7 @@ hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_p
     r->frac_copy_count = hs_malloc(sizeof(int64_t) * G);
     r->table = hs_malloc(sizeof(float) * G * HS_SCAN_NMETRICS);
     r->order = hs_malloc(sizeof(int) * G);
-    hs_status s = HS_OK;
-    if (!r->model_dir || !r->tokens.data || !r->head_dla || !r->mover_attn || !r->mover_dla || !r->loss || !r->num_copies ||
-        !r->induction_mask || !r->induction || !r->eig_vocab || !r->eig_resid || !r->frac_copy_argmax || !r->frac_copy_count ||
+    if (!r->model_dir || !r->induction || !r->eig_vocab || !r->eig_resid || !r->frac_copy_argmax || !r->frac_copy_count ||
         !r->eig_vocab_abs || !r->eig_resid_abs || !r->table || !r->order) {
         hs_scan_result_free(r);
         return HS_ERR_NOMEM;
@@ -428,76 +455,99 @@ hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_p
         r->eig_vocab_abs[g] = r->eig_resid_abs[g] = NAN;
         r->frac_copy_count[g] = -1;
     }
-    for (int64_t i = 0; i < N * T; i++)
-        ((int64_t *)r->tokens.data)[i] = tokens->dtype == HS_I64 ? ((const int64_t *)tokens->data)[i] : ((const int32_t *)tokens->data)[i];
+    *out = r;
+    return HS_OK;
+}
 
-    /* ---- stage 1: forward + per-token metrics, batch by batch */
-    double t0 = now_s();
-    const int B = (int)(p.batch < N ? p.batch : N);
+/* ------------------------------------------------------------------ the batch loop */
+struct hs_scanner {
+    batch_ctx c;
     const float *WO[64];
-    if (L > 64) { hs_scan_result_free(r); return hs_errorf(HS_ERR_UNSUPPORTED, "more than 64 layers"); }
+    int32_t *tok32, *seen;
+    hs_forward *f;
+    int B;
+};
+
+void hs_scanner_free(hs_scanner *sc) {
+    if (!sc) return;
+    hs_forward_free(sc->f);
+    batch_ctx *c = &sc->c;
+    free(sc->tok32); free(sc->seen); free(c->uniq); free(c->uidx); hs_aligned_free(c->WUg); hs_aligned_free(c->G);
+    hs_aligned_free(c->v); free(c->cp_off); free(c->cp_j); free(c->hd); free(c->md);
+    free(sc);
+}
+
+hs_status hs_scanner_new(const hs_model *m, const hs_scan_plan *pl, hs_scanner **out) {
+    *out = NULL;
+    const hs_model_config *cfg = hs_model_get_config(m);
+    const int L = cfg->n_layers, H = cfg->n_heads, D = cfg->d_head, M = cfg->d_model, V = cfg->d_vocab, HD = H * D;
+    const int B = pl->B, T = pl->T, P = pl->P;
+    const size_t G = (size_t)L * H;
+    hs_scanner *sc = hs_calloc(1, sizeof *sc);
+    if (!sc) return HS_ERR_NOMEM;
+    hs_status s = HS_OK;
     for (int l = 0; l < L && !s; l++) {
         char name[64];
         hs_array a;
         snprintf(name, sizeof name, "blocks.%d.attn.W_O", l);
-        if (!(s = hs_model_weight(m, name, &a))) WO[l] = a.data;
+        if (!(s = hs_model_weight(m, name, &a))) sc->WO[l] = a.data;
     }
     hs_array WUa;
     if (!s) s = hs_model_weight(m, "W_U", &WUa);
     const size_t Umax = (size_t)B * P < (size_t)V ? (size_t)B * P : (size_t)V;
-    batch_ctx c = {.L = L, .H = H, .KV = cfg->n_kv_heads, .D = D, .M = M, .V = V, .HD = HD, .T = T, .P = P, .N = (int)N, .WO = WO, .r = r};
-    int32_t *tok32 = hs_malloc(sizeof(int32_t) * (size_t)B * T);
-    int32_t *seen = hs_malloc(sizeof(int32_t) * (size_t)V);
-    c.uniq = hs_malloc(sizeof(int32_t) * Umax);
-    c.uidx = hs_malloc(sizeof(int32_t) * (size_t)B * P);
-    c.WUg = hs_aligned_alloc(sizeof(float) * Umax * M);
-    c.G = hs_aligned_alloc(sizeof(float) * Umax * HD);
-    c.v = hs_aligned_alloc(sizeof(float) * (size_t)B * T * HD);
-    c.cp_off = hs_malloc(sizeof(int32_t) * ((size_t)B * P + 1));
-    c.hd = hs_malloc(sizeof(double) * G * (size_t)B * P);
-    c.md = hs_malloc(sizeof(double) * G * (size_t)B * P);
-    if (!s && (!tok32 || !seen || !c.uniq || !c.uidx || !c.WUg || !c.G || !c.v || !c.cp_off || !c.hd || !c.md)) s = HS_ERR_NOMEM;
-    hs_forward *f = NULL;
+    batch_ctx *c = &sc->c;
+    *c = (batch_ctx){.L = L, .H = H, .KV = cfg->n_kv_heads, .D = D, .M = M, .V = V, .HD = HD, .T = T, .P = P, .N = (int)pl->N, .WO = sc->WO};
+    sc->B = B;
+    sc->tok32 = hs_malloc(sizeof(int32_t) * (size_t)B * T);
+    sc->seen = hs_malloc(sizeof(int32_t) * (size_t)V);
+    c->uniq = hs_malloc(sizeof(int32_t) * Umax);
+    c->uidx = hs_malloc(sizeof(int32_t) * (size_t)B * P);
+    c->WUg = hs_aligned_alloc(sizeof(float) * Umax * M);
+    c->G = hs_aligned_alloc(sizeof(float) * Umax * HD);
+    c->v = hs_aligned_alloc(sizeof(float) * (size_t)B * T * HD);
+    c->cp_off = hs_malloc(sizeof(int32_t) * ((size_t)B * P + 1));
+    c->hd = hs_malloc(sizeof(double) * G * (size_t)B * P);
+    c->md = hs_malloc(sizeof(double) * G * (size_t)B * P);
+    if (!s && (!sc->tok32 || !sc->seen || !c->uniq || !c->uidx || !c->WUg || !c->G || !c->v || !c->cp_off || !c->hd || !c->md))
+        s = HS_ERR_NOMEM;
     if (!s) {
-        c.WU = WUa.data;
-        for (int i = 0; i < V; i++) seen[i] = -1;
-        s = hs_forward_create(m, B, T, &f);
+        c->WU = WUa.data;
+        for (int i = 0; i < V; i++) sc->seen[i] = -1;
+        s = hs_forward_create(m, B, T, &sc->f);
     }
-    for (int64_t n0 = 0; n0 < N && !s; n0 += B) {
-        const int Bb = (int)(N - n0 < B ? N - n0 : B);
-        for (int64_t i = 0; i < (int64_t)Bb * T; i++) tok32[i] = (int32_t)((const int64_t *)r->tokens.data)[n0 * T + i];
-        c.B = Bb;
-        c.n0 = (int)n0;
-        c.tok = tok32;
-        c.scaled = false;
-        if ((s = batch_prepare(&c, seen))) break;
-        hs_forward_params fp = hs_forward_default_params();
-        fp.hook = scan_hook;
-        fp.hook_user = &c;
-        fp.loss = r->loss + (size_t)n0 * P;
-        if ((s = hs_forward_run(f, tok32, Bb, T, &fp))) break;
-        if (!c.scaled) { s = hs_errorf(HS_ERR_INTERNAL, "the forward pass did not deliver ln_final.hook_scale"); break; }
-        if (p.progress && p.progress("forward", n0 + Bb, N, p.progress_user)) s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
-    }
-    hs_forward_free(f);
-    free(tok32); free(seen); free(c.uniq); free(c.uidx); hs_aligned_free(c.WUg); hs_aligned_free(c.G); hs_aligned_free(c.v);
-    free(c.cp_off); free(c.cp_j); free(c.hd); free(c.md);
-    r->t_forward = now_s() - t0;
+    if (s) { hs_scanner_free(sc); return s; }
+    *out = sc;
+    return HS_OK;
+}
 
-    /* ---- stage 2: dataset statistics and quantile tables */
-    if (!s) {
-        t0 = now_s();
-        int64_t mov = 0, noind = 0;
-        for (size_t i = 0; i < NP; i++) { mov += r->num_copies[i] > 0; noind += !r->induction_mask[i]; }
-        r->movable = mov;
-        const float recip = 1.0f / (float)NP;   /* mean = fl32(sum) · fl32(1/n) (analysis.md §10) */
-        r->mean_is_movable = (float)mov * recip;
-        r->mean_not_induction = (float)noind * recip;
-        s = quantile_tables(r, &p);
-        r->t_quantiles = now_s() - t0;
-    }
-    /* ---- stage 3: induction scores */
-    if (!s && !(p.skip & HS_SKIP_INDUCTION)) {
+hs_status hs_scanner_run(hs_scanner *sc, const int64_t *tok, int Bb, const hs_scan_batch_out *o) {
+    batch_ctx *c = &sc->c;
+    const int T = c->T;
+    for (int64_t i = 0; i < (int64_t)Bb * T; i++) sc->tok32[i] = (int32_t)tok[i];
+    c->B = Bb;
+    c->tok = sc->tok32;
+    c->o = *o;
+    c->scaled = false;
+    hs_status s = batch_prepare(c, sc->seen);
+    if (s) return s;
+    hs_forward_params fp = hs_forward_default_params();
+    fp.hook = scan_hook;
+    fp.hook_user = c;
+    fp.loss = o->loss;
+    if ((s = hs_forward_run(sc->f, sc->tok32, Bb, T, &fp))) return s;
+    if (!c->scaled) return hs_errorf(HS_ERR_INTERNAL, "the forward pass did not deliver ln_final.hook_scale");
+    return HS_OK;
+}
+
+/* ------------------------------------------------------------------ induction and copying scores */
+hs_status hs_scan_head_metrics(const hs_model *m, const hs_scan_params *params, hs_scan_result *r) {
+    const hs_scan_params p = *params;
+    const hs_model_config *cfg = hs_model_get_config(m);
+    const int V = cfg->d_vocab;
+    hs_status s = HS_OK;
+    double t0;
+    /* ---- induction scores */
+    if (!(p.skip & HS_SKIP_INDUCTION)) {
         t0 = now_s();
         if (p.ind_tokens) {
             const hs_array *a = p.ind_tokens;
@@ -530,7 +580,7 @@ hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_p
         r->t_induction = now_s() - t0;
         if (!s && p.progress && p.progress("induction", 1, 1, p.progress_user)) s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
     }
-    /* ---- stage 4: copying scores */
+    /* ---- copying scores */
     const bool eig = !(p.skip & HS_SKIP_EIGENVALUES), frac = !(p.skip & HS_SKIP_FRAC_COPY_ARGMAX);
     if (!s && (eig || frac)) {
         t0 = now_s();
@@ -541,15 +591,85 @@ hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_p
         r->t_frac = tf;
         r->t_eigen = now_s() - t0 - tf;
     }
-    if (!s) s = hs_eig_ill_threshold(r->eig_resid_abs, (int64_t)G, &r->eig_resid_ill_below);
-    if (!s) s = hs_eig_ill_threshold(r->eig_vocab_abs, (int64_t)G, &r->eig_vocab_ill_below);
-    if (!s) build_table(r);
+    return s;
+}
+
+/* ------------------------------------------------------------------ the scan, in memory */
+hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_params *params, hs_scan_result **out) {
+    *out = NULL;
+    const double t_start = now_s();
+    hs_scan_params p = params ? *params : hs_scan_default_params();
+    if (tokens->ndim != 2 || (tokens->dtype != HS_I64 && tokens->dtype != HS_I32))
+        return hs_errorf(HS_ERR_INVALID_ARG, "tokens must be a 2-D int64 (or int32) array [prompts, n_ctx]");
+    hs_scan_plan pl;
+    hs_status s = hs_scan_plan_make(m, tokens->shape[0], tokens->shape[1], &p, &pl);
+    if (s) return s;
+    const int64_t N = pl.N;
+    const int T = pl.T, P = pl.P;
+    hs_scan_result *r;
+    if ((s = hs_scan_result_new(m, &pl, &p, &r))) return s;
+    const size_t NP = (size_t)N * P, G = (size_t)pl.L * pl.H;
+    r->tokens = (hs_array){.dtype = HS_I64, .ndim = 2, .shape = {N, T}};
+    r->tokens.data = hs_malloc(sizeof(int64_t) * (size_t)N * T);
+    r->head_dla = hs_malloc(sizeof(float) * G * NP);
+    r->mover_attn = hs_malloc(sizeof(float) * G * NP);
+    r->mover_dla = hs_malloc(sizeof(float) * G * NP);
+    r->loss = hs_malloc(sizeof(float) * NP);
+    r->num_copies = hs_malloc(sizeof(int64_t) * NP);
+    r->induction_mask = hs_malloc(NP);
+    if (!r->tokens.data || !r->head_dla || !r->mover_attn || !r->mover_dla || !r->loss || !r->num_copies || !r->induction_mask) {
+        hs_scan_result_free(r);
+        return HS_ERR_NOMEM;
+    }
+    int64_t *tk = r->tokens.data;
+    for (int64_t i = 0; i < N * T; i++)
+        tk[i] = tokens->dtype == HS_I64 ? ((const int64_t *)tokens->data)[i] : ((const int32_t *)tokens->data)[i];
+    /* validate ids up front: bad input fails before any work */
+    if ((s = hs_scan_check_ids(&pl, tk, N, 0))) { hs_scan_result_free(r); return s; }
+
+    /* ---- stage 1: forward + per-token metrics, batch by batch */
+    double t0 = now_s();
+    hs_scanner *sc = NULL;
+    s = hs_scanner_new(m, &pl, &sc);
+    for (int64_t n0 = 0; n0 < N && !s; n0 += pl.B) {
+        const int Bb = (int)(N - n0 < pl.B ? N - n0 : pl.B);
+        const size_t o = (size_t)n0 * P;
+        hs_scan_batch_out bo = {.head_dla = r->head_dla + o, .mover_attn = r->mover_attn + o, .mover_dla = r->mover_dla + o,
+                                .head_stride = NP, .loss = r->loss + o, .num_copies = r->num_copies + o,
+                                .induction_mask = r->induction_mask + o};
+        if ((s = hs_scanner_run(sc, tk + n0 * T, Bb, &bo))) break;
+        if (p.progress && p.progress("forward", n0 + Bb, N, p.progress_user)) s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
+    }
+    hs_scanner_free(sc);
+    r->t_forward = now_s() - t0;
+
+    /* ---- stage 2: dataset statistics and quantile tables */
+    if (!s) {
+        t0 = now_s();
+        int64_t mov = 0, noind = 0;
+        for (size_t i = 0; i < NP; i++) { mov += r->num_copies[i] > 0; noind += !r->induction_mask[i]; }
+        hs_scan_set_statistics(r, mov, noind);
+        s = quantile_tables(r, &p);
+        r->t_quantiles = now_s() - t0;
+    }
+    /* ---- stages 3, 4: induction and copying scores */
+    if (!s) s = hs_scan_head_metrics(m, &p, r);
+    if (!s) s = hs_scan_finish_table(r);
     r->t_total = now_s() - t_start;
-    r->peak_rss = peak_rss();
+    r->peak_rss = hs_scan_peak_rss();
     if (s) {
         hs_scan_result_free(r);
         return s;
     }
     *out = r;
     return HS_OK;
+}
+
+void hs_scan_set_statistics(hs_scan_result *r, int64_t movable, int64_t non_induction) {
+    const int64_t NP = (int64_t)r->N * (r->T - 1);
+    r->movable = movable;
+    r->non_induction_cols = non_induction;
+    const float recip = 1.0f / (float)NP;   /* mean = fl32(sum) · fl32(1/n) (analysis.md §10) */
+    r->mean_is_movable = (float)movable * recip;
+    r->mean_not_induction = (float)non_induction * recip;
 }

@@ -16,12 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_FILES 24
+#define MAX_FILES 32
 
 typedef struct out_set {
     const char *dir;
     int n;
     char *final[MAX_FILES], *tmp[MAX_FILES];
+    bool keep[MAX_FILES];   /* a caller's file: its temporary stays when the write fails */
 } out_set;
 
 static hs_status add_name(out_set *o, const char *name, char **tmp_out) {
@@ -56,7 +57,7 @@ static hs_status put_text(out_set *o, const char *name, const char *text) {
 
 static void cleanup(out_set *o, bool remove_tmp) {
     for (int i = 0; i < o->n; i++) {
-        if (remove_tmp) unlink(o->tmp[i]);
+        if (remove_tmp && !o->keep[i]) unlink(o->tmp[i]);
         free(o->final[i]);
         free(o->tmp[i]);
     }
@@ -147,25 +148,32 @@ static char *quantiles_json(const hs_scan_result *r) {
     return s;
 }
 
-static char *manifest_json(const hs_scan_result *r) {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "headscan_version", hs_version());
-    cJSON *model = cJSON_AddObjectToObject(root, "model");
-    cJSON_AddStringToObject(model, "path", r->model_dir);
+cJSON *hs_scan_model_json(const char *model_dir) {
+    cJSON *model = cJSON_CreateObject();
+    cJSON_AddStringToObject(model, "path", model_dir);
     char cfgp[4096], hex[65];
     const char *files[] = {"config.json", "model.safetensors", "model.safetensors.index.json", "tokenizer.json"};
     cJSON *hashes = cJSON_AddObjectToObject(model, "sha256");
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        snprintf(cfgp, sizeof cfgp, "%s/%s", r->model_dir, files[i]);
+        snprintf(cfgp, sizeof cfgp, "%s/%s", model_dir, files[i]);
         if (access(cfgp, R_OK) == 0 && hs_data_sha256_file(cfgp, hex) == HS_OK) cJSON_AddStringToObject(hashes, files[i], hex);
         else hs_error_clear();
     }
+    return model;
+}
+
+static char *manifest_json(const hs_scan_result *r) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "headscan_version", hs_version());
+    cJSON_AddItemToObject(root, "model", hs_scan_model_json(r->model_dir));
+    char hex[65];
     cJSON *ds = cJSON_AddObjectToObject(root, "tokens");
     cJSON_AddNumberToObject(ds, "prompts", r->N);
     cJSON_AddNumberToObject(ds, "n_ctx", r->T);
     cJSON_AddNumberToObject(ds, "prompts_asked", (double)r->prompts_asked);
     cJSON_AddBoolToObject(ds, "prompts_short", r->prompts_short);
-    if (hs_data_sha256(r->tokens.data, sizeof(int64_t) * (size_t)r->N * r->T, hex) == HS_OK)
+    if (!r->tokens.data && r->tokens_sha256[0]) cJSON_AddStringToObject(ds, "sha256_int64_le", r->tokens_sha256);
+    else if (r->tokens.data && hs_data_sha256(r->tokens.data, sizeof(int64_t) * (size_t)r->N * r->T, hex) == HS_OK)
         cJSON_AddStringToObject(ds, "sha256_int64_le", hex);
     cJSON *ind = cJSON_AddObjectToObject(root, "induction");
     cJSON_AddBoolToObject(ind, "replayed", r->ind_replayed);
@@ -230,7 +238,9 @@ static char *manifest_json(const hs_scan_result *r) {
     return s;
 }
 
-hs_status hs_scan_write(const hs_scan_result *r, const char *dir) {
+hs_status hs_scan_write(const hs_scan_result *r, const char *dir) { return hs_scan_write_ex(r, dir, NULL, 0); }
+
+hs_status hs_scan_write_ex(const hs_scan_result *r, const char *dir, const hs_scan_publish *extra, int n_extra) {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return hs_errorf(HS_ERR_IO, "%s: cannot create the output folder: %s", dir, strerror(errno));
     struct stat sb;
@@ -242,19 +252,26 @@ hs_status hs_scan_write(const hs_scan_result *r, const char *dir) {
     hs_status s = HS_OK;
     char *csv = table_csv(r), *tj = table_json(r), *qj = quantiles_json(r), *mj = manifest_json(r);
     if (!csv || !tj || !qj || !mj) s = hs_errorf(HS_ERR_NOMEM, "out of memory formatting the outputs");
-    if (!s) s = put_npy(&o, "head_dla.npy", HS_F32, 4, s4, r->head_dla);
-    if (!s) s = put_npy(&o, "mover_attn.npy", HS_F32, 4, s4, r->mover_attn);
-    if (!s) s = put_npy(&o, "mover_dla.npy", HS_F32, 4, s4, r->mover_dla);
-    if (!s) s = put_npy(&o, "loss.npy", HS_F32, 2, s2, r->loss);
-    if (!s) s = put_npy(&o, "num_copies.npy", HS_I64, 2, s2, r->num_copies);
-    if (!s) s = put_npy(&o, "induction_mask.npy", HS_BOOL, 2, s2, r->induction_mask);
+    for (int i = 0; !s && i < n_extra && o.n < MAX_FILES; i++) {   /* finished by the caller (a streaming scan's arrays) */
+        o.final[o.n] = hs_strdup(extra[i].final);
+        o.tmp[o.n] = hs_strdup(extra[i].tmp);
+        o.keep[o.n++] = true;
+        if (!o.final[o.n - 1] || !o.tmp[o.n - 1]) s = HS_ERR_NOMEM;
+    }
+    /* per-token arrays held in memory (a streaming scan's are among the extra files) */
+    if (!s && r->head_dla) s = put_npy(&o, "head_dla.npy", HS_F32, 4, s4, r->head_dla);
+    if (!s && r->mover_attn) s = put_npy(&o, "mover_attn.npy", HS_F32, 4, s4, r->mover_attn);
+    if (!s && r->mover_dla) s = put_npy(&o, "mover_dla.npy", HS_F32, 4, s4, r->mover_dla);
+    if (!s && r->loss) s = put_npy(&o, "loss.npy", HS_F32, 2, s2, r->loss);
+    if (!s && r->num_copies) s = put_npy(&o, "num_copies.npy", HS_I64, 2, s2, r->num_copies);
+    if (!s && r->induction_mask) s = put_npy(&o, "induction_mask.npy", HS_BOOL, 2, s2, r->induction_mask);
     if (!s) s = put_npy(&o, "induction_scores.npy", HS_F32, 2, sg, r->induction);
     if (!s) s = put_npy(&o, "eigenvals_vocab.npy", HS_F32, 2, sg, r->eig_vocab);
     if (!s) s = put_npy(&o, "eigenvals_resid.npy", HS_F32, 2, sg, r->eig_resid);
     if (!s) s = put_npy(&o, "frac_copy_argmax.npy", HS_F32, 2, sg, r->frac_copy_argmax);
     if (!s) s = put_npy(&o, "frac_copy_argmax_count.npy", HS_I64, 2, sg, r->frac_copy_count);
     if (!s && r->ind_tokens.ndim == 2) s = put_npy(&o, "ind_tokens.npy", HS_I64, 2, r->ind_tokens.shape, r->ind_tokens.data);
-    if (!s) s = put_npy(&o, "tokens.npy", HS_I64, 2, r->tokens.shape, r->tokens.data);
+    if (!s && r->tokens.data) s = put_npy(&o, "tokens.npy", HS_I64, 2, r->tokens.shape, r->tokens.data);
     if (!s) s = put_text(&o, "quantiles.json", qj);
     if (!s) s = put_text(&o, "manifest.json", mj);
     if (!s) s = put_text(&o, "head_table.json", tj);
@@ -264,13 +281,16 @@ hs_status hs_scan_write(const hs_scan_result *r, const char *dir) {
         cleanup(&o, true);
         return s;
     }
-    /* all complete: publish (the head table last, so its presence means a whole scan) */
+    /* all complete: publish (the head table last, so its presence means a whole scan); a
+     * signal waits until every file is in place */
+    hs_signals_defer();
     for (int i = 0; i < o.n; i++)
         if (rename(o.tmp[i], o.final[i]) != 0) {
             s = hs_errorf(HS_ERR_IO, "%s: cannot rename into place: %s", o.final[i], strerror(errno));
             for (int k = 0; k < i; k++) unlink(o.final[k]);
             break;
         }
+    hs_signals_resume();
     cleanup(&o, s != HS_OK);
     return s;
 }

@@ -8,7 +8,11 @@
  *   every atomic output fail with ENOSPC after N bytes, as a full disk would;
  *   HS_FAULT_COMMIT_DELAY_MS=N waits N ms with the temporary complete, just before the
  *   rename, so a test can interrupt a run exactly there; HS_FAULT_PAIR_DELAY_MS=N waits
- *   between the two renames of a pair (hs_signals_defer), where a signal must wait.
+ *   between the two renames of a pair (hs_signals_defer), where a signal must wait;
+ *   HS_FAULT_BATCH_DELAY_MS=N waits N ms after every batch of a streaming scan and
+ *   HS_FAULT_CRASH_AT_BATCH=K kills the process (SIGKILL) when its batch K is done, so a
+ *   test can interrupt or crash a scan mid-way (hs_fault_batch); the streaming scan's own
+ *   writes (pwrite) draw on the same HS_FAULT_WRITE_AFTER budget (hs_fault_write_budget).
  * - hs_signals_defer()/hs_signals_resume(): a fatal signal arriving in between (on any
  *   thread) is held until resume, then acted on; so the renames of a pair of outputs that
  *   belong together (a token matrix and its sidecar) are never split by a signal.
@@ -137,6 +141,22 @@ static void fault_delay(const char *var) {
 
 void hs_fault_commit_delay(void) { fault_delay("HS_FAULT_COMMIT_DELAY_MS"); }
 void hs_fault_pair_delay(void) { fault_delay("HS_FAULT_PAIR_DELAY_MS"); }
+
+void hs_fault_batch(int64_t batch) {
+    fault_delay("HS_FAULT_BATCH_DELAY_MS");
+    const char *e = getenv("HS_FAULT_CRASH_AT_BATCH");
+    if (e && *e && atoll(e) == batch) raise(SIGKILL);   /* a crash: no handler, no cleanup */
+}
+
+bool hs_fault_write_budget(size_t bytes) {
+    static _Atomic long long left = -2;   /* -2: not read yet, -1: unset */
+    if (atomic_load(&left) == -2) {
+        const char *e = getenv("HS_FAULT_WRITE_AFTER");
+        atomic_store(&left, e && *e ? atoll(e) : -1);
+    }
+    if (atomic_load(&left) < 0) return true;
+    return atomic_fetch_sub(&left, (long long)bytes) >= (long long)bytes;
+}
 
 /* ------------------------------------------------------------------ memory */
 

@@ -63,6 +63,8 @@ void hs_temp_unregister(const char *tmp);
 FILE *hs_fault_wrap(FILE *fp);
 void hs_fault_commit_delay(void);  /* HS_FAULT_COMMIT_DELAY_MS: a pause before the rename */
 void hs_fault_pair_delay(void);    /* HS_FAULT_PAIR_DELAY_MS: a pause between a pair's renames */
+void hs_fault_batch(int64_t batch); /* HS_FAULT_BATCH_DELAY_MS, HS_FAULT_CRASH_AT_BATCH (streaming scans) */
+bool hs_fault_write_budget(size_t bytes);   /* false once HS_FAULT_WRITE_AFTER bytes are spent */
 int hs_write_errno(void);          /* errno of the last failed write (the injected one when set) */
 /* A fatal signal between defer and resume (nestable) waits until resume, then acts. */
 void hs_signals_defer(void);
@@ -82,6 +84,11 @@ int hs__blas_reselect(const char *core);
 size_t hs_memory_available(void);
 /* HS_ERR_NOMEM "<what> needs N MB, M MB available" when need > hs_memory_available(). */
 hs_status hs_memory_check(size_t need, const char *what);
+
+/* npy.c: the v1 header of an array (*len bytes into out); the dtype, shape (data NULL) and
+ * data offset of a .npy file whose size matches its header. */
+hs_status hs_npy_header(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, char *out, size_t cap, size_t *len);
+hs_status hs_npy_header_read(const char *path, hs_array *meta, size_t *data_offset);
 
 /* Exact IEEE conversions. */
 float hs_f16_to_f32(uint16_t h);

@@ -9,6 +9,11 @@
 /* SHA-256 (OpenSSL libcrypto) as 64 lowercase hex digits + NUL. */
 hs_status hs_data_sha256(const void *data, size_t len, char hex[65]);
 hs_status hs_data_sha256_file(const char *path, char hex[65]);
+/* Incremental SHA-256: new (NULL when out of memory), update, final (frees). */
+typedef struct hs_sha256 hs_sha256;
+hs_sha256 *hs_sha256_new(void);
+hs_status hs_sha256_update(hs_sha256 *h, const void *data, size_t len);
+hs_status hs_sha256_final(hs_sha256 *h, char hex[65]);   /* h may be NULL (error); frees h */
 
 /* Number of code points in valid UTF-8 (Python's len of the str). */
 size_t hs_data_utf8_count(const char *s, size_t len);

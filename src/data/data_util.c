@@ -24,6 +24,34 @@ hs_status hs_data_sha256(const void *data, size_t len, char hex[65]) {
     return HS_OK;
 }
 
+struct hs_sha256 { EVP_MD_CTX *ctx; bool bad; };
+
+hs_sha256 *hs_sha256_new(void) {
+    hs_sha256 *h = hs_calloc(1, sizeof *h);
+    if (!h) return NULL;
+    h->ctx = EVP_MD_CTX_new();
+    if (!h->ctx || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL)) { EVP_MD_CTX_free(h->ctx); free(h); return NULL; }
+    return h;
+}
+
+hs_status hs_sha256_update(hs_sha256 *h, const void *data, size_t len) {
+    if (!h || h->bad || (len && !EVP_DigestUpdate(h->ctx, data, len))) {
+        if (h) h->bad = true;
+        return hs_errorf(HS_ERR_INTERNAL, "SHA-256 update failed");
+    }
+    return HS_OK;
+}
+
+hs_status hs_sha256_final(hs_sha256 *h, char hex[65]) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    hs_status s = HS_OK;
+    if (!h || h->bad || !EVP_DigestFinal_ex(h->ctx, md, &n) || n != 32) s = hs_errorf(HS_ERR_INTERNAL, "SHA-256 failed (libcrypto)");
+    else to_hex(md, n, hex);
+    if (h) { EVP_MD_CTX_free(h->ctx); free(h); }
+    return s;
+}
+
 hs_status hs_data_sha256_file(const char *path, char hex[65]) {
     FILE *f = fopen(path, "rb");
     if (!f) return hs_errorf(HS_ERR_IO, "%s: cannot open for hashing", path);

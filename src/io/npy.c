@@ -47,14 +47,8 @@ static const char *descr_of(hs_dtype t) {
     }
 }
 
-hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data) {
-    hs_atomic_file af;
-    hs_status s = hs_npy_write_prepared(path, dtype, ndim, shape, data, &af);
-    return s ? s : hs_atomic_publish(&af);
-}
-
-hs_status hs_npy_write_prepared(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data,
-                                hs_atomic_file *out) {
+/* The .npy v1 header (magic, version, length, dict, padding to 64 bytes) of an array. */
+hs_status hs_npy_header(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, char *out, size_t cap, size_t *len) {
     const char *descr = descr_of(dtype);
     if (!descr) return hs_errorf(HS_ERR_UNSUPPORTED, "%s: dtype cannot be written to .npy", path);
     if (ndim < 0 || ndim > HS_MAX_DIMS) return hs_errorf(HS_ERR_INVALID_ARG, "%s: bad ndim %d", path, ndim);
@@ -79,14 +73,33 @@ hs_status hs_npy_write_prepared(const char *path, hs_dtype dtype, int ndim, cons
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)k + pad + 1;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
+    if (10 + hlen > cap) return hs_errorf(HS_ERR_INVALID_ARG, "%s: header too long", path);
+    memcpy(out, pre, 10);
+    memcpy(out + 10, hdr, (size_t)k);
+    memset(out + 10 + k, ' ', pad);
+    out[10 + hlen - 1] = '\n';
+    *len = 10 + hlen;
+    return HS_OK;
+}
+
+hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+    hs_atomic_file af;
+    hs_status s = hs_npy_write_prepared(path, dtype, ndim, shape, data, &af);
+    return s ? s : hs_atomic_publish(&af);
+}
+
+hs_status hs_npy_write_prepared(const char *path, hs_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                                hs_atomic_file *out) {
+    char head[640];
+    size_t hl;
+    hs_status s = hs_npy_header(path, dtype, ndim, shape, head, sizeof head, &hl);
+    if (s) return s;
+    size_t n = 1;
+    for (int i = 0; i < ndim; i++) hs_mul_overflow(n, (size_t)shape[i], &n);
     hs_atomic_file af;
     memset(out, 0, sizeof *out);
-    hs_status s = hs_atomic_open(path, &af);
-    if (s) return s;
-    fwrite(pre, 1, 10, af.fp);
-    fwrite(hdr, 1, (size_t)k, af.fp);
-    for (size_t i = 0; i < pad; i++) fputc(' ', af.fp);
-    fputc('\n', af.fp);
+    if ((s = hs_atomic_open(path, &af))) return s;
+    fwrite(head, 1, hl, af.fp);
     size_t bytes;
     if (hs_mul_overflow(n, hs_dtype_size(dtype), &bytes)) {
         hs_atomic_abort(&af);
@@ -116,7 +129,7 @@ static const char *find_key(const char *h, const char *key) {
 
 /* Reads the header first, then the data straight into the array's buffer, so a
  * large matrix is held once (not file copy + array copy). */
-hs_status hs_npy_read(const char *path, hs_array *out) {
+static hs_status npy_open(const char *path, hs_array *out, FILE **fp, size_t *data_off) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) return hs_errorf(HS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -189,7 +202,26 @@ hs_status hs_npy_read(const char *path, hs_array *out) {
     size_t bytes = 0;
     if (!s && (hs_mul_overflow(n, hs_dtype_size(out->dtype), &bytes) || bytes != len - off - hlen))
         s = hs_errorf(HS_ERR_FORMAT, "%s: data is %zu bytes, the header's shape needs %zu", path, len - off - hlen, bytes);
-    if (!s) {
+    if (s) { fclose(f); memset(out, 0, sizeof *out); return s; }
+    *fp = f;
+    *data_off = off + hlen;
+    return HS_OK;
+}
+
+hs_status hs_npy_header_read(const char *path, hs_array *meta, size_t *data_offset) {
+    FILE *f;
+    hs_status s = npy_open(path, meta, &f, data_offset);
+    if (!s) fclose(f);
+    return s;
+}
+
+hs_status hs_npy_read(const char *path, hs_array *out) {
+    FILE *f;
+    size_t off;
+    hs_status s = npy_open(path, out, &f, &off);
+    if (s) return s;
+    size_t bytes = (size_t)hs_array_numel(out) * hs_dtype_size(out->dtype);
+    {
         out->data = hs_malloc(bytes);
         if (!out->data) s = HS_ERR_NOMEM;
         else if (bytes && fread(out->data, 1, bytes, f) != bytes) s = hs_errorf(HS_ERR_IO, "%s: read failed", path);

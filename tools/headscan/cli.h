@@ -18,6 +18,7 @@ int cmd_tokens_html(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* The HTML report of a scan folder (cmd_report.c; also `scan --report`). out NULL = SCAN_DIR/report.html,
  * tok_path/plotly NULL = found as `headscan report` finds them. Returns the exit code. */
@@ -54,4 +55,20 @@ hs_hub_params cli_hub_params(const char *revision, bool offline, const char *cac
  * pythia-70m) resolved through the HuggingFace cache, downloading what is missing unless
  * offline. *dir is malloc'd. Returns 0 or an exit code (the error already printed). */
 int cli_resolve_model(const char *name, const char *revision, bool offline, char **dir);
+
+/* cli_mpi.c — `headscan-mpi scan --mpi` under mpirun: one shard per rank, merged on rank 0.
+ * In the plain headscan executable (built without MPI) cli_mpi_init says how to get it. */
+int cli_mpi_init(int *rank, int *size);   /* 0, or an exit code (message printed) */
+void cli_mpi_report(int64_t done, int64_t total, double rows_per_s);   /* this rank's forward progress */
+/* rank 0: every rank's rows done and total, summed rows/s, the largest ETA and its rank */
+void cli_mpi_totals(int64_t *done, int64_t *total, double *rows_per_s, double *eta, int *slowest);
+bool cli_mpi_part_done(const char *part_dir);   /* part_dir holds a whole shard (a resumed job skips it) */
+/* After each rank's scan into part_dir (status s): all ranks agree whether every shard is
+ * whole; the others send their partial results to rank 0, which merges them into out
+ * (*res: the merged result on rank 0). Returns the rank's exit code. */
+int cli_mpi_gather(const char *out, const char *part_dir, hs_status s, bool interrupted, bool no_arrays, hs_scan_result **res);
+/* The top heads of a scan as a table on stdout (cmd_scan.c). */
+void cli_print_top(const hs_scan_result *r, int top, bool colour);
+/* Removes a folder of plain files (a partial result). */
+void cli_remove_files_dir(const char *dir);
 #endif

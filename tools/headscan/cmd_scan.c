@@ -21,6 +21,7 @@ static void usage(void) {
            "                     [--induction-len 200] [--quantile 0.9] [--no-ind-quantile 0.95]\n"
            "                     [--sort mover_dla_no_ind] [--skip frac_copy_argmax,eigenvalues,induction]\n"
            "                     [--top 10] [--tokenizer FILE] [--threads N] [--report] [--revision R] [--offline]\n"
+           "                     [--no-arrays] [--resume] [--checkpoint-every 60s|Nb] [--shard I/N] [--mpi]\n"
            "Characterises every attention head of a model over a token set, computing every\n"
            "quantity of the study (head DLA, mover attention / DLA and their ratio, induction,\n"
            "OV copying eigenvalue scores, frac_copy_argmax, 'no induction' quantiles).\n"
@@ -45,15 +46,25 @@ static void usage(void) {
            "tokens.npy, quantiles.json, manifest.json. The head table's eigenvals_*_abs_sum columns hold\n"
            "Σ|λ| behind each eigenvalue score; a score whose Σ|λ| < 0.001 × the median head's is rounding\n"
            "noise: marked ~ in the table printed here, greyed in the report, listed in the manifest.\n"
-           "  --report           also write --out/report.html (as `headscan report DIR`)\n");
+           "  --report           also write --out/report.html (as `headscan report DIR`)\n"
+           "Large scans: memory does not grow with the rows (--prompts 0 = all): arrays stream to\n"
+           "--out/.headscan-work as batches finish, quantiles are exact (selected from those files).\n"
+           "  --no-arrays        leave the per-token arrays out of --out (head table, quantiles, manifest)\n"
+           "  --checkpoint-every 60s (default) or Nb: save progress after that much work / N batches\n"
+           "  --resume           continue an interrupted scan (signal, crash, full disk) in --out;\n"
+           "                     the arguments must be the same (a difference is named)\n"
+           "  --shard I/N        scan the I-th (0-based) of N contiguous runs of batches into a partial\n"
+           "                     result; `headscan merge SHARD_DIR... --out DIR` combines them\n"
+           "  --mpi              (headscan-mpi, under mpirun) one shard per rank, merged by rank 0 into --out\n");
 }
 
 /* ------------------------------------------------------------------ progress */
 typedef struct progress_state {
     int tty;
     double t0, last;
-    int64_t T;
+    int64_t done0;
     char stage[32];
+    int mpi_rank, mpi_size;   /* under --mpi */
 } progress_state;
 
 static double mono(void) {
@@ -67,38 +78,47 @@ static void on_signal(int sig) { interrupted = sig; }
 
 static int on_progress(const char *stage, int64_t done, int64_t total, void *user) {
     progress_state *ps = user;
-    if (interrupted) return 1;   /* the scan stops with HS_ERR_CANCELLED; nothing is written */
+    if (interrupted) return 1;   /* the scan checkpoints and stops with HS_ERR_CANCELLED */
     double t = mono();
+    const bool fwd = !strcmp(stage, "forward");
     if (strcmp(stage, ps->stage)) {
         if (ps->tty && ps->stage[0]) fputc('\n', stderr);
         snprintf(ps->stage, sizeof ps->stage, "%s", stage);
         ps->t0 = t;
         ps->last = 0;
+        ps->done0 = done;   /* rates count the rows done after the first report (a resumed scan starts past 0) */
     }
     double el = t - ps->t0;
+    double rate = el > 0 ? (double)(done - ps->done0) / el : 0, eta = rate > 0 ? (double)(total - done) / rate : 0;
+    char slow[96] = "";
+    if (fwd && ps->mpi_size > 1) {   /* the other ranks report to rank 0, which shows them all */
+        cli_mpi_report(done, total, rate);
+        if (ps->mpi_rank != 0) return 0;
+        int slowest;
+        cli_mpi_totals(&done, &total, &rate, &eta, &slowest);
+        snprintf(slow, sizeof slow, ", slowest rank %d", slowest);
+    }
     bool fin = done >= total;
     if (!fin && t - ps->last < (ps->tty ? 0.2 : 5.0)) return 0;
     ps->last = t;
-    double rate = el > 0 ? (double)done / el : 0, eta = rate > 0 ? (double)(total - done) / rate : 0;
-    const bool fwd = !strcmp(stage, "forward");
     if (ps->tty) {
         int w = 30, fill = total ? (int)(w * done / total) : w;
         fprintf(stderr, "\r%-17s [", stage);
         for (int i = 0; i < w; i++) fputc(i < fill ? '#' : '.', stderr);
         fprintf(stderr, "] %lld/%lld", (long long)done, (long long)total);
-        if (fwd) fprintf(stderr, "  %.0f tok/s", rate * (double)ps->T);
-        fprintf(stderr, "  %.1fs  ETA %.1fs  ", el, eta);
+        if (fwd) fprintf(stderr, " rows  %.1f rows/s", rate);
+        fprintf(stderr, "  %.1fs  ETA %.1fs%s  ", el, eta, slow);
         if (fin) fputc('\n', stderr), ps->stage[0] = 0;
     } else {
         fprintf(stderr, "%s: %lld/%lld", stage, (long long)done, (long long)total);
-        if (fwd) fprintf(stderr, " (%.0f tokens/s)", rate * (double)ps->T);
-        fprintf(stderr, ", %.1fs elapsed, ETA %.1fs\n", el, eta);
+        if (fwd) fprintf(stderr, " rows, %.1f rows/s", rate);
+        fprintf(stderr, ", %.1fs elapsed, ETA %.1fs%s\n", el, eta, slow);
     }
     return 0;
 }
 
 /* ------------------------------------------------------------------ top heads */
-static void print_top(const hs_scan_result *r, int top, bool colour) {
+void cli_print_top(const hs_scan_result *r, int top, bool colour) {
     enum { NC = 12 };   /* the study's metric columns; the *_abs_sum columns stay in the files */
     const int G = r->L * r->H, K = top < G ? top : G;
     float lo[NC], hi[NC];
@@ -150,7 +170,8 @@ int cmd_scan(int argc, char **argv) {
     const char *revision = NULL;
     int batch = 32, n_ctx = -1, threads = 0, top = 10, no_shuffle = 0, ind_batch = 16, ind_len = 200, ind_len_given = 0;
     unsigned long long ind_seed = 0;
-    double quant = 0.9, quant_ni = 0.95;
+    double quant = 0.9, quant_ni = 0.95, ck_seconds = 60;
+    int no_arrays = 0, resume = 0, use_mpi = 0, shard = 0, nshards = 1, ck_batches = 0;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"tokens", required_argument, 0, 't'}, {"dataset", required_argument, 0, 'd'},
         {"field", required_argument, 0, 'f'}, {"out", required_argument, 0, 'o'}, {"prompts", required_argument, 0, 'p'},
@@ -162,6 +183,9 @@ int cmd_scan(int argc, char **argv) {
         {"skip", required_argument, 0, 'k'}, {"threads", required_argument, 0, 'T'}, {"top", required_argument, 0, 'K'},
         {"tokenizer", required_argument, 0, 'z'}, {"help", no_argument, 0, 'h'}, {"report", no_argument, 0, 'r' + 256},
         {"revision", required_argument, 0, 'v' + 256}, {"offline", no_argument, 0, 'f' + 256},
+        {"no-arrays", no_argument, 0, 'a' + 256}, {"resume", no_argument, 0, 'R' + 256},
+        {"checkpoint-every", required_argument, 0, 'c' + 256}, {"shard", required_argument, 0, 's' + 256},
+        {"mpi", no_argument, 0, 'M' + 256},
         {0, 0, 0, 0}};
     int o;
     char *end;
@@ -193,12 +217,33 @@ int cmd_scan(int argc, char **argv) {
         case 'K': NUM(top, (int)strtol, top >= 0, "--top"); break;
         case 'z': tok_path = optarg; break;
         case 'r' + 256: report = 1; break;
+        case 'a' + 256: no_arrays = 1; break;
+        case 'R' + 256: resume = 1; break;
+        case 'M' + 256: use_mpi = 1; break;
+        case 'c' + 256: {
+            double v = strtod(optarg, &end);
+            if (end == optarg || !(v > 0) || (*end && strcmp(end, "s") && strcmp(end, "b")))
+                return cli_usage_error("scan", "--checkpoint-every: bad value '%s' (seconds, e.g. 60s, or batches, e.g. 10b)", optarg);
+            if (*end == 'b') ck_batches = (int)v; else ck_seconds = v;
+            break;
+        }
+        case 's' + 256:
+            if (sscanf(optarg, "%d/%d%c", &shard, &nshards, &(char){0}) != 2 || nshards < 1 || shard < 0 || shard >= nshards)
+                return cli_usage_error("scan", "--shard: bad value '%s' (I/N with 0 <= I < N, e.g. 0/4)", optarg);
+            break;
         case 'h': usage(); return 0;
         default: return cli_usage_error("scan", "bad option");
         }
     }
 #undef NUM
     if (optind < argc) return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
+    if (use_mpi && nshards > 1) return cli_usage_error("scan", "--mpi and --shard: under MPI every rank is one shard");
+    if (report && no_arrays) return cli_usage_error("scan", "--report plots the per-token arrays: it cannot go with --no-arrays");
+    int mpi_rank = 0, mpi_size = 1;
+    if (use_mpi) {
+        int rc = cli_mpi_init(&mpi_rank, &mpi_size);
+        if (rc) return rc;
+    }
     /* no model and no data: the bundled default (models/toy on data/toy), output in
      * ./headscan-scan with its report */
     char bundled_model[4096], bundled_data[4096];
@@ -215,7 +260,7 @@ int cmd_scan(int argc, char **argv) {
         model = bundled_model;
         dataset = bundled_data;
         if (!out) out = "headscan-scan";
-        report = 1;
+        report = !no_arrays;
         fprintf(stderr, "headscan: no --model/--dataset: scanning the bundled model %s on %s into %s/\n", model, dataset, out);
     }
     if (!model) return cli_usage_error("scan", "--model DIR|NAME is required when --dataset or --tokens is given");
@@ -318,21 +363,7 @@ int cmd_scan(int argc, char **argv) {
         goto done;
     }
     double t_tok = mono();
-    if (tokens_path) {
-        if ((s = hs_tokens_load(tokens_path, &tokens))) { rc = cli_fail(s, "reading --tokens"); goto done; }
-        if (n_ctx > 0 && n_ctx != tokens.shape[1]) {
-            if (n_ctx > tokens.shape[1]) {
-                fprintf(stderr, "headscan: error: --n-ctx %d is longer than the rows of %s (%lld tokens)\n", n_ctx, tokens_path,
-                        (long long)tokens.shape[1]);
-                rc = 1;
-                goto done;
-            }
-            int64_t R = tokens.shape[0], W = tokens.shape[1];   /* keep the first n_ctx columns */
-            int64_t *d = tokens.data;
-            for (int64_t r = 0; r < R; r++) memmove(d + r * n_ctx, d + r * W, sizeof(int64_t) * (size_t)n_ctx);
-            tokens.shape[1] = n_ctx;
-        }
-    } else {
+    if (!tokens_path) {
         hs_docs_params dp = hs_docs_default_params();
         dp.field = field;
         s = ds_files ? hs_docs_open_files((const char *const *)ds_files, ds_n, &dp, &docs) : hs_docs_open(dataset, &dp, &docs);
@@ -351,47 +382,33 @@ int cmd_scan(int argc, char **argv) {
             goto done;
         }
         hs_tokens_stats ts;
-        fprintf(stderr, "tokenizing %s ...\n", dataset);
+        if (mpi_rank == 0) fprintf(stderr, "tokenizing %s ...\n", dataset);
         if ((s = hs_tokens_build(tk, docs, &tp, &tokens, &ts))) { rc = cli_fail(s, "tokenizing --dataset"); goto done; }
-        fprintf(stderr, "%lld documents -> %lld rows of %d tokens\n", (long long)ts.docs, (long long)ts.rows, tp.n_ctx);
+        if (mpi_rank == 0) fprintf(stderr, "%lld documents -> %lld rows of %d tokens\n", (long long)ts.docs, (long long)ts.rows, tp.n_ctx);
+        if (tokens.shape[0] < 1) { fprintf(stderr, "headscan: error: the token set has no rows\n"); rc = 1; goto done; }
     }
     t_tok = mono() - t_tok;
-    if (tokens.shape[0] < 1) { fprintf(stderr, "headscan: error: the token set has no rows\n"); rc = 1; goto done; }
-    if (prompts > tokens.shape[0])
-        fprintf(stderr, "headscan: note: only %lld rows are available (--prompts %lld): scanning all %lld\n",
-                (long long)tokens.shape[0], prompts, (long long)tokens.shape[0]);
     if (ind_path) {
         if ((s = hs_npy_read(ind_path, &ind))) { rc = cli_fail(s, "reading --induction-tokens"); goto done; }
         sp.ind_tokens = &ind;
     }
     sp.tokenizer = tk;
-    progress_state ps = {.tty = cli_stderr_tty(), .T = tokens.shape[1]};
+    progress_state ps = {.tty = cli_stderr_tty(), .mpi_rank = mpi_rank, .mpi_size = mpi_size};
+    const double t_scan = mono();
     sp.progress = on_progress;
     sp.progress_user = &ps;
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    s = hs_scan_run(m, &tokens, &sp, &res);
-    if (!s && interrupted) s = HS_ERR_CANCELLED;
-    if (s) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-        if (ps.tty) fputc('\n', stderr);
-        rc = interrupted ? (fprintf(stderr, "headscan: scan interrupted: no outputs written\n"), 130) : cli_fail(s, "scan");
-        goto done;
-    }
+    char skipbuf[128], *args = NULL;
+    snprintf(skipbuf, sizeof skipbuf, "%s%s%s", sp.skip & HS_SKIP_FRAC_COPY_ARGMAX ? "frac_copy_argmax " : "",
+             sp.skip & HS_SKIP_EIGENVALUES ? "eigenvalues " : "", sp.skip & HS_SKIP_INDUCTION ? "induction" : "");
     {
-        size_t cap = 8192;
+        size_t cap = 16384;
         extra = malloc(cap);
-        char skipbuf[128];
-        snprintf(skipbuf, sizeof skipbuf, "%s%s%s", sp.skip & HS_SKIP_FRAC_COPY_ARGMAX ? "frac_copy_argmax " : "",
-                 sp.skip & HS_SKIP_EIGENVALUES ? "eigenvalues " : "", sp.skip & HS_SKIP_INDUCTION ? "induction" : "");
+        args = malloc(cap);
         /* paths are JSON-escaped only for '"' and '\\' (enough for file names) */
-        char esc[3][2048];
-        const char *src[3] = {tokens_path ? tokens_path : dataset, ind_path ? ind_path : "", tk ? tpath : ""};
-        for (int k = 0; k < 3; k++) {
+        char esc[4][2048], nctx_s[32] = "null";   /* null: every column of --tokens (the manifest's tokens.n_ctx says how many) */
+        if (n_ctx > 0 || !tokens_path) snprintf(nctx_s, sizeof nctx_s, "%lld", (long long)(n_ctx > 0 ? n_ctx : tokens.shape[1]));
+        const char *src[4] = {tokens_path ? tokens_path : dataset, ind_path ? ind_path : "", tk ? tpath : "", model};
+        for (int k = 0; k < 4; k++) {
             size_t j = 0;
             for (const char *q = src[k]; *q && j + 3 < sizeof esc[k]; q++) {
                 if (*q == '"' || *q == '\\') esc[k][j++] = '\\';
@@ -402,22 +419,77 @@ int cmd_scan(int argc, char **argv) {
         snprintf(extra, cap,
                  "{\"input\": {\"kind\": \"%s\", \"path\": \"%s\", \"field\": \"%s\", \"shuffle\": %s, \"shuffle_seed\": %lld,"
                  " \"induction_tokens\": \"%s\", \"tokenizer\": \"%s\"},"
-                 " \"options\": {\"prompts\": %lld, \"batch\": %d, \"n_ctx\": %lld, \"quantile\": %.9g, \"no_ind_quantile\": %.9g,"
+                 " \"options\": {\"prompts\": %lld, \"batch\": %d, \"n_ctx\": %s, \"quantile\": %.9g, \"no_ind_quantile\": %.9g,"
                  " \"sort\": \"%s\", \"skip\": \"%s\", \"induction_seed\": %llu, \"induction_batch\": %d, \"induction_len\": %d},"
                  " \"timings_load_s\": {\"model\": %.3f, \"tokens\": %.3f}}",
                  tokens_path ? "tokens" : "dataset", esc[0], dataset ? field : "", tokens_path ? "null" : (no_shuffle ? "false" : "true"),
-                 shuffle_seed, esc[1], esc[2], prompts, batch, (long long)tokens.shape[1], quant, quant_ni, sort, skipbuf, ind_seed,
-                 ind_batch, ind_len, t_load, t_tok);
-        hs_scan_set_manifest_extra(res, extra);
+                 shuffle_seed, esc[1], esc[2], prompts, batch, nctx_s,
+                 quant, quant_ni, sort, skipbuf, ind_seed, ind_batch, ind_len, t_load, t_tok);
+        /* the settings a resumed scan and the shards of a merge must share ("path" keys: merge
+         * compares the files' contents instead, through the tokens' and model's hashes) */
+        snprintf(args, cap,
+                 "{\"--model\": \"%s\", \"%s\": \"%s\", \"--field\": \"%s\", \"--shuffle\": %lld, \"--no-shuffle\": %s,"
+                 " \"--prompts\": %lld, \"--batch\": %d, \"--n-ctx\": %d, \"--quantile\": %.9g, \"--no-ind-quantile\": %.9g,"
+                 " \"--sort\": \"%s\", \"--skip\": \"%s\", \"--induction-seed\": \"%llu\", \"--induction-tokens\": \"%s\","
+                 " \"--induction-batch\": %d, \"--induction-len\": %d, \"--tokenizer\": \"%s\"}",
+                 esc[3], tokens_path ? "--tokens" : "--dataset", esc[0], dataset ? field : "", shuffle_seed, no_shuffle ? "true" : "false",
+                 prompts, batch, n_ctx, quant, quant_ni, sort, skipbuf, ind_seed, esc[1], ind_batch, ind_len, esc[2]);
     }
-    s = interrupted ? HS_ERR_CANCELLED : hs_scan_write(res, out);   /* the writer cleans up after itself */
+    hs_scan_dir_params dp = hs_scan_dir_default_params();
+    dp.tokens_path = tokens_path;
+    dp.n_ctx = n_ctx > 0 ? n_ctx : 0;
+    dp.no_arrays = no_arrays;
+    dp.resume = resume;
+    dp.checkpoint_seconds = ck_seconds;
+    dp.checkpoint_batches = ck_batches;
+    dp.args_json = args;
+    dp.manifest_extra = extra;
+    dp.shard = use_mpi ? mpi_rank : shard;
+    dp.nshards = use_mpi ? mpi_size : nshards;
+    /* under MPI every rank scans its shard into a hidden folder of --out; rank 0 gathers them */
+    char part_dir[4096];
+    const char *scan_out = out;
+    if (use_mpi && mpi_size > 1) {
+        snprintf(part_dir, sizeof part_dir, "%s/.mpi-part-%d", out, mpi_rank);
+        scan_out = part_dir;
+        mkdir(out, 0777);   /* every rank: the hosts may not share a file system */
+    }
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    s = HS_OK;
+    if (!(use_mpi && resume && cli_mpi_part_done(scan_out)))   /* a resumed MPI job skips ranks whose shard is whole */
+        s = hs_scan_run_dir(m, tokens_path ? NULL : &tokens, &sp, &dp, scan_out, dp.nshards > 1 ? NULL : &res);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    if (s) {   /* a signal during the write itself lets the (complete) write finish */
-        rc = s == HS_ERR_CANCELLED ? (fprintf(stderr, "headscan: scan interrupted: no outputs written\n"), 130) : cli_fail(s, "writing the outputs");
+    if (ps.tty && s) fputc('\n', stderr);
+    if (use_mpi && mpi_size > 1) {   /* every rank learns whether all shards are whole; rank 0 merges */
+        rc = cli_mpi_gather(out, scan_out, s, interrupted != 0, no_arrays, &res);
+        if (rc || mpi_rank != 0) { free(args); goto done; }
+    } else if (s) {
+        rc = s == HS_ERR_CANCELLED ? (fprintf(stderr, "headscan: scan interrupted: progress is saved in %s/.headscan-work; the same "
+                                                      "command with --resume continues it\n", scan_out), 130)
+                                   : cli_fail(s, "scan");
+        if (s != HS_ERR_CANCELLED && access(scan_out, F_OK) == 0) {
+            char wk[4200];
+            snprintf(wk, sizeof wk, "%s/.headscan-work/checkpoint.json", scan_out);
+            if (access(wk, F_OK) == 0 && !resume) fprintf(stderr, "headscan: the work done so far is saved: fix the cause and add --resume\n");
+        }
+        free(args);
         goto done;
     }
-    if (top > 0) print_top(res, top, isatty(1));
+    free(args);
+    if (!res) {   /* a shard */
+        printf("shard %d/%d scanned into %s (a partial result: combine the shards with `headscan merge DIR... --out DIR`)\n",
+               dp.shard, dp.nshards, out);
+        goto done;
+    }
+    if (use_mpi) res->t_total = mono() - t_scan;   /* the merged result's own is the merge's */
+    if (res->prompts_short)
+        fprintf(stderr, "headscan: note: only %d rows are available (--prompts %lld): scanned all %d\n", res->N, prompts, res->N);
+    if (top > 0) cli_print_top(res, top, isatty(1));
     printf("scanned %d prompts x %d tokens (%lld positions, %lld non-induction) in %.1fs; outputs in %s\n", res->N, res->T,
            (long long)res->N * (res->T - 1), (long long)res->non_induction_cols, res->t_total, out);
     if (res->prompts_short)

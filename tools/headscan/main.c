@@ -5,6 +5,7 @@
 
 static const struct { const char *name; int (*fn)(int, char **); const char *help; } commands[] = {
     {"scan", cmd_scan, "characterise every attention head over a dataset (the main job)"},
+    {"merge", cmd_merge, "combine the partial results of `scan --shard I/N` into the whole scan"},
     {"run", cmd_run, "run a model on tokens or text: top predictions, loss, hooks"},
     {"info", cmd_info, "architecture, sizes and memory estimate of a model"},
     {"tokenize", cmd_tokenize, "encode or decode text with a tokenizer.json"},
