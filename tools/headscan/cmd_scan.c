@@ -213,14 +213,6 @@ int cmd_scan(int argc, char **argv) {
     int rc0 = cli_resolve_model(model, revision, offline, &model_dir);
     if (rc0) return rc0;
     model = model_dir;
-    /* a dataset that is not a local path is a hub dataset (e.g. NeelNanda/pile-10k) */
-    char **ds_files = NULL;
-    size_t ds_n = 0;
-    if (dataset && access(dataset, F_OK) != 0 && !strpbrk(dataset, "*?[")) {
-        hs_hub_params hp = cli_hub_params(NULL, offline, NULL) /* datasets: main */;
-        hs_status hs = hs_hub_resolve_dataset(dataset, &hp, &ds_files, &ds_n);
-        if (hs) { free(model_dir); return cli_fail(hs, dataset); }
-    }
     hs_scan_params sp = hs_scan_default_params();
     sp.prompts = prompts;
     sp.batch = batch;
@@ -240,7 +232,6 @@ int cmd_scan(int argc, char **argv) {
                 int rc = cli_usage_error("scan", "--skip: unknown item '%s' (frac_copy_argmax, eigenvalues, induction)", t);
                 free(list);
                 free(model_dir);
-                hs_hub_free_files(ds_files, ds_n);
                 return rc;
             }
         }
@@ -267,7 +258,6 @@ int cmd_scan(int argc, char **argv) {
     if (0) {
     early_fail:   /* --out unusable: nothing was started */
         free(model_dir);
-        hs_hub_free_files(ds_files, ds_n);
         return 1;
     }
     int rc = 0;
@@ -275,17 +265,15 @@ int cmd_scan(int argc, char **argv) {
     hs_model *m = NULL;
     hs_tokenizer *tk = NULL;
     hs_array tokens = {0}, ind = {0};
-    hs_docs *docs = NULL;
     hs_scan_result *res = NULL;
-    char *extra = NULL;
     hs_model_params mp = hs_model_default_params();
     double t_load = mono();
     if ((s = hs_model_load(model, &mp, &m))) { rc = cli_fail(s, "loading the model"); goto done; }
     t_load = mono() - t_load;
     const hs_model_config *cfg = hs_model_get_config(m);
-    if (!ind_len_given && !ind_path && 1 + 2 * ind_len > cfg->n_ctx) {
+    if (!ind_len_given && !ind_path && hs_scan_default_induction_len(cfg) != ind_len) {
         /* the study's 200 needs n_ctx >= 401: fit the default to smaller models, and say so */
-        ind_len = (cfg->n_ctx - 1) / 2;
+        ind_len = hs_scan_default_induction_len(cfg);
         sp.ind_seq_len = ind_len;
         fprintf(stderr, "headscan: note: the model's context is %d tokens: induction sequences of %d (not 200)\n", cfg->n_ctx, ind_len);
     }
@@ -323,8 +311,6 @@ int cmd_scan(int argc, char **argv) {
     } else {
         hs_docs_params dp = hs_docs_default_params();
         dp.field = field;
-        s = ds_files ? hs_docs_open_files((const char *const *)ds_files, ds_n, &dp, &docs) : hs_docs_open(dataset, &dp, &docs);
-        if (s) { rc = cli_fail(s, "opening --dataset"); goto done; }
         hs_tokens_params tp = hs_tokens_default_params();
         tp.n_ctx = n_ctx > 0 ? n_ctx : 256;
         tp.shuffle = !no_shuffle;
@@ -335,8 +321,9 @@ int cmd_scan(int argc, char **argv) {
             goto done;
         }
         hs_tokens_stats ts;
+        hs_hub_params hp = cli_hub_params(NULL, offline, NULL) /* datasets: main */;
         fprintf(stderr, "tokenizing %s ...\n", dataset);
-        if ((s = hs_tokens_build(tk, docs, &tp, &tokens, &ts))) { rc = cli_fail(s, "tokenizing --dataset"); goto done; }
+        if ((s = hs_tokens_from_dataset(dataset, tk, &dp, &hp, &tp, &tokens, &ts))) { rc = cli_fail(s, dataset); goto done; }
         fprintf(stderr, "%lld documents -> %lld rows of %d tokens\n", (long long)ts.docs, (long long)ts.rows, tp.n_ctx);
     }
     t_tok = mono() - t_tok;
@@ -367,32 +354,10 @@ int cmd_scan(int argc, char **argv) {
         goto done;
     }
     {
-        size_t cap = 8192;
-        extra = malloc(cap);
-        char skipbuf[128];
-        snprintf(skipbuf, sizeof skipbuf, "%s%s%s", sp.skip & HS_SKIP_FRAC_COPY_ARGMAX ? "frac_copy_argmax " : "",
-                 sp.skip & HS_SKIP_EIGENVALUES ? "eigenvalues " : "", sp.skip & HS_SKIP_INDUCTION ? "induction" : "");
-        /* paths are JSON-escaped only for '"' and '\\' (enough for file names) */
-        char esc[3][2048];
-        const char *src[3] = {tokens_path ? tokens_path : dataset, ind_path ? ind_path : "", tk ? tpath : ""};
-        for (int k = 0; k < 3; k++) {
-            size_t j = 0;
-            for (const char *q = src[k]; *q && j + 3 < sizeof esc[k]; q++) {
-                if (*q == '"' || *q == '\\') esc[k][j++] = '\\';
-                esc[k][j++] = (unsigned char)*q < 0x20 ? '?' : *q;
-            }
-            esc[k][j] = 0;
-        }
-        snprintf(extra, cap,
-                 "{\"input\": {\"kind\": \"%s\", \"path\": \"%s\", \"field\": \"%s\", \"shuffle\": %s, \"shuffle_seed\": %lld,"
-                 " \"induction_tokens\": \"%s\", \"tokenizer\": \"%s\"},"
-                 " \"options\": {\"prompts\": %lld, \"batch\": %d, \"n_ctx\": %lld, \"quantile\": %.9g, \"no_ind_quantile\": %.9g,"
-                 " \"sort\": \"%s\", \"skip\": \"%s\", \"induction_seed\": %llu, \"induction_batch\": %d, \"induction_len\": %d},"
-                 " \"timings_load_s\": {\"model\": %.3f, \"tokens\": %.3f}}",
-                 tokens_path ? "tokens" : "dataset", esc[0], dataset ? field : "", tokens_path ? "null" : (no_shuffle ? "false" : "true"),
-                 shuffle_seed, esc[1], esc[2], prompts, batch, (long long)tokens.shape[1], quant, quant_ni, sort, skipbuf, ind_seed,
-                 ind_batch, ind_len, t_load, t_tok);
-        hs_scan_set_manifest_extra(res, extra);
+        hs_scan_inputs in = {.tokens_path = tokens_path, .dataset = dataset, .field = field, .shuffle = !no_shuffle,
+                             .shuffle_seed = (uint64_t)shuffle_seed, .ind_tokens_path = ind_path,
+                             .tokenizer_path = tk ? tpath : NULL, .t_load_model = t_load, .t_load_tokens = t_tok};
+        if ((s = hs_scan_record_inputs(res, &sp, &in))) { rc = cli_fail(s, "scan"); goto done; }
     }
     s = interrupted ? HS_ERR_CANCELLED : hs_scan_write(res, out);   /* the writer cleans up after itself */
     sigaction(SIGINT, &old_int, NULL);
@@ -408,14 +373,11 @@ int cmd_scan(int argc, char **argv) {
         printf("note: %lld prompts were asked for but the token set has only %d rows\n", (long long)res->prompts_asked, res->N);
     if (report) rc = cli_write_report(out, NULL, tk ? tpath : NULL, NULL, false, NULL);
 done:
-    free(extra);
     hs_scan_result_free(res);
-    hs_docs_close(docs);
     hs_array_free(&tokens);
     hs_array_free(&ind);
     hs_tokenizer_free(tk);
     hs_model_free(m);
     free(model_dir);
-    hs_hub_free_files(ds_files, ds_n);
     return rc;
 }
