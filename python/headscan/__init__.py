@@ -270,7 +270,7 @@ class Scan:
     """A scan's results (`headscan scan`'s outputs, in memory).
 
     head_table  pandas DataFrame, one row per head in head_table.csv's order and columns
-                (label, L, H, then the metrics; names from the library)
+                (label, L, H, then the float32 metrics; names from the library); a new copy each time
     arrays      dict of numpy arrays named as the .npy files: head_dla, mover_attn, mover_dla
                 [L, H, N, T-1], loss, num_copies, induction_mask [N, T-1], induction_scores,
                 eigenvals_vocab, eigenvals_resid, frac_copy_argmax(_count) [L, H], ind_tokens, tokens.
@@ -305,8 +305,9 @@ class Scan:
     def head_table(self):
         pd = _pandas()
         if self._r is None:
-            return pd.read_csv(os.path.join(self._dir, "head_table.csv"), keep_default_na=False,
-                               na_values=["nan"], float_precision="round_trip")
+            df = pd.read_csv(os.path.join(self._dir, "head_table.csv"), keep_default_na=False, na_values=["nan"],
+                             float_precision="round_trip")
+            return df.astype({c: np.float32 for c in df.columns[3:]})   # %.9g: the float32 values, exactly
         rows, metrics = self._r.table()
         cols = column_names()
         order = [g for (_, _, _, g) in rows]
@@ -314,7 +315,7 @@ class Scan:
                            cols[2]: np.array([r[2] for r in rows], dtype=np.int64)})
         vals = np.asarray(metrics)[order]
         for c in range(vals.shape[1]):
-            df[cols[3 + c]] = vals[:, c].astype(np.float64)   # the float32 values, exactly
+            df[cols[3 + c]] = vals[:, c].copy()
         return df
 
     @property
@@ -331,7 +332,9 @@ class Scan:
             heads = q["heads"]
             items = {k: (t["levels"], np.array([[np.nan if x is None else x for x in row] for row in t["values"]],
                                                dtype=np.float32)) for k, t in q["tables"].items()}
-        return {k: pd.DataFrame(v, index=pd.Index(lv, name="q"), columns=heads) for k, (lv, v) in items.items()}
+        # levels are float32 in the library (JSON keeps 15 digits): the float32 values as the index
+        return {k: pd.DataFrame(v, index=pd.Index(np.asarray(lv, np.float32).astype(np.float64), name="q"),
+                                columns=heads) for k, (lv, v) in items.items()}
 
     @property
     def manifest(self):

@@ -712,7 +712,9 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     sp.sort = sort;
     sp.ind_seed = ind_seed;
     sp.ind_batch = ind_batch;
-    sp.ind_seq_len = ind_len ? ind_len : hs_scan_default_induction_len(cfg);
+    /* as the command: the default length fits the model's context unless tokens are replayed */
+    if (ind_len) sp.ind_seq_len = ind_len;
+    else if (ind == Py_None && !ipath) sp.ind_seq_len = hs_scan_default_induction_len(cfg);
     sp.tokenizer = tok;
     if (skip && parse_skip(skip, &sp.skip) < 0) goto done;
     if (n_ctx > cfg->n_ctx) {
