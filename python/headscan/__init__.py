@@ -41,6 +41,16 @@ def _fspath(p):
     return os.fsdecode(os.fspath(p))
 
 
+def _check_local(name, what):
+    """A name that can only be a local path (absolute, ./, ~, deeper than ORG/NAME, a file
+    extension) and does not exist: FileNotFoundError, rather than the hub's "not a repo id"."""
+    if os.path.exists(name) or any(c in name for c in "*?["):
+        return
+    if (os.path.isabs(name) or name.startswith((".", "~")) or name.count("/") > 1
+            or os.path.splitext(name)[1] in (".jsonl", ".json", ".txt", ".parquet", ".gz", ".zst", ".npy")):
+        raise FileNotFoundError(f"{name}: no such {what}")
+
+
 # ---------------------------------------------------------------------- tokenizer
 class Tokenizer(_headscan._Tokenizer):
     """A HuggingFace tokenizer.json (byte-level BPE), encoding exactly as HF tokenizers does.
@@ -132,6 +142,7 @@ class Model:
         as the CLI resolves --model. offline=None follows HF_HUB_OFFLINE; revision is a branch,
         tag or commit. The four processing steps are TransformerLens's (all on by default)."""
         name = _fspath(name_or_dir)
+        _check_local(name, "model folder")
         d = _headscan.resolve_model(name, revision=revision, offline=offline)
         m = _headscan._Model(d, fold_ln=fold_ln, center_writing_weights=center_writing_weights,
                              center_unembed=center_unembed, fold_value_biases=fold_value_biases)
@@ -441,7 +452,8 @@ def scan(model, *, tokens=None, dataset=None, prompts=288, batch=32, n_ctx=256, 
         kw["tokens"] = tokens
         ncols = np.shape(tokens)[-1]
     else:
-        kw["dataset"] = _fspath(dataset) if isinstance(dataset, os.PathLike) else dataset
+        kw["dataset"] = _fspath(dataset)
+        _check_local(kw["dataset"], "dataset")
         ncols = None
     if ncols is not None:
         # tokens: n_ctx cuts longer rows (as --n-ctx); the default 256 keeps shorter ones whole
