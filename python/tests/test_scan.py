@@ -133,3 +133,14 @@ def test_progress_callback_and_tqdm_bar(toy, toy_tokens, capsys):
     assert capsys.readouterr().err == ""
     headscan.scan(toy, tokens=toy_tokens, batch=4, skip=("frac_copy_argmax",))
     assert "forward" in capsys.readouterr().err
+
+
+def test_examples_study_runs(tmp_path):
+    import sys
+    from conftest import ROOT
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "study.py")], cwd=tmp_path,
+                       capture_output=True, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    assert p.returncode == 0, p.stderr
+    assert "label" in p.stdout and "L1H" in p.stdout
+    assert (tmp_path / "study-scan" / "head_table.csv").exists()
+    assert (tmp_path / "study.png").exists() or (tmp_path / "study-report.html").exists()
