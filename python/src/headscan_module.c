@@ -57,6 +57,9 @@ static PyArrayObject *tokens_2d(PyObject *obj) {
     return a;
 }
 
+/* Objects made with __new__ but never initialised must not reach the library. */
+#define NEED(ptr, what) do { if (!(ptr)) { PyErr_SetString(PyExc_ValueError, what " is not initialised"); return NULL; } } while (0)
+
 /* ============================================================== Tokenizer */
 typedef struct {
     PyObject_HEAD
@@ -97,6 +100,7 @@ static PyObject *ids_list(const hs_ids *ids) {
 
 /* encode(text, prepend_bos=False) -> list[int] */
 static PyObject *tok_encode(TokObject *self, PyObject *args, PyObject *kw) {
+    NEED(self->tok, "the tokenizer");
     static char *kwl[] = {"text", "prepend_bos", NULL};
     const char *text;
     Py_ssize_t len;
@@ -115,6 +119,7 @@ static PyObject *tok_encode(TokObject *self, PyObject *args, PyObject *kw) {
 
 /* encode_batch(list[str], prepend_bos=False) -> list[list[int]] (texts encoded on all cores) */
 static PyObject *tok_encode_batch(TokObject *self, PyObject *args, PyObject *kw) {
+    NEED(self->tok, "the tokenizer");
     static char *kwl[] = {"texts", "prepend_bos", NULL};
     PyObject *texts;
     int bos = 0;
@@ -179,6 +184,7 @@ static int32_t *ids_from(PyObject *obj, size_t *n) {
 
 /* decode(ids) -> str (the whole sequence, special tokens kept) */
 static PyObject *tok_decode(TokObject *self, PyObject *arg) {
+    NEED(self->tok, "the tokenizer");
     size_t n;
     int32_t *ids = ids_from(arg, &n);
     if (!ids) return NULL;
@@ -194,6 +200,7 @@ static PyObject *tok_decode(TokObject *self, PyObject *arg) {
 
 /* token_strs(ids) -> list[str]: decode([id]) per id (what to_str_tokens shows) */
 static PyObject *tok_token_strs(TokObject *self, PyObject *arg) {
+    NEED(self->tok, "the tokenizer");
     size_t n;
     int32_t *ids = ids_from(arg, &n);
     if (!ids) return NULL;
@@ -213,6 +220,7 @@ static PyObject *tok_token_strs(TokObject *self, PyObject *arg) {
 }
 
 static PyObject *tok_id_to_token(TokObject *self, PyObject *arg) {
+    NEED(self->tok, "the tokenizer");
     long id = PyLong_AsLong(arg);
     if (id == -1 && PyErr_Occurred()) return NULL;
     const char *t = id >= 0 && id <= INT32_MAX ? hs_tokenizer_id_to_token(self->tok, (int32_t)id) : NULL;
@@ -221,6 +229,7 @@ static PyObject *tok_id_to_token(TokObject *self, PyObject *arg) {
 }
 
 static PyObject *tok_token_to_id(TokObject *self, PyObject *arg) {
+    NEED(self->tok, "the tokenizer");
     const char *t = PyUnicode_AsUTF8(arg);
     if (!t) return NULL;
     int32_t id = hs_tokenizer_token_to_id(self->tok, t);
@@ -228,9 +237,9 @@ static PyObject *tok_token_to_id(TokObject *self, PyObject *arg) {
     return PyLong_FromLong(id);
 }
 
-static PyObject *tok_size(TokObject *self, void *c) { return PyLong_FromLong(hs_tokenizer_size(self->tok)); }
-static PyObject *tok_bos(TokObject *self, void *c) { return PyLong_FromLong(hs_tokenizer_bos_id(self->tok)); }
-static PyObject *tok_path(TokObject *self, void *c) { return Py_NewRef(self->path); }
+static PyObject *tok_size(TokObject *self, void *c) { NEED(self->tok, "the tokenizer"); return PyLong_FromLong(hs_tokenizer_size(self->tok)); }
+static PyObject *tok_bos(TokObject *self, void *c) { NEED(self->tok, "the tokenizer"); return PyLong_FromLong(hs_tokenizer_bos_id(self->tok)); }
+static PyObject *tok_path(TokObject *self, void *c) { NEED(self->path, "the tokenizer"); return Py_NewRef(self->path); }
 
 static PyMethodDef tok_methods[] = {
     {"encode", (PyCFunction)(void (*)(void))tok_encode, METH_VARARGS | METH_KEYWORDS,
@@ -301,6 +310,7 @@ static int model_init(ModelObject *self, PyObject *args, PyObject *kw) {
 }
 
 static PyObject *model_config(ModelObject *self, PyObject *unused) {
+    NEED(self->m, "the model");
     const hs_model_config *c = hs_model_get_config(self->m);
     static const char *dt[] = {"float32", "float64", "int32", "int64", "uint8", "bool", "float16", "bfloat16"};
     return Py_BuildValue(
@@ -316,6 +326,7 @@ static PyObject *model_config(ModelObject *self, PyObject *unused) {
 
 /* weight(name) -> float32 ndarray (a copy) */
 static PyObject *model_weight(ModelObject *self, PyObject *arg) {
+    NEED(self->m, "the model");
     const char *name = PyUnicode_AsUTF8(arg);
     if (!name) return NULL;
     hs_array v;
@@ -401,6 +412,7 @@ static bool fwd_hook(const hs_hook_tensor *t, bool ask, void *user) {
 /* forward(tokens, logits: bool, loss: bool, names_filter: callable | None)
  *   -> (logits [B, T, V] | None, loss [B, T-1] | None, cache: dict) */
 static PyObject *model_forward(ModelObject *self, PyObject *args, PyObject *kw) {
+    NEED(self->m, "the model");
     static char *kwl[] = {"tokens", "logits", "loss", "names_filter", NULL};
     PyObject *tobj, *filter = Py_None;
     int want_logits = 1, want_loss = 0;
@@ -691,9 +703,10 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     bool own_tokens = false;
     hs_scan_result *r = NULL;
     ModelObject *mo = (ModelObject *)model;
+    if (!mo->m) { PyErr_SetString(PyExc_ValueError, "the model is not initialised"); goto done; }
     const hs_model_config *cfg = hs_model_get_config(mo->m);
+    if (tokobj != Py_None && (!PyObject_TypeCheck(tokobj, &TokType) || !((TokObject *)tokobj)->tok)) { PyErr_SetString(PyExc_TypeError, "tokenizer must be a loaded _Tokenizer or None"); goto done; }
     const hs_tokenizer *tok = tokobj == Py_None ? NULL : ((TokObject *)tokobj)->tok;
-    if (tokobj != Py_None && !PyObject_TypeCheck(tokobj, &TokType)) { PyErr_SetString(PyExc_TypeError, "tokenizer must be a _Tokenizer or None"); goto done; }
     if ((tokens != Py_None) + (tpath != NULL) + (dataset != NULL) != 1) {
         PyErr_SetString(PyExc_ValueError, "give exactly one of tokens (an array or a .npy path) and dataset");
         goto done;
@@ -860,7 +873,7 @@ static PyObject *py_report(PyObject *mod, PyObject *args, PyObject *kw) {
                                      &tokobj, opt_path, &plotly, &title))
         return NULL;
     PyObject *res = NULL;
-    if (tokobj != Py_None && !PyObject_TypeCheck(tokobj, &TokType)) { PyErr_SetString(PyExc_TypeError, "tokenizer must be a _Tokenizer or None"); goto done; }
+    if (tokobj != Py_None && (!PyObject_TypeCheck(tokobj, &TokType) || !((TokObject *)tokobj)->tok)) { PyErr_SetString(PyExc_TypeError, "tokenizer must be a loaded _Tokenizer or None"); goto done; }
     hs_report_params rp = hs_report_default_params();
     rp.plotly_js = plotly ? PyBytes_AS_STRING(plotly) : NULL;
     rp.tokenizer = tokobj == Py_None ? NULL : ((TokObject *)tokobj)->tok;
