@@ -3,7 +3,10 @@
 #  - `headscan scan` of the vocab-sized checkpoint over the shared corpus' tokens, then
 #    `headscan report`, opened in headless Chromium (Debian's /usr/bin/chromium through
 #    playwright-core, tools/report/check_report.mjs): no console errors, no network, every
-#    plot drawn with data, the head table sortable; screenshot → <build>/report-screenshot.png;
+#    plot drawn with data, the head table sortable; at window widths 1280 and 1920 px no plot
+#    title's box intersects its mode bar and neither the page nor the head table scrolls sideways;
+#    screenshots → <build>/report-screenshot.png (full page), report-screenshot-{1280,1920}.png;
+#    a scan of the nilpotent-OV fixture: its ill-conditioned eigenvalue scores greyed with a tooltip;
 #  - `headscan prompt` == the torch reference's test_prompt output (tests/golden), and its
 #    repr line == CPython's repr of the str tokens on a prompt full of tricky characters;
 #  - head-vocab, examples, tokens-html, scan --report, and bad inputs;
@@ -58,9 +61,18 @@ HEADSCAN_PLOTLY_JS=/nonexistent/plotly.min.js "$HS" report "$W/scan" --out "$W/c
 "$HS" scan --model "$TINY" --tokens "$SRC/tests/golden/neox-tiny-f32/tokens.npy" --batch 2 --induction-batch 2 --induction-len 5 \
   --skip frac_copy_argmax,eigenvalues,induction --out "$W/scan2" --report >"$W/s2.out" 2>"$W/s2.err" && [ -s "$W/scan2/report.html" ] \
   && ok "scan --report writes OUT/report.html" || bad "scan --report: $(tail -2 "$W/s2.err")"
+# ill-conditioned eigenvalue scores (tests/fixtures/gpt2-nilpotent-f32, L0H0): greyed with a tooltip
+if [ -x /usr/bin/chromium ] && [ -d "$NODE_DIR/node_modules/playwright-core" ]; then
+  if "$HS" scan --model "$SRC/tests/fixtures/gpt2-nilpotent-f32" --tokens "$SRC/tests/golden/gpt2-tiny-f32/tokens.npy" --prompts 0 \
+       --induction-batch 2 --induction-len 5 --out "$W/nil" --report >"$W/nil.out" 2>"$W/nil.err"; then
+    (cd "$NODE_DIR" && HS_NO_LAYOUT=1 timeout 600 node check_report.mjs "$W/nil/report.html" "$W/shot-nil.png") >"$W/browser-nil.out" 2>&1 \
+      && grep -q "ill-conditioned (greyed): L0H0 eigenvals_resid, L0H0 eigenvals_vocab" "$W/browser-nil.out" \
+      && ok "browser: L0H0's ill-conditioned eigenvalue scores greyed with a tooltip" || bad "browser, nilpotent head: $(cat "$W/browser-nil.out")"
+  else bad "nilpotent scan --report: $(tail -3 "$W/nil.err")"; fi
+fi
 # skipped metrics are NaN: their maps and the induction scatter must still draw without errors
 if [ -x /usr/bin/chromium ] && [ -d "$NODE_DIR/node_modules/playwright-core" ]; then
-  (cd "$NODE_DIR" && timeout 600 node check_report.mjs "$W/scan2/report.html" "$W/shot2.png") >"$W/browser2.out" 2>&1 \
+  (cd "$NODE_DIR" && HS_NO_LAYOUT=1 timeout 600 node check_report.mjs "$W/scan2/report.html" "$W/shot2.png") >"$W/browser2.out" 2>&1 \
     && ok "browser: report of a scan with skipped (NaN) metrics" || bad "browser, skipped metrics: $(cat "$W/browser2.out")"
 fi
 

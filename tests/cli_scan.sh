@@ -47,7 +47,7 @@ assert np.abs(np.load(f"{d}/loss.npy") - np.load(f"{gt}/loss.npy")).max() < 2e-5
 it = np.load(f"{d}/ind_tokens.npy")
 assert (it[:, 0] == 0).all() and (it[:, 1:8] == it[:, 8:]).all() and it[:, 1:].min() >= 1 and it.max() < 512
 rows = list(csv.reader(open(f"{d}/head_table.csv")))
-assert rows[0] == "label,L,H,head_dla,mover_attn,mover_dla,dla_ratio,induction,eigenvals_vocab,eigenvals_resid,frac_copy_argmax,head_dla_no_ind,mover_attn_no_ind,mover_dla_no_ind,ratio_dla_no_ind".split(","), rows[0]
+assert rows[0] == "label,L,H,head_dla,mover_attn,mover_dla,dla_ratio,induction,eigenvals_vocab,eigenvals_resid,frac_copy_argmax,head_dla_no_ind,mover_attn_no_ind,mover_dla_no_ind,ratio_dla_no_ind,eigenvals_resid_abs_sum,eigenvals_vocab_abs_sum".split(","), rows[0]
 assert len(rows) == 1 + L * H
 key = [float(r[13]) for r in rows[1:]]
 assert key == sorted(key, reverse=True), "sorted by mover_dla_no_ind descending"
@@ -131,6 +131,34 @@ ref = [r[0] for r in csv.reader(open(f"{g}/head_table.csv"))]
 assert mine == ref, (mine, ref)
 EOF
 done
+
+# ---- a nilpotent OV head (tests/reference/nilpotent_ref.py): Σ|λ| in the head table, the score flagged
+# as ill-conditioned ("~" + footnote in the terminal table, manifest); tolerances as test_eig_ill.c
+NP=$SRC/tests/fixtures/gpt2-nilpotent-f32; GN=$SRC/tests/golden/gpt2-nilpotent-f32/eigen
+if "$HS" scan --model "$NP" --tokens "$SRC/tests/golden/gpt2-tiny-f32/tokens.npy" --prompts 0 --skip induction,frac_copy_argmax \
+     --sort none --top 8 --out "$W/nil" >"$W/nil.out" 2>"$W/nil.err"; then
+  grep -E '^L0H0 ' "$W/nil.out" | grep -qE '~ +[^ ]+~ ' && grep -q '^~ ill-conditioned' "$W/nil.out" \
+    && ! grep -E '^L[01]H[1-3] |^L1H0 ' "$W/nil.out" | grep -q '~' \
+    && ok "terminal table marks L0H0's two eigenvalue scores (only those) with ~ and a footnote" \
+    || bad "terminal table flags: $(cat "$W/nil.out")"
+  "$PY" - "$W/nil" "$GN" <<'EOF' && ok "head table Σ|λ| columns match the torch goldens; manifest flags L0H0" || bad "nilpotent head table / manifest"
+import sys, json, csv, numpy as np
+d, g = sys.argv[1], sys.argv[2]
+err, info = json.load(open(f"{g}/errors.json")), json.load(open(f"{g}/ill_conditioned.json"))
+rows = list(csv.DictReader(open(f"{d}/head_table.csv")))
+js = {r["label"]: r for r in json.load(open(f"{d}/head_table.json"))}
+man = json.load(open(f"{d}/manifest.json"))["eigenvalue_conditioning"]
+for k in ("eigenvals_resid", "eigenvals_vocab"):
+    ref = np.load(f"{g}/{k}_abs_sum.npy").reshape(-1)
+    tol = 4 * err[k + "_abs_sum"]["max_abs_err"] + 1e-4 * np.abs(ref).max() + 1e-7
+    for r in rows:
+        gi = int(r["L"]) * 4 + int(r["H"])
+        assert abs(float(r[k + "_abs_sum"]) - ref[gi]) <= tol, (k, r["label"], r[k + "_abs_sum"], ref[gi])
+        assert abs(js[r["label"]][k + "_abs_sum"] - float(r[k + "_abs_sum"])) <= 1e-7 * abs(float(r[k + "_abs_sum"]))
+    assert man[k]["ill_conditioned"] == info[k]["ill_conditioned"] == ["L0H0"], man[k]
+    assert abs(man[k]["threshold"] - info[k]["threshold"]) <= 1e-4 * info[k]["threshold"], (man[k], info[k])
+EOF
+else bad "nilpotent scan failed: $(tail -3 "$W/nil.err")"; fi
 
 # ---- bad inputs: clear error, non-zero exit, nothing under a final name
 expect_fail() {  # expect_fail NAME PATTERN OUTDIR -- args...

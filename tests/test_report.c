@@ -307,7 +307,7 @@ static void test_report_write(void) {
             int best = -1;
             double bv = -INFINITY;
             for (int g = 0; g < 8; g++)
-                if (r->table[g * 12 + 10] > bv) { bv = r->table[g * 12 + 10]; best = g; }
+                if (r->table[g * HS_SCAN_NMETRICS + 10] > bv) { bv = r->table[g * HS_SCAN_NMETRICS + 10]; best = g; }
             char lab[16];
             snprintf(lab, sizeof lab, "L%dH%d", best / 4, best % 4);
             CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(ex, "head")), lab), "example head %s", lab);

@@ -172,14 +172,14 @@ static void part_a(const char *fx, bool wu_from_golden) {
             for (size_t k = 0; k < NP; k++) if (!r->induction_mask[k]) sel[n++] = arrs[a][g * NP + k];
             hs_quantile_f32(arrs[a] + g * NP, (int64_t)NP, &q, 1, &x, row);
             hs_quantile_f32(sel, n, &q2, 1, &y, row);
-            CHECK(fabs(r->table[g * 12 + a] - x) <= tol, "table col %d head %zu: %g vs %g", a, g, (double)r->table[g * 12 + a], (double)x);
-            CHECK(fabs(r->table[g * 12 + 8 + a] - y) <= tol, "table no-ind col %d head %zu: %g vs %g", a, g,
-                  (double)r->table[g * 12 + 8 + a], (double)y);
+            CHECK(fabs(r->table[g * HS_SCAN_NMETRICS + a] - x) <= tol, "table col %d head %zu: %g vs %g", a, g, (double)r->table[g * HS_SCAN_NMETRICS + a], (double)x);
+            CHECK(fabs(r->table[g * HS_SCAN_NMETRICS + 8 + a] - y) <= tol, "table no-ind col %d head %zu: %g vs %g", a, g,
+                  (double)r->table[g * HS_SCAN_NMETRICS + 8 + a], (double)y);
         }
     }
     /* the sort key is descending */
     for (size_t k = 1; k < G; k++)
-        CHECK(r->table[r->order[k - 1] * 12 + 10] >= r->table[r->order[k] * 12 + 10], "sorted by mover_dla_no_ind");
+        CHECK(r->table[r->order[k - 1] * HS_SCAN_NMETRICS + 10] >= r->table[r->order[k] * HS_SCAN_NMETRICS + 10], "sorted by mover_dla_no_ind");
     /* batching does not change results beyond the tolerance */
     hs_scan_result *r1 = NULL;
     sp.batch = N;

@@ -99,9 +99,19 @@ typedef struct hs_scan_params {
 } hs_scan_params;
 HS_API hs_scan_params hs_scan_default_params(void);
 
-#define HS_SCAN_NCOLS 15
-/* Head table columns, in order: label, L, H, then the 12 metrics. */
+#define HS_SCAN_NCOLS 17
+#define HS_SCAN_NMETRICS (HS_SCAN_NCOLS - 3)   /* numeric columns 3..16 of hs_scan_result.table */
+/* Head table columns, in order: label, L, H, the 12 metrics of analysis.md §7/§11, then
+ * eigenvals_resid_abs_sum and eigenvals_vocab_abs_sum (Σ|λ| behind the two eigenvalue scores). */
 HS_API const char *hs_scan_column_name(int i);
+
+/* An eigenvalue copying score Σλ / Σ|λ| is ill-conditioned (rounding noise, e.g. for a head
+ * whose OV circuit is nilpotent) when its Σ|λ| is below HS_EIG_ILL_REL × the median head's.
+ * *threshold = HS_EIG_ILL_REL × the median of the finite abs_sum[0..n-1] (the lower middle
+ * value for an even count, as torch.median); NaN when none is finite (then nothing is flagged:
+ * a score is ill-conditioned iff abs_sum < *threshold). The score itself is left as TL computes it. */
+#define HS_EIG_ILL_REL 1e-3
+HS_API hs_status hs_eig_ill_threshold(const float *abs_sum, int64_t n, double *threshold);
 
 typedef struct hs_scan_quantiles {   /* one labelled table [k, L·H] */
     char name[64];                    /* e.g. "quantiles13_mover_dla_noind" */
@@ -124,7 +134,7 @@ typedef struct hs_scan_result {
     float *eig_vocab, *eig_resid;     /* [L·H] (NaN when skipped) */
     float *frac_copy_argmax;          /* [L·H] (NaN when skipped) */
     int64_t *frac_copy_count;         /* [L·H] (−1 when skipped) */
-    float *table;                     /* [L·H, 12] metrics per head (columns 3..14), g = l·H + h */
+    float *table;                     /* [L·H, HS_SCAN_NMETRICS] per head (columns 3..), g = l·H + h */
     int *order;                       /* [L·H] table rows sorted by `sort` descending (stable) */
     int sort_col;                     /* column index of the sort key */
     int n_quantiles;
@@ -138,6 +148,9 @@ typedef struct hs_scan_result {
     size_t peak_rss;                  /* bytes (process peak when the scan ended) */
     char *model_dir;
     char *manifest_extra;             /* JSON object text merged into manifest.json (or NULL) */
+    float *eig_vocab_abs, *eig_resid_abs; /* [L·H] Σ|λ| behind eig_vocab / eig_resid (NaN when skipped) */
+    double eig_vocab_ill_below, eig_resid_ill_below; /* hs_eig_ill_threshold of those (NaN when skipped):
+                                         a score is ill-conditioned iff its Σ|λ| < this */
 } hs_scan_result;
 
 /* Scans `tokens` (int64 [N, T]; T ≤ the model's n_ctx, ids < d_vocab). */

@@ -107,8 +107,8 @@ static void head_slice(const float *X, int V, int H, int D, int h, float *x) {
     for (int v = 0; v < V; v++) memcpy(x + (size_t)v * D, X + (size_t)v * H * D + h * D, sizeof(float) * (size_t)D);
 }
 
-/* Re(Σλ / Σ|λ|) of a D x D real matrix (row-major, double). */
-static hs_status copy_score(double *Mx, int D, float *out) {
+/* Re(Σλ / Σ|λ|) of a D x D real matrix (row-major, double); Σ|λ| into *abs_out (may be NULL). */
+static hs_status copy_score(double *Mx, int D, float *out, float *abs_out) {
     double *wr = hs_malloc(sizeof(double) * 2 * (size_t)D);
     if (!wr) return HS_ERR_NOMEM;
     double *wi = wr + D;
@@ -117,6 +117,7 @@ static hs_status copy_score(double *Mx, int D, float *out) {
     double sr = 0, sa = 0;
     for (int i = 0; i < D; i++) { sr += wr[i]; sa += hypot(wr[i], wi[i]); }
     *out = (float)(sr / sa);
+    if (abs_out) *abs_out = (float)sa;
     free(wr);
     return HS_OK;
 }
@@ -143,7 +144,8 @@ static double now_s(void) {
 }
 
 static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig_resid, float *eig_vocab, float *frac,
-                              int64_t *count, hs_scan_progress_fn progress, void *puser, double *t_frac) {
+                              int64_t *count, const hs_copying_abs *abs, hs_scan_progress_fn progress, void *puser,
+                              double *t_frac) {
     const hs_model_config *c = hs_model_get_config(m);
     const int L = c->n_layers, H = c->n_heads, D = c->d_head, M = c->d_model, V = c->d_vocab;
     hs_array WUa;
@@ -167,7 +169,7 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
                         for (int k = 0; k < M; k++) acc += (double)wo[(size_t)i * M + k] * wv[(size_t)k * D + j];
                         Md[i * D + j] = acc;
                     }
-                s = copy_score(Md, D, &eig_resid[l * H + h]);
+                s = copy_score(Md, D, &eig_resid[l * H + h], abs && abs->resid ? &abs->resid[l * H + h] : NULL);
             }
         }
     }
@@ -200,7 +202,8 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
                     #pragma omp parallel for schedule(static)
                     for (size_t i = 0; i < (size_t)V * D; i++) { Ad[i] = A[i]; Bd[i] = Bt[i]; }
                     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, D, D, V, 1.0, Bd, D, Ad, D, 0.0, Md, D);
-                    if ((s = copy_score(Md, D, &eig_vocab[l * H + h]))) break;
+                    if ((s = copy_score(Md, D, &eig_vocab[l * H + h], abs && abs->vocab ? &abs->vocab[l * H + h] : NULL)))
+                        break;
                 }
                 if (frac) {
                     int64_t cnt;
@@ -229,16 +232,16 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
 }
 
 hs_status hs_copying_scores(const hs_model *m, const float *pme, float *eig_resid, float *eig_vocab) {
-    return copying_pass(m, pme, eig_resid, eig_vocab, NULL, NULL, NULL, NULL, NULL);
+    return copying_pass(m, pme, eig_resid, eig_vocab, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
 hs_status hs_frac_copy_argmax(const hs_model *m, const float *pme, float *frac, int64_t *count) {
-    return copying_pass(m, pme, NULL, NULL, frac, count, NULL, NULL, NULL);
+    return copying_pass(m, pme, NULL, NULL, frac, count, NULL, NULL, NULL, NULL);
 }
 
 hs_status hs_copying_all(const hs_model *m, float *eig_resid, float *eig_vocab, float *frac, int64_t *count,
-                         hs_scan_progress_fn progress, void *puser, double *t_frac) {
-    return copying_pass(m, NULL, eig_resid, eig_vocab, frac, count, progress, puser, t_frac);
+                         const hs_copying_abs *abs, hs_scan_progress_fn progress, void *puser, double *t_frac) {
+    return copying_pass(m, NULL, eig_resid, eig_vocab, frac, count, abs, progress, puser, t_frac);
 }
 
 /* ------------------------------------------------------------------ frac_copy_argmax core */

@@ -1,5 +1,6 @@
 /* quantile.c — torch.quantile (linear interpolation) on float32 rows, bit for bit
- * (analysis.md §6): NaN sorts last, float32 rank, torch's two-sided float32 lerp. */
+ * (analysis.md §6): NaN sorts last, float32 rank, torch's two-sided float32 lerp. Also the
+ * median behind hs_eig_ill_threshold. */
 #include "core/internal.h"
 #include "headscan/scan.h"
 #include <math.h>
@@ -92,5 +93,21 @@ hs_status hs_quantile_f32(const float *x, int64_t n, const float *q, int nq, flo
     hs_quantile_sort(s, n);
     hs_quantile_sorted_f32(s, n, q, nq, out);
     if (!scratch) free(s);
+    return HS_OK;
+}
+
+/* ------------------------------------------------------------------ eigenvalue conditioning */
+hs_status hs_eig_ill_threshold(const float *abs_sum, int64_t n, double *threshold) {
+    *threshold = NAN;
+    if (n < 0 || (n > 0 && !abs_sum)) return hs_errorf(HS_ERR_INVALID_ARG, "hs_eig_ill_threshold: bad arguments");
+    float *v = hs_malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    if (!v) return HS_ERR_NOMEM;
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) if (isfinite(abs_sum[i])) v[k++] = abs_sum[i];
+    if (k > 0) {
+        hs_quantile_sort(v, k);
+        *threshold = HS_EIG_ILL_REL * (double)v[(k - 1) / 2];   /* torch.median: the lower middle value */
+    }
+    free(v);
     return HS_OK;
 }

@@ -26,7 +26,8 @@
 
 static const char *const col_names[HS_SCAN_NCOLS] = {
     "label", "L", "H", "head_dla", "mover_attn", "mover_dla", "dla_ratio", "induction", "eigenvals_vocab",
-    "eigenvals_resid", "frac_copy_argmax", "head_dla_no_ind", "mover_attn_no_ind", "mover_dla_no_ind", "ratio_dla_no_ind"};
+    "eigenvals_resid", "frac_copy_argmax", "head_dla_no_ind", "mover_attn_no_ind", "mover_dla_no_ind", "ratio_dla_no_ind",
+    "eigenvals_resid_abs_sum", "eigenvals_vocab_abs_sum"};
 
 const char *hs_scan_column_name(int i) { return i >= 0 && i < HS_SCAN_NCOLS ? col_names[i] : NULL; }
 
@@ -208,6 +209,7 @@ void hs_scan_result_free(hs_scan_result *r) {
     hs_array_free(&r->ind_tokens);
     free(r->head_dla); free(r->mover_attn); free(r->mover_dla); free(r->loss); free(r->num_copies);
     free(r->induction_mask); free(r->induction); free(r->eig_vocab); free(r->eig_resid); free(r->frac_copy_argmax);
+    free(r->eig_vocab_abs); free(r->eig_resid_abs);
     free(r->frac_copy_count); free(r->table); free(r->order);
     for (int i = 0; i < r->n_quantiles; i++) free(r->quantiles[i].values);
     free(r->quantiles);
@@ -307,7 +309,7 @@ static void build_table(hs_scan_result *r) {
     const int G = r->L * r->H;
     /* quantile table indices: array a (0 head, 1 mover_attn, 2 mover_dla, 3 ratio) × 6 */
     for (int g = 0; g < G; g++) {
-        float *t = r->table + (size_t)g * 12;
+        float *t = r->table + (size_t)g * HS_SCAN_NMETRICS;
         for (int a = 0; a < 4; a++) {
             t[a] = r->quantiles[a * 6 + 0].values[g];
             t[8 + a] = r->quantiles[a * 6 + 1].values[g];
@@ -316,6 +318,8 @@ static void build_table(hs_scan_result *r) {
         t[5] = r->eig_vocab[g];
         t[6] = r->eig_resid[g];
         t[7] = r->frac_copy_argmax[g];
+        t[12] = r->eig_resid_abs[g];
+        t[13] = r->eig_vocab_abs[g];
     }
     /* stable sort by the key, descending, NaN last (insertion sort: G is small) */
     const int k = r->sort_col - 3;
@@ -323,9 +327,9 @@ static void build_table(hs_scan_result *r) {
     if (k < 0) return;
     for (int i = 1; i < G; i++) {
         int x = r->order[i], j = i;
-        float kx = r->table[(size_t)x * 12 + k];
+        float kx = r->table[(size_t)x * HS_SCAN_NMETRICS + k];
         while (j > 0) {
-            float ky = r->table[(size_t)r->order[j - 1] * 12 + k];
+            float ky = r->table[(size_t)r->order[j - 1] * HS_SCAN_NMETRICS + k];
             bool before = !isnan(kx) && (isnan(ky) || kx > ky);
             if (!before) break;
             r->order[j] = r->order[j - 1];
@@ -405,19 +409,22 @@ hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_p
     r->induction = hs_malloc(sizeof(float) * G);
     r->eig_vocab = hs_malloc(sizeof(float) * G);
     r->eig_resid = hs_malloc(sizeof(float) * G);
+    r->eig_vocab_abs = hs_malloc(sizeof(float) * G);
+    r->eig_resid_abs = hs_malloc(sizeof(float) * G);
     r->frac_copy_argmax = hs_malloc(sizeof(float) * G);
     r->frac_copy_count = hs_malloc(sizeof(int64_t) * G);
-    r->table = hs_malloc(sizeof(float) * G * 12);
+    r->table = hs_malloc(sizeof(float) * G * HS_SCAN_NMETRICS);
     r->order = hs_malloc(sizeof(int) * G);
     hs_status s = HS_OK;
     if (!r->model_dir || !r->tokens.data || !r->head_dla || !r->mover_attn || !r->mover_dla || !r->loss || !r->num_copies ||
         !r->induction_mask || !r->induction || !r->eig_vocab || !r->eig_resid || !r->frac_copy_argmax || !r->frac_copy_count ||
-        !r->table || !r->order) {
+        !r->eig_vocab_abs || !r->eig_resid_abs || !r->table || !r->order) {
         hs_scan_result_free(r);
         return HS_ERR_NOMEM;
     }
     for (size_t g = 0; g < G; g++) {
         r->induction[g] = r->eig_vocab[g] = r->eig_resid[g] = r->frac_copy_argmax[g] = NAN;
+        r->eig_vocab_abs[g] = r->eig_resid_abs[g] = NAN;
         r->frac_copy_count[g] = -1;
     }
     for (int64_t i = 0; i < N * T; i++)
@@ -527,11 +534,14 @@ hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs_scan_p
     if (!s && (eig || frac)) {
         t0 = now_s();
         double tf = 0;
+        const hs_copying_abs abs = {r->eig_resid_abs, r->eig_vocab_abs};
         s = hs_copying_all(m, eig ? r->eig_resid : NULL, eig ? r->eig_vocab : NULL, frac ? r->frac_copy_argmax : NULL,
-                           frac ? r->frac_copy_count : NULL, p.progress, p.progress_user, &tf);
+                           frac ? r->frac_copy_count : NULL, eig ? &abs : NULL, p.progress, p.progress_user, &tf);
         r->t_frac = tf;
         r->t_eigen = now_s() - t0 - tf;
     }
+    if (!s) s = hs_eig_ill_threshold(r->eig_resid_abs, (int64_t)G, &r->eig_resid_ill_below);
+    if (!s) s = hs_eig_ill_threshold(r->eig_vocab_abs, (int64_t)G, &r->eig_vocab_ill_below);
     if (!s) build_table(r);
     r->t_total = now_s() - t_start;
     r->peak_rss = peak_rss();

@@ -75,7 +75,7 @@ static char *fmt_g9(char *buf, size_t n, float x) {
 
 static char *table_csv(const hs_scan_result *r) {
     const int G = r->L * r->H;
-    size_t cap = (size_t)(G + 1) * 16 * 20 + 256, len = 0;
+    size_t cap = (size_t)(G + 1) * HS_SCAN_NCOLS * 24 + 256, len = 0;
     char *s = hs_malloc(cap);
     if (!s) return NULL;
     for (int i = 0; i < HS_SCAN_NCOLS; i++) len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? "," : "", hs_scan_column_name(i));
@@ -83,9 +83,9 @@ static char *table_csv(const hs_scan_result *r) {
     for (int k = 0; k < G; k++) {
         int g = r->order[k];
         len += (size_t)snprintf(s + len, cap - len, "L%dH%d,%d,%d", g / r->H, g % r->H, g / r->H, g % r->H);
-        for (int c = 0; c < 12; c++) {
+        for (int c = 0; c < HS_SCAN_NMETRICS; c++) {
             char b[32];
-            len += (size_t)snprintf(s + len, cap - len, ",%s", fmt_g9(b, sizeof b, r->table[(size_t)g * 12 + c]));
+            len += (size_t)snprintf(s + len, cap - len, ",%s", fmt_g9(b, sizeof b, r->table[(size_t)g * HS_SCAN_NMETRICS + c]));
         }
         len += (size_t)snprintf(s + len, cap - len, "\n");
     }
@@ -103,7 +103,8 @@ static char *table_json(const hs_scan_result *r) {
         cJSON_AddStringToObject(o, "label", lab);
         cJSON_AddNumberToObject(o, "L", g / r->H);
         cJSON_AddNumberToObject(o, "H", g % r->H);
-        for (int c = 0; c < 12; c++) cJSON_AddItemToObject(o, hs_scan_column_name(3 + c), num(r->table[(size_t)g * 12 + c]));
+        for (int c = 0; c < HS_SCAN_NMETRICS; c++)
+            cJSON_AddItemToObject(o, hs_scan_column_name(3 + c), num(r->table[(size_t)g * HS_SCAN_NMETRICS + c]));
         cJSON_AddItemToArray(arr, o);
     }
     char *s = cJSON_Print(arr);
@@ -183,6 +184,23 @@ static char *manifest_json(const hs_scan_result *r) {
     cJSON_AddNumberToObject(st, "non_induction_columns", (double)r->non_induction_cols);
     cJSON *fc = cJSON_AddArrayToObject(st, "frac_copy_argmax_count");
     for (int g = 0; g < r->L * r->H; g++) cJSON_AddItemToArray(fc, cJSON_CreateNumber((double)r->frac_copy_count[g]));
+    cJSON *ec = cJSON_AddObjectToObject(root, "eigenvalue_conditioning");
+    cJSON_AddStringToObject(ec, "rule", "a score Σλ/Σ|λ| is ill-conditioned (rounding noise) when its Σ|λ| "
+                                        "(head table *_abs_sum) < rel × the median head's Σ|λ| (lower middle value)");
+    cJSON_AddNumberToObject(ec, "rel", HS_EIG_ILL_REL);
+    const struct { const char *name; const float *abs; double thr; } eg[2] = {
+        {"eigenvals_resid", r->eig_resid_abs, r->eig_resid_ill_below}, {"eigenvals_vocab", r->eig_vocab_abs, r->eig_vocab_ill_below}};
+    for (int e = 0; e < 2; e++) {
+        cJSON *o = cJSON_AddObjectToObject(ec, eg[e].name);
+        cJSON_AddItemToObject(o, "threshold", num(eg[e].thr));
+        cJSON *ill = cJSON_AddArrayToObject(o, "ill_conditioned");
+        for (int g = 0; g < r->L * r->H; g++)
+            if ((double)eg[e].abs[g] < eg[e].thr) {
+                char lab[32];
+                snprintf(lab, sizeof lab, "L%dH%d", g / r->H, g % r->H);
+                cJSON_AddItemToArray(ill, cJSON_CreateString(lab));
+            }
+    }
     cJSON_AddStringToObject(root, "sort", r->sort_col >= 0 ? hs_scan_column_name(r->sort_col) : "none");
     cJSON *tm = cJSON_AddObjectToObject(root, "timings_s");
     cJSON_AddNumberToObject(tm, "forward_metrics", r->t_forward);

@@ -60,7 +60,7 @@
     return s;
   }
   function grid(parent, cls) { var g = el('div', { 'class': 'grid ' + (cls || '') }); parent.appendChild(g); return g; }
-  var queue = [];
+  var queue = [], TITLE_TOP = 32;   /* px from the top of a plot to its title: clear of the mode bar */
   function plot(parent, id, traces, layout) {
     var box = el('div', { 'class': 'plot-box' });
     var div = el('div', { id: id, 'class': 'hs-plot' });
@@ -71,6 +71,13 @@
       hoverlabel: { namelength: -1 }, paper_bgcolor: '#fff', plot_bgcolor: '#fafbfc'
     };
     for (var k in layout) base[k] = layout[k];
+    if (base.title) {
+      /* the mode bar (26 px, top right of the plot, shown on hover) would cover a title drawn at the
+         default height: the title goes into a band of its own below it, the plot area below that */
+      base.title.y = 1; base.title.yref = 'container'; base.title.yanchor = 'top'; base.title.pad = { t: TITLE_TOP };
+      base.margin = { l: base.margin.l, r: base.margin.r, t: base.margin.t + TITLE_TOP - 10, b: base.margin.b };
+      base.height += TITLE_TOP - 10;
+    }
     queue.push([div, traces, base]);
   }
   function ax(title, extra) { var a = { title: { text: title }, zeroline: true, zerolinecolor: '#ccc', gridcolor: '#e5e7eb' }; for (var k in extra || {}) a[k] = extra[k]; return a; }
@@ -89,10 +96,12 @@
   /* ------------------------------------------------------------ head table */
   (function () {
     var s = section('table', 'Head table', 'Quantile ' + fmt(M.quantile) + ' of each per-token metric over all ' + M.positions +
-      ' positions; <i>_no_ind</i> columns: quantile ' + fmt(M.no_ind_quantile) + ' over non-induction positions. Colours: coolwarm gradient per column (min → max). Click a header to sort.');
+      ' positions; <i>_no_ind</i> columns: quantile ' + fmt(M.no_ind_quantile) + ' over non-induction positions; <i>_abs_sum</i>: Σ|λ| behind the eigenvalue scores ' +
+      '(greyed scores: ill-conditioned, hover for why). Colours: coolwarm gradient per column (min → max). Click a header to sort.');
     var wrap = el('div', { 'class': 'table-wrap' }), t = el('table', { id: 'head-table', 'class': 'heads' });
     var thead = el('thead'), tr = el('tr');
-    cols.forEach(function (c, j) { var th = el('th', { 'data-col': j, title: 'sort by ' + c }, esc(c)); tr.appendChild(th); });
+    /* headers may wrap after '_' so that the table fits the page */
+    cols.forEach(function (c, j) { var th = el('th', { 'data-col': j, title: 'sort by ' + c }, esc(c).replace(/_/g, '_<wbr>')); tr.appendChild(th); });
     thead.appendChild(tr); t.appendChild(thead);
     var tbody = el('tbody'); t.appendChild(tbody);
     var lo = [], hi = [];
@@ -100,11 +109,25 @@
       var v = D.table.map(function (r) { return r[j]; }).filter(function (x) { return typeof x === 'number' && isFinite(x); });
       lo[j] = Math.min.apply(null, v); hi[j] = Math.max.apply(null, v);
     });
+    /* eigenvalue scores whose Σ|λ| is negligible (manifest eigenvalue_conditioning): greyed, with the reason */
+    var EC = (D.manifest || {}).eigenvalue_conditioning || {}, ill = {};
+    ['eigenvals_resid', 'eigenvals_vocab'].forEach(function (k) {
+      var e = EC[k], j = cols.indexOf(k), ja = cols.indexOf(k + '_abs_sum');
+      if (!e || j < 0) return;
+      (e.ill_conditioned || []).forEach(function (lab) {
+        var row = D.table.filter(function (r) { return r[0] === lab; })[0];
+        ill[lab + ' ' + j] = 'ill-conditioned: the eigenvalues behind ' + k + ' have Σ|λ| = ' + fmt(row && ja >= 0 ? row[ja] : null) +
+          ', below ' + fmt(EC.rel) + ' × the median head\'s (threshold ' + fmt(e.threshold) + '): they are numerically zero ' +
+          '(e.g. a nilpotent OV circuit), so Σλ/Σ|λ| is rounding noise. The value is shown as TransformerLens computes it.';
+      });
+    });
     D.table.forEach(function (row) {
       var r = el('tr', { 'data-head': row[0] });
       row.forEach(function (v, j) {
         var td = el('td', {}, esc(j < 3 ? v : fmt(v)));
-        if (j >= 3 && typeof v === 'number' && hi[j] > lo[j]) {
+        var why = ill[row[0] + ' ' + j];
+        if (why) { td.className = 'ill'; td.title = why; }
+        else if (j >= 3 && typeof v === 'number' && hi[j] > lo[j]) {
           var c = coolwarm((v - lo[j]) / (hi[j] - lo[j]));
           td.style.background = 'rgb(' + c.join(',') + ')';
           td.style.color = luminance(c) < 0.408 ? '#fff' : '#000';
@@ -204,7 +227,8 @@
     METRICS.forEach(function (m) {
       var a = Q['quantiles4_' + m[0] + '_all'], b = Q['quantiles4_' + m[0] + '_noind'];
       if (!a || !b) return;
-      var traces = [], lay = { title: { text: m[1] + ': with vs without induction positions' }, grid: { rows: 1, columns: a.k || a.levels.length, pattern: 'independent' }, showlegend: false, height: 330, annotations: [] };
+      var traces = [], lay = { title: { text: m[1] + ': with vs without induction positions' }, grid: { rows: 1, columns: a.k || a.levels.length, pattern: 'independent' }, showlegend: false, height: 348, annotations: [],
+                 margin: { l: 60, r: 20, t: 58, b: 50 } };   /* room for the 'q = …' labels under the title */
       a.levels.forEach(function (lv, i) {
         var sfx = i ? String(i + 1) : '', x = num(a.values[i]), y = num(b.values[i]), r = range([x, y]);
         traces.push(headPts(x, y, { xaxis: 'x' + sfx, yaxis: 'y' + sfx, marker: { size: 7 }, hovertemplate: '<b>%{text}</b><br>all %{x:.4g}<br>no induction %{y:.4g}<extra>q=' + (+lv.toPrecision(3)) + '</extra>' }));
@@ -289,7 +313,7 @@
     document.getElementById('hs-warning').textContent = 'plotly.js could not be loaded (this report links it from a CDN: open it with a network connection).';
     return;
   }
-  var cfg = { responsive: true, displaylogo: false, toImageButtonOptions: { format: 'png', scale: 2 } };
+  var cfg = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d'], toImageButtonOptions: { format: 'png', scale: 2 } };
   Promise.all(queue.map(function (q) { return Plotly.newPlot(q[0], q[1], q[2], cfg); }))
     .then(function () { R.plots = queue.length; R.ready = true; document.body.dataset.ready = '1'; },
           function (e) { R.errors.push(String(e)); });

@@ -21,3 +21,4 @@ cd "$repo"
     --shared "$repo/../shared" --oracle-modules "$mods"
 "$py" tests/reference/metrics_ref.py --fixtures tests/fixtures --golden tests/golden \
     --shared "$repo/../shared" --oracle-modules "$mods"
+"$py" tests/reference/nilpotent_ref.py --out tests/fixtures --golden tests/golden

@@ -33,18 +33,16 @@ char *cli_token_string(const hs_tokenizer *tk, int64_t id, int form);
 char *cli_scan_tokenizer(const char *scan_dir);
 /* A whole file as a NUL-terminated string (NULL when unreadable). malloc'd. */
 char *cli_read_text(const char *path);
+/* ---- cli_util.c: the bottom layer (no other cli_*.c file) */
 /* Prints "headscan: error: <what>: <hs_last_error()>" and returns exit code 1. */
 int cli_fail(hs_status s, const char *what);
 /* Prints "headscan: <cmd>: <message>" and returns exit code 2 (usage errors). */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses "1,2,3" into a malloc'd array; returns count or -1 on a bad list. */
 long cli_parse_int_list(const char *s, int64_t **out);
-/* A local model folder, or a hub name (ORG/NAME or a TransformerLens alias such as
- * pythia-70m) resolved through the HuggingFace cache, downloading what is missing unless
- * offline. *dir is malloc'd. Returns 0 or an exit code (the error already printed). */
-int cli_resolve_model(const char *name, const char *revision, bool offline, char **dir);
 /* True when stderr is a terminal (progress bars, colour). */
 int cli_stderr_tty(void);
+/* ---- cli_progress.c: hub progress and options (builds on cli_util.c) */
 /* "12.3 MB" (decimal units) into out. */
 void cli_human_size(double bytes, char *out, size_t cap);
 /* Hub download progress on stderr (bar on a terminal, plain lines otherwise). */
@@ -52,4 +50,8 @@ bool cli_hub_progress(const hs_hub_progress *p, void *user);
 /* hs_hub_default_params() plus --revision/--offline/--cache-dir (NULL/false = unset),
  * the progress bar, and warnings (e.g. "hub unreachable, using the cache") on stderr. */
 hs_hub_params cli_hub_params(const char *revision, bool offline, const char *cache_dir);
+/* A local model folder, or a hub name (ORG/NAME or a TransformerLens alias such as
+ * pythia-70m) resolved through the HuggingFace cache, downloading what is missing unless
+ * offline. *dir is malloc'd. Returns 0 or an exit code (the error already printed). */
+int cli_resolve_model(const char *name, const char *revision, bool offline, char **dir);
 #endif

@@ -1,6 +1,8 @@
 /* cli_progress.c — renders hub download progress on stderr: a redrawn bar with size,
  * speed and ETA on a terminal, a plain line every couple of seconds otherwise. Also
- * the hub options every command that takes --model/--dataset shares. */
+ * the hub options every command that takes --model/--dataset shares, and model-name
+ * resolution through them. Builds on cli_util.c (cli_fail, cli_stderr_tty), never the
+ * other way round. */
 #include "cli.h"
 #include <string.h>
 #include <time.h>
@@ -68,4 +70,10 @@ hs_hub_params cli_hub_params(const char *revision, bool offline, const char *cac
     hp.progress = cli_hub_progress;
     hs_set_log_callback(log_warn, NULL);
     return hp;
+}
+
+int cli_resolve_model(const char *name, const char *revision, bool offline, char **dir) {
+    hs_hub_params hp = cli_hub_params(revision, offline, NULL);
+    hs_status s = hs_hub_resolve_model(name, &hp, dir);
+    return s ? cli_fail(s, name) : 0;
 }

@@ -1,4 +1,5 @@
-/* cli_util.c — error printing and small parsers shared by the subcommands. */
+/* cli_util.c — error printing and small parsers shared by the subcommands. The bottom of
+ * the CLI's helpers: it uses nothing of cli_progress.c (which builds on it). */
 #include "cli.h"
 #include <stdarg.h>
 #include <stdlib.h>
@@ -50,9 +51,3 @@ long cli_parse_int_list(const char *s, int64_t **out) {
 }
 
 int cli_stderr_tty(void) { return isatty(2); }
-
-int cli_resolve_model(const char *name, const char *revision, bool offline, char **dir) {
-    hs_hub_params hp = cli_hub_params(revision, offline, NULL);
-    hs_status s = hs_hub_resolve_model(name, &hp, dir);
-    return s ? cli_fail(s, name) : 0;
-}

@@ -42,7 +42,9 @@ static void usage(void) {
            "Outputs in --out (written all-or-nothing): head_table.csv/.json, head_dla.npy,\n"
            "mover_attn.npy, mover_dla.npy [L,H,N,T-1], loss.npy, num_copies.npy, induction_mask.npy\n"
            "[N,T-1], induction_scores.npy, eigenvals_*.npy, frac_copy_argmax*.npy [L,H], ind_tokens.npy,\n"
-           "tokens.npy, quantiles.json, manifest.json.\n"
+           "tokens.npy, quantiles.json, manifest.json. The head table's eigenvals_*_abs_sum columns hold\n"
+           "Σ|λ| behind each eigenvalue score; a score whose Σ|λ| < 0.001 × the median head's is rounding\n"
+           "noise: marked ~ in the table printed here, greyed in the report, listed in the manifest.\n"
            "  --report           also write --out/report.html (as `headscan report DIR`)\n");
 }
 
@@ -97,36 +99,46 @@ static int on_progress(const char *stage, int64_t done, int64_t total, void *use
 
 /* ------------------------------------------------------------------ top heads */
 static void print_top(const hs_scan_result *r, int top, bool colour) {
+    enum { NC = 12 };   /* the study's metric columns; the *_abs_sum columns stay in the files */
     const int G = r->L * r->H, K = top < G ? top : G;
-    float lo[12], hi[12];
-    for (int c = 0; c < 12; c++) {
+    float lo[NC], hi[NC];
+    for (int c = 0; c < NC; c++) {
         lo[c] = INFINITY; hi[c] = -INFINITY;
         for (int g = 0; g < G; g++) {
-            float v = r->table[(size_t)g * 12 + c];
+            float v = r->table[(size_t)g * HS_SCAN_NMETRICS + c];
             if (isfinite(v)) { lo[c] = v < lo[c] ? v : lo[c]; hi[c] = v > hi[c] ? v : hi[c]; }
         }
     }
-    static const char *const hdr[12] = {"head_dla", "mov_attn", "mov_dla", "dla_ratio", "induct", "eig_voc", "eig_res",
+    static const char *const hdr[NC] = {"head_dla", "mov_attn", "mov_dla", "dla_ratio", "induct", "eig_voc", "eig_res",
                                         "frac_cp", "hdla_ni", "mattn_ni", "mdla_ni", "ratio_ni"};
     printf("top %d heads by %s:\n%-6s", K, r->sort_col >= 0 ? hs_scan_column_name(r->sort_col) : "head order", "head");
-    for (int c = 0; c < 12; c++) printf(" %9s", hdr[c]);
+    for (int c = 0; c < NC; c++) printf(" %9s", hdr[c]);
     printf("\n");
+    bool any_ill = false;
     for (int k = 0; k < K; k++) {
         int g = r->order[k];
         char lab[16];
         snprintf(lab, sizeof lab, "L%dH%d", g / r->H, g % r->H);
         printf("%-6s", lab);
-        for (int c = 0; c < 12; c++) {
-            float v = r->table[(size_t)g * 12 + c];
-            if (colour && isfinite(v) && hi[c] > lo[c]) {
+        for (int c = 0; c < NC; c++) {
+            float v = r->table[(size_t)g * HS_SCAN_NMETRICS + c];
+            /* eigenvalue scores whose Σ|λ| is negligible (hs_eig_ill_threshold): "~" */
+            bool ill = (c == 5 && (double)r->eig_vocab_abs[g] < r->eig_vocab_ill_below) ||
+                       (c == 6 && (double)r->eig_resid_abs[g] < r->eig_resid_ill_below);
+            any_ill |= ill;
+            if (colour && isfinite(v) && hi[c] > lo[c] && !ill) {
                 /* white → green gradient on the 256-colour cube by rank within the column */
                 double x = (v - lo[c]) / (hi[c] - lo[c]);
                 int lvl = (int)(x * 5 + 0.5), rr = 5 - lvl, gg = 5, bb = 5 - lvl;
                 printf(" \033[48;5;%dm\033[38;5;16m%9.4g\033[0m", 16 + 36 * rr + 6 * gg + bb, (double)v);
-            } else printf(" %9.4g", (double)v);
+            } else if (ill) printf(colour ? " \033[2m%8.4g~\033[0m" : " %8.4g~", (double)v);
+            else printf(" %9.4g", (double)v);
         }
         printf("\n");
     }
+    if (any_ill)
+        printf("~ ill-conditioned: the eigenvalues' Σ|λ| is below %g × the median head's, so Σλ/Σ|λ| is rounding\n"
+               "  noise (e.g. a nilpotent OV circuit); see eigenvals_*_abs_sum in head_table.csv\n", HS_EIG_ILL_REL);
 }
 
 /* ------------------------------------------------------------------ main */
