@@ -548,7 +548,7 @@ static PyObject *result_arrays(ResultObject *self, PyObject *unused) {
     return d;
 }
 
-/* table() -> (rows in the head table's order: list of (label, L, H), metrics float32 [rows, 12] view) */
+/* table() -> (rows in the head table's order: list of (label, L, H, g), metrics float32 [L*H, HS_SCAN_NMETRICS] view, head order) */
 static PyObject *result_table(ResultObject *self, PyObject *unused) {
     hs_scan_result *r = self->r;
     const int G = r->L * r->H;
@@ -562,7 +562,7 @@ static PyObject *result_table(ResultObject *self, PyObject *unused) {
         PyTuple_SetItem(t, 0, lab);
         PyList_SET_ITEM(order, k, t);
     }
-    const int64_t sh[2] = {G, 12};
+    const int64_t sh[2] = {G, HS_SCAN_NMETRICS};
     PyObject *m = order ? view(self, 2, sh, NPY_FLOAT32, r->table) : NULL;
     if (!m) { Py_XDECREF(order); return NULL; }
     return Py_BuildValue("(NN)", order, m);
@@ -607,7 +607,9 @@ static PyObject *result_write(ResultObject *self, PyObject *arg) {
 
 static PyObject *result_info(ResultObject *self, PyObject *unused) {
     hs_scan_result *r = self->r;
-    return Py_BuildValue("{s:i,s:i,s:i,s:i,s:O,s:L,s:L,s:L,s:d,s:d,s:d}", "L", r->L, "H", r->H, "N", r->N, "T", r->T,
+    return Py_BuildValue("{s:d,s:d,s:i,s:i,s:i,s:i,s:O,s:L,s:L,s:L,s:d,s:d,s:d}",
+                         "eig_vocab_ill_below", r->eig_vocab_ill_below, "eig_resid_ill_below", r->eig_resid_ill_below,
+                         "L", r->L, "H", r->H, "N", r->N, "T", r->T,
                          "prompts_short", r->prompts_short ? Py_True : Py_False, "prompts_asked", (long long)r->prompts_asked,
                          "non_induction_columns", (long long)r->non_induction_cols, "movable_positions", (long long)r->movable,
                          "mean_is_movable", (double)r->mean_is_movable, "mean_not_induction", (double)r->mean_not_induction,
@@ -616,7 +618,7 @@ static PyObject *result_info(ResultObject *self, PyObject *unused) {
 
 static PyMethodDef result_methods[] = {
     {"arrays", (PyCFunction)result_arrays, METH_NOARGS, "arrays() -> dict of read-only ndarray views"},
-    {"table", (PyCFunction)result_table, METH_NOARGS, "table() -> (rows [(label, L, H, g)], metrics [L*H, 12] view)"},
+    {"table", (PyCFunction)result_table, METH_NOARGS, "table() -> (rows [(label, L, H, g)], metrics [L*H, n_metrics] view in head order)"},
     {"quantiles", (PyCFunction)result_quantiles, METH_NOARGS, "quantiles() -> {name: (levels, values [k, L*H])}"},
     {"manifest_json", (PyCFunction)result_manifest_json, METH_NOARGS, "manifest_json() -> str"},
     {"write", (PyCFunction)result_write, METH_O, "write(dir): what `headscan scan --out dir` writes"},
