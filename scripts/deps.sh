@@ -5,6 +5,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev liblapacke-dev libcjson-dev
       libonig-dev libutf8proc-dev zlib1g-dev libsnappy-dev libzstd-dev liblz4-dev
       libbrotli-dev libcurl4-openssl-dev libssl-dev python3 python3-numpy unicode-data libjansson-dev
+      python3-dev python3-pandas python3-pytest python3-setuptools python3-tqdm python3-venv python3-pip
       nodejs chromium libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${PKGS[@]}"; do

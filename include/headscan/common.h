@@ -69,6 +69,8 @@ HS_API int64_t hs_array_numel(const hs_array *a);
 HS_API void hs_array_free(hs_array *a);
 /* Reads a .npy file (f4, f8, i4, i8, u1, b1; C order; little-endian or native). */
 HS_API hs_status hs_npy_read(const char *path, hs_array *out);
+/* Reads only the header of a .npy file: dtype, ndim and shape into *meta (data NULL). */
+HS_API hs_status hs_npy_read_header(const char *path, hs_array *meta);
 /* Writes a .npy file atomically (temporary name in the same folder, then rename). */
 HS_API hs_status hs_npy_write(const char *path, hs_dtype dtype, int ndim,
                               const int64_t *shape, const void *data);

@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "tokenizer.h"
+#include "hub.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -175,6 +176,14 @@ HS_API hs_status hs_tokens_save(const char *path, const hs_array *tokens, const 
 /* Reads a token matrix written by `headscan tokens` (or any 2-D int64/int32 .npy;
  * int32 is widened) into an int64 [rows, n_ctx] array. */
 HS_API hs_status hs_tokens_load(const char *path, hs_array *out);
+
+/* The token matrix of a dataset named as `headscan scan --dataset` names it: an existing
+ * local path or a glob is read with hs_docs_open, anything else is a hub dataset
+ * (hs_hub_resolve_dataset with `hub`, which may be NULL for the defaults); then
+ * hs_tokens_build. stats may be NULL. */
+HS_API hs_status hs_tokens_from_dataset(const char *dataset, const hs_tokenizer *tok, const hs_docs_params *docs_params,
+                                        const hs_hub_params *hub, const hs_tokens_params *params, hs_array *out,
+                                        hs_tokens_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -163,6 +163,28 @@ HS_API hs_status hs_scan_run(const hs_model *m, const hs_array *tokens, const hs
 HS_API void hs_scan_result_free(hs_scan_result *r);
 /* Sets the text of a JSON object (e.g. {"dataset": ...}) to merge into manifest.json. */
 HS_API hs_status hs_scan_set_manifest_extra(hs_scan_result *r, const char *json_object);
+/* What a scan ran on, for manifest.json's "input", "options" and "timings_load_s" (the
+ * command and the Python package record it the same way). Strings may be NULL. */
+typedef struct hs_scan_inputs {
+    const char *tokens_path;      /* a token matrix file (input.kind "tokens") */
+    const char *dataset;          /* else a dataset path or hub name ("dataset"); neither: "array" */
+    const char *field;            /* the dataset's text field (recorded only for a dataset) */
+    bool shuffle;                 /* dataset rows shuffled (recorded only for a dataset) */
+    uint64_t shuffle_seed;
+    const char *ind_tokens_path;  /* replayed induction tokens file */
+    const char *tokenizer_path;   /* the tokenizer.json used */
+    double t_load_model, t_load_tokens;   /* seconds */
+} hs_scan_inputs;
+/* Records `in` and the options of `params` (those the scan ran with) in r's manifest. */
+HS_API hs_status hs_scan_record_inputs(hs_scan_result *r, const hs_scan_params *params, const hs_scan_inputs *in);
+/* The same record as JSON object text (malloc'd into *out), for a scan that has not run yet
+ * (hs_scan_dir_params.manifest_extra); n_ctx: the token columns it scans. */
+HS_API hs_status hs_scan_inputs_json(const hs_scan_params *params, const hs_scan_inputs *in, int n_ctx, char **out);
+/* The induction sequence length the scan uses by default for a model: the study's 200, or
+ * (n_ctx − 1) / 2 when the model's context is shorter than 1 + 2·200. */
+HS_API int hs_scan_default_induction_len(const hs_model_config *cfg);
+/* The text manifest.json would hold (malloc'd). */
+HS_API hs_status hs_scan_manifest_json(const hs_scan_result *r, char **out);
 /* Writes every output into `dir` (created if missing). Each file is written to a
  * temporary name and renamed only once all of them are complete; on any failure the
  * temporaries are removed and no file appears under its final name. */

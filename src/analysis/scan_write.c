@@ -294,3 +294,9 @@ hs_status hs_scan_write_ex(const hs_scan_result *r, const char *dir, const hs_sc
     cleanup(&o, s != HS_OK);
     return s;
 }
+
+hs_status hs_scan_manifest_json(const hs_scan_result *r, char **out) {
+    if (!r || !out) return hs_errorf(HS_ERR_INVALID_ARG, "hs_scan_manifest_json: NULL argument");
+    *out = manifest_json(r);
+    return *out ? HS_OK : hs_errorf(HS_ERR_NOMEM, "out of memory formatting the manifest");
+}

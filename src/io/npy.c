@@ -215,6 +215,13 @@ hs_status hs_npy_header_read(const char *path, hs_array *meta, size_t *data_offs
     return s;
 }
 
+hs_status hs_npy_read_header(const char *path, hs_array *meta) {
+    size_t off;
+    hs_status s = hs_npy_header_read(path, meta, &off);
+    if (!s) meta->data = NULL;
+    return s;
+}
+
 hs_status hs_npy_read(const char *path, hs_array *out) {
     FILE *f;
     size_t off;

@@ -270,14 +270,6 @@ int cmd_scan(int argc, char **argv) {
     int rc0 = cli_resolve_model(model, revision, offline, &model_dir);
     if (rc0) return rc0;
     model = model_dir;
-    /* a dataset that is not a local path is a hub dataset (e.g. NeelNanda/pile-10k) */
-    char **ds_files = NULL;
-    size_t ds_n = 0;
-    if (dataset && access(dataset, F_OK) != 0 && !strpbrk(dataset, "*?[")) {
-        hs_hub_params hp = cli_hub_params(NULL, offline, NULL) /* datasets: main */;
-        hs_status hs = hs_hub_resolve_dataset(dataset, &hp, &ds_files, &ds_n);
-        if (hs) { free(model_dir); return cli_fail(hs, dataset); }
-    }
     hs_scan_params sp = hs_scan_default_params();
     sp.prompts = prompts;
     sp.batch = batch;
@@ -297,7 +289,6 @@ int cmd_scan(int argc, char **argv) {
                 int rc = cli_usage_error("scan", "--skip: unknown item '%s' (frac_copy_argmax, eigenvalues, induction)", t);
                 free(list);
                 free(model_dir);
-                hs_hub_free_files(ds_files, ds_n);
                 return rc;
             }
         }
@@ -324,7 +315,6 @@ int cmd_scan(int argc, char **argv) {
     if (0) {
     early_fail:   /* --out unusable: nothing was started */
         free(model_dir);
-        hs_hub_free_files(ds_files, ds_n);
         return 1;
     }
     int rc = 0;
@@ -332,7 +322,6 @@ int cmd_scan(int argc, char **argv) {
     hs_model *m = NULL;
     hs_tokenizer *tk = NULL;
     hs_array tokens = {0}, ind = {0};
-    hs_docs *docs = NULL;
     hs_scan_result *res = NULL;
     char *extra = NULL;
     hs_model_params mp = hs_model_default_params();
@@ -340,9 +329,9 @@ int cmd_scan(int argc, char **argv) {
     if ((s = hs_model_load(model, &mp, &m))) { rc = cli_fail(s, "loading the model"); goto done; }
     t_load = mono() - t_load;
     const hs_model_config *cfg = hs_model_get_config(m);
-    if (!ind_len_given && !ind_path && 1 + 2 * ind_len > cfg->n_ctx) {
+    if (!ind_len_given && !ind_path && hs_scan_default_induction_len(cfg) != ind_len) {
         /* the study's 200 needs n_ctx >= 401: fit the default to smaller models, and say so */
-        ind_len = (cfg->n_ctx - 1) / 2;
+        ind_len = hs_scan_default_induction_len(cfg);
         sp.ind_seq_len = ind_len;
         fprintf(stderr, "headscan: note: the model's context is %d tokens: induction sequences of %d (not 200)\n", cfg->n_ctx, ind_len);
     }
@@ -366,8 +355,6 @@ int cmd_scan(int argc, char **argv) {
     if (!tokens_path) {
         hs_docs_params dp = hs_docs_default_params();
         dp.field = field;
-        s = ds_files ? hs_docs_open_files((const char *const *)ds_files, ds_n, &dp, &docs) : hs_docs_open(dataset, &dp, &docs);
-        if (s) { rc = cli_fail(s, "opening --dataset"); goto done; }
         hs_tokens_params tp = hs_tokens_default_params();
         tp.n_ctx = n_ctx > 0 ? n_ctx : 256;
         tp.shuffle = !no_shuffle;
@@ -382,8 +369,9 @@ int cmd_scan(int argc, char **argv) {
             goto done;
         }
         hs_tokens_stats ts;
+        hs_hub_params hp = cli_hub_params(NULL, offline, NULL) /* datasets: main */;
         if (mpi_rank == 0) fprintf(stderr, "tokenizing %s ...\n", dataset);
-        if ((s = hs_tokens_build(tk, docs, &tp, &tokens, &ts))) { rc = cli_fail(s, "tokenizing --dataset"); goto done; }
+        if ((s = hs_tokens_from_dataset(dataset, tk, &dp, &hp, &tp, &tokens, &ts))) { rc = cli_fail(s, dataset); goto done; }
         if (mpi_rank == 0) fprintf(stderr, "%lld documents -> %lld rows of %d tokens\n", (long long)ts.docs, (long long)ts.rows, tp.n_ctx);
         if (tokens.shape[0] < 1) { fprintf(stderr, "headscan: error: the token set has no rows\n"); rc = 1; goto done; }
     }
@@ -402,11 +390,10 @@ int cmd_scan(int argc, char **argv) {
              sp.skip & HS_SKIP_EIGENVALUES ? "eigenvalues " : "", sp.skip & HS_SKIP_INDUCTION ? "induction" : "");
     {
         size_t cap = 16384;
-        extra = malloc(cap);
         args = malloc(cap);
+        if (!args) { rc = cli_fail(HS_ERR_NOMEM, "scan"); goto done; }
         /* paths are JSON-escaped only for '"' and '\\' (enough for file names) */
-        char esc[4][2048], nctx_s[32] = "null";   /* null: every column of --tokens (the manifest's tokens.n_ctx says how many) */
-        if (n_ctx > 0 || !tokens_path) snprintf(nctx_s, sizeof nctx_s, "%lld", (long long)(n_ctx > 0 ? n_ctx : tokens.shape[1]));
+        char esc[4][2048];
         const char *src[4] = {tokens_path ? tokens_path : dataset, ind_path ? ind_path : "", tk ? tpath : "", model};
         for (int k = 0; k < 4; k++) {
             size_t j = 0;
@@ -416,15 +403,19 @@ int cmd_scan(int argc, char **argv) {
             }
             esc[k][j] = 0;
         }
-        snprintf(extra, cap,
-                 "{\"input\": {\"kind\": \"%s\", \"path\": \"%s\", \"field\": \"%s\", \"shuffle\": %s, \"shuffle_seed\": %lld,"
-                 " \"induction_tokens\": \"%s\", \"tokenizer\": \"%s\"},"
-                 " \"options\": {\"prompts\": %lld, \"batch\": %d, \"n_ctx\": %s, \"quantile\": %.9g, \"no_ind_quantile\": %.9g,"
-                 " \"sort\": \"%s\", \"skip\": \"%s\", \"induction_seed\": %llu, \"induction_batch\": %d, \"induction_len\": %d},"
-                 " \"timings_load_s\": {\"model\": %.3f, \"tokens\": %.3f}}",
-                 tokens_path ? "tokens" : "dataset", esc[0], dataset ? field : "", tokens_path ? "null" : (no_shuffle ? "false" : "true"),
-                 shuffle_seed, esc[1], esc[2], prompts, batch, nctx_s,
-                 quant, quant_ni, sort, skipbuf, ind_seed, ind_batch, ind_len, t_load, t_tok);
+        /* the manifest's input/options record, as the library (and Python) writes it */
+        int T_scan = n_ctx;
+        if (T_scan <= 0 && tokens_path) {
+            hs_array meta;
+            if ((s = hs_npy_read_header(tokens_path, &meta))) { free(args); rc = cli_fail(s, "reading --tokens"); goto done; }
+            T_scan = meta.ndim == 2 ? (int)meta.shape[1] : 0;
+        } else if (T_scan <= 0) {
+            T_scan = (int)tokens.shape[1];
+        }
+        hs_scan_inputs in = {.tokens_path = tokens_path, .dataset = dataset, .field = field, .shuffle = !no_shuffle,
+                             .shuffle_seed = (uint64_t)shuffle_seed, .ind_tokens_path = ind_path,
+                             .tokenizer_path = tk ? tpath : NULL, .t_load_model = t_load, .t_load_tokens = t_tok};
+        if ((s = hs_scan_inputs_json(&sp, &in, T_scan, &extra))) { free(args); rc = cli_fail(s, "scan"); goto done; }
         /* the settings a resumed scan and the shards of a merge must share ("path" keys: merge
          * compares the files' contents instead, through the tokens' and model's hashes) */
         snprintf(args, cap,
@@ -498,12 +489,10 @@ int cmd_scan(int argc, char **argv) {
 done:
     free(extra);
     hs_scan_result_free(res);
-    hs_docs_close(docs);
     hs_array_free(&tokens);
     hs_array_free(&ind);
     hs_tokenizer_free(tk);
     hs_model_free(m);
     free(model_dir);
-    hs_hub_free_files(ds_files, ds_n);
     return rc;
 }
