@@ -92,6 +92,34 @@ ok "peak RSS at 15x the rows: $((m1 / 1024)) kB -> $((m15 / 1024)) kB (growth $(
    '[ -n "$m15" ] && [ $((m15 - m1)) -le 1048576 ] && [ ! -e "$W/r15/mover_dla.npy" ] && [ -f "$W/r15/head_table.csv" ]'
 ARGS[3]=$W/t.npy
 
+# ---- --dataset: the token matrix is built in a file of --out (rows spilled unshuffled in runs
+# of 1,024, then written through the shuffle), not in memory. Its rows are `headscan tokens`'
+# (built in memory) byte for byte — at n_ctx 16 the toy set has several runs of rows — and
+# the file is gone afterwards. Memory: 15x the documents (each 15 times) at n_ctx 16 are
+# 14 x R more rows (R = the 1x rows, ~5,600): as a matrix in memory 128 bytes a row more
+# (~10 MB); the spill holds only the permutation, 8 bytes a row (~0.6 MB more). Bound: that
+# permutation + 2 MB of allocator noise (the tokenizer's worker threads keep arenas).
+DS=(--model "$MODEL" --n-ctx 16 --batch 16 --induction-len 7 --threads 1 --top 0 --skip frac_copy_argmax,eigenvalues)
+"$HS" tokens --dataset "$SRC/data/toy/toy.jsonl" --model "$MODEL" --n-ctx 16 --out "$W/t16.npy" --quiet
+"$HS" scan "${DS[@]}" --dataset "$SRC/data/toy/toy.jsonl" --prompts 0 --out "$W/d0" >/dev/null 2>&1
+rows16=$("$PY" -c "import numpy as np; print(np.load('$W/t16.npy').shape[0])")
+ok "scan --dataset: its tokens.npy = headscan tokens' matrix byte for byte ($rows16 rows > 1,024), no file left" \
+   'cmp -s "$W/t16.npy" "$W/d0/tokens.npy" && [ "$rows16" -gt 2048 ] && [ -z "$(ls -A "$W/d0" | grep headscan-tokens)" ]'
+"$PY" -c "
+import json
+lines = open('$SRC/data/toy/toy.jsonl').read().splitlines()
+with open('$W/toy15.jsonl', 'w') as f:
+    for i in range(15):
+        for l in lines: f.write(l + '\\n')
+"
+"$HS" scan "${DS[@]}" --dataset "$SRC/data/toy/toy.jsonl" --prompts 16 --no-arrays --out "$W/d1" >/dev/null 2>&1
+"$HS" scan "${DS[@]}" --dataset "$W/toy15.jsonl" --prompts 16 --no-arrays --out "$W/d15" >/dev/null 2>&1
+read -r d1 d15 <<<"$("$PY" -c "import json; print(*(json.load(open(f'$W/{d}/manifest.json'))['peak_rss_bytes'] for d in ('d1', 'd15')))")"
+[ $ASAN = 1 ] && d15=$d1
+dbound=$((8 * 14 * rows16 + 2097152))
+ok "scan --dataset at 15x the documents: peak RSS $((d1 / 1024)) kB -> $((d15 / 1024)) kB (growth $(((d15 - d1) / 1024)) kB <= $((dbound / 1024)) kB; the matrix in memory would add $((128 * 14 * rows16 / 1024)) kB)" \
+   '[ -n "$d15" ] && [ $((d15 - d1)) -le $dbound ] && [ -f "$W/d15/head_table.csv" ]'
+
 # ---- MPI
 MPI=$(dirname "$HS")/headscan-mpi
 if [ -x "$MPI" ] && command -v mpirun >/dev/null; then

@@ -185,6 +185,17 @@ HS_API hs_status hs_tokens_from_dataset(const char *dataset, const hs_tokenizer 
                                         const hs_hub_params *hub, const hs_tokens_params *params, hs_array *out,
                                         hs_tokens_stats *stats);
 
+/* hs_tokens_build and hs_tokens_from_dataset writing the matrix straight into the .npy file
+ * `path` (atomically; int64 [rows, n_ctx], the same bytes hs_npy_write would write) in
+ * memory that does not grow with the dataset: full rows are spilled unshuffled to a
+ * temporary file beside `path`, then written in shuffled order (only the permutation,
+ * 8 bytes a row, is held). For whole-dataset scans (`headscan scan --dataset`). */
+HS_API hs_status hs_tokens_build_npy(const hs_tokenizer *tok, hs_docs *docs, const hs_tokens_params *params,
+                                     const char *path, hs_tokens_stats *stats);
+HS_API hs_status hs_tokens_from_dataset_npy(const char *dataset, const hs_tokenizer *tok, const hs_docs_params *docs_params,
+                                            const hs_hub_params *hub, const hs_tokens_params *params, const char *path,
+                                            hs_tokens_stats *stats);
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,6 +35,10 @@ typedef struct hs_encoder {
 
 hs_status hs_tokens_build_with(const hs_encoder *enc, hs_docs *docs, const hs_tokens_params *params,
                                hs_array *out, hs_tokens_stats *stats);
+/* The same, written straight into the .npy file `path` (atomically) in memory that does not
+ * grow with the rows: rows are spilled unshuffled to a temporary file beside it. */
+hs_status hs_tokens_build_with_npy(const hs_encoder *enc, hs_docs *docs, const hs_tokens_params *params,
+                                   const char *path, hs_tokens_stats *stats);
 
 /* The parameters a source was opened with (field points into the source). */
 hs_docs_params hs_docs_get_params(const hs_docs *d);

@@ -13,8 +13,11 @@
  * next), plus the growing matrix.
  */
 #include "data/data_internal.h"
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -40,7 +43,20 @@ typedef struct {
     int64_t *data;
     int64_t rows, cap_rows;
     int n_ctx;
+    FILE *spill;          /* when set, full rows go to this file in runs of SPILL_ROWS */
+    int64_t spilled;      /* rows already in the spill file */
 } matrix;
+enum { SPILL_ROWS = 1024 };
+
+/* Moves the rows held in memory to the spill file (no-op without one). */
+static hs_status matrix_flush(matrix *m) {
+    if (!m->spill || m->rows == 0) return HS_OK;
+    if (fwrite(m->data, sizeof(int64_t) * (size_t)m->n_ctx, (size_t)m->rows, m->spill) != (size_t)m->rows)
+        return hs_errorf(HS_ERR_IO, "tokens: writing the unshuffled rows to a temporary file failed (disk full?)");
+    m->spilled += m->rows;
+    m->rows = 0;
+    return HS_OK;
+}
 
 static hs_status matrix_reserve(matrix *m, int64_t rows) {
     if (rows <= m->cap_rows) return HS_OK;
@@ -72,7 +88,7 @@ static hs_status emit_rows(matrix *m, int32_t bos, const int32_t *ids, size_t n,
     }
     m->rows += r;
     *used = (size_t)r * seq;
-    return HS_OK;
+    return m->rows >= SPILL_ROWS ? matrix_flush(m) : HS_OK;
 }
 
 typedef struct { const char *text; size_t len; } span;
@@ -345,9 +361,47 @@ static hs_status permute_rows(int64_t *data, int64_t rows, int n_ctx, const int6
     return HS_OK;
 }
 
-hs_status hs_tokens_build_with(const hs_encoder *enc, hs_docs *docs, const hs_tokens_params *params,
-                               hs_array *out, hs_tokens_stats *stats) {
-    memset(out, 0, sizeof *out);
+/* The spilled rows as the .npy at `path` (through af, committed by the caller): row r of
+ * the result is unshuffled row perm[r] (datasets' Dataset.shuffle), read back with pread. */
+static hs_status write_spilled(matrix *m, const hs_tokens_params *p, const char *path, hs_atomic_file *af) {
+    const int64_t rows = m->spilled;
+    const size_t rb = sizeof(int64_t) * (size_t)p->n_ctx;
+    if (fflush(m->spill) != 0) return hs_errorf(HS_ERR_IO, "tokens: writing the unshuffled rows failed (disk full?)");
+    int64_t *perm = NULL;
+    hs_status s = HS_OK;
+    if (p->shuffle && rows > 1) {
+        perm = hs_malloc((size_t)rows * sizeof *perm);
+        if (!perm) return HS_ERR_NOMEM;
+        if ((s = hs_shuffle_permutation(p->seed, rows, perm))) { free(perm); return s; }
+    }
+    char hdr[256];
+    size_t hlen;
+    const int64_t shape[2] = {rows, p->n_ctx};
+    if (!s) s = hs_npy_header(path, HS_I64, 2, shape, hdr, sizeof hdr, &hlen);
+    if (!s) s = hs_atomic_open(path, af);
+    if (!s && fwrite(hdr, 1, hlen, af->fp) != hlen) s = hs_errorf(HS_ERR_IO, "%s: write failed (disk full?)", path);
+    int64_t *row = s ? NULL : hs_malloc(rb);
+    if (!s && !row) s = HS_ERR_NOMEM;
+    const int fd = fileno(m->spill);
+    for (int64_t r = 0; r < rows && !s; r++) {
+        const int64_t src = perm ? perm[r] : r;
+        if (pread(fd, row, rb, (off_t)src * (off_t)rb) != (ssize_t)rb)
+            s = hs_errorf(HS_ERR_IO, "tokens: reading back row %lld of the temporary file failed", (long long)src);
+        else if (fwrite(row, 1, rb, af->fp) != rb)
+            s = hs_errorf(HS_ERR_IO, "%s: write failed (disk full?)", path);
+    }
+    free(row);
+    free(perm);
+    if (s && af->tmp) { hs_atomic_abort(af); memset(af, 0, sizeof *af); }
+    return s;
+}
+
+/* The matrix into *out (npy_path NULL), or, with npy_path, straight into that .npy file:
+ * full rows go to an unshuffled temporary file as they are made and are then written in
+ * shuffled order, so memory does not grow with the rows (only the permutation does). */
+static hs_status build_core(const hs_encoder *enc, hs_docs *docs, const hs_tokens_params *params,
+                            hs_array *out, const char *npy_path, hs_tokens_stats *stats) {
+    if (out) memset(out, 0, sizeof *out);
     hs_tokens_params p = params ? *params : hs_tokens_default_params();
     hs_tokens_stats st_local;
     hs_tokens_stats *st = stats ? stats : &st_local;
@@ -375,15 +429,38 @@ hs_status hs_tokens_build_with(const hs_encoder *enc, hs_docs *docs, const hs_to
         if (!s && !eof) n_docs++;
     }
     hs_docs_stats ds = hs_docs_get_stats(docs);
+    hs_atomic_file af = {0};
+    char *spill_path = NULL;
+    if (!s && npy_path) {   /* the unshuffled rows, beside the output (removed at the end) */
+        spill_path = hs_malloc(strlen(npy_path) + 32);
+        if (!spill_path) s = HS_ERR_NOMEM;
+        else {
+            sprintf(spill_path, "%s.rows.%ld.tmp", npy_path, (long)getpid());
+            b.m.spill = fopen(spill_path, "w+b");
+            if (!b.m.spill) s = hs_errorf(HS_ERR_IO, "%s: cannot create: %s", spill_path, strerror(errno));
+            else hs_temp_register(spill_path);
+        }
+    }
     /* a guess at the final size (~3 bytes per token) so the matrix rarely moves */
-    if (!s) s = matrix_reserve(&b.m, ds.bytes / 3 / (p.n_ctx - 1) + 1);
+    if (!s && !npy_path) s = matrix_reserve(&b.m, ds.bytes / 3 / (p.n_ctx - 1) + 1);
     if (!s) s = hs_docs_rewind(docs);
     if (!s && progress(&b, 0, n_docs)) s = hs_errorf(HS_ERR_CANCELLED, "tokens: cancelled");
     if (!s) s = p.mode == HS_TOKENS_TRANSFORMERLENS ? build_tl(&b, docs, n_docs) : build_plain(&b, docs, n_docs);
     ds = hs_docs_get_stats(docs);
     st->docs = ds.docs;
     st->nulls = ds.nulls;
-    st->rows = b.m.rows;
+    if (!s) s = matrix_flush(&b.m);
+    st->rows = b.m.spilled + b.m.rows;
+    if (!s && npy_path) s = write_spilled(&b.m, &p, npy_path, &af);
+    if (b.m.spill) { fclose(b.m.spill); unlink(spill_path); hs_temp_unregister(spill_path); }
+    free(spill_path);
+    if (npy_path) {
+        for (int i = 0; i < b.ids_n; i++) free(b.ids[i].data);
+        free(b.ids); free(b.spans); free(b.flat.data); free(b.tb[0].data); free(b.tb[1].data); free(b.m.data);
+        if (!s) s = hs_atomic_commit(&af);
+        else if (af.tmp) hs_atomic_abort(&af);
+        return s;
+    }
     if (!s && p.shuffle && b.m.rows > 1) {
         int64_t *perm = hs_malloc((size_t)b.m.rows * sizeof *perm);
         if (!perm) s = HS_ERR_NOMEM;
@@ -409,6 +486,18 @@ hs_status hs_tokens_build_with(const hs_encoder *enc, hs_docs *docs, const hs_to
     }
     out->data = b.m.data;
     return HS_OK;
+}
+
+hs_status hs_tokens_build_with(const hs_encoder *enc, hs_docs *docs, const hs_tokens_params *params,
+                               hs_array *out, hs_tokens_stats *stats) {
+    if (!out) return hs_errorf(HS_ERR_INVALID_ARG, "tokens: no output array");
+    return build_core(enc, docs, params, out, NULL, stats);
+}
+
+hs_status hs_tokens_build_with_npy(const hs_encoder *enc, hs_docs *docs, const hs_tokens_params *params,
+                                   const char *path, hs_tokens_stats *stats) {
+    if (!path) return hs_errorf(HS_ERR_INVALID_ARG, "tokens: no output path");
+    return build_core(enc, docs, params, NULL, path, stats);
 }
 
 hs_status hs_tokens_load(const char *path, hs_array *out) {

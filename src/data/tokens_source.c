@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-hs_status hs_tokens_from_dataset(const char *dataset, const hs_tokenizer *tok, const hs_docs_params *docs_params,
-                                 const hs_hub_params *hub, const hs_tokens_params *params, hs_array *out,
-                                 hs_tokens_stats *stats) {
-    if (!dataset || !tok || !out) return hs_errorf(HS_ERR_INVALID_ARG, "hs_tokens_from_dataset: dataset, tokenizer and out are required");
+/* Into *out, or (out NULL) into the .npy file npy_path. */
+static hs_status from_dataset(const char *dataset, const hs_tokenizer *tok, const hs_docs_params *docs_params,
+                              const hs_hub_params *hub, const hs_tokens_params *params, hs_array *out,
+                              const char *npy_path, hs_tokens_stats *stats) {
     hs_docs_params dp = docs_params ? *docs_params : hs_docs_default_params();
     hs_tokens_params tp = params ? *params : hs_tokens_default_params();
     char **files = NULL;
@@ -24,7 +24,21 @@ hs_status hs_tokens_from_dataset(const char *dataset, const hs_tokenizer *tok, c
     s = files ? hs_docs_open_files((const char *const *)files, n, &dp, &docs) : hs_docs_open(dataset, &dp, &docs);
     hs_hub_free_files(files, n);
     if (s) return s;
-    s = hs_tokens_build(tok, docs, &tp, out, stats);
+    s = out ? hs_tokens_build(tok, docs, &tp, out, stats) : hs_tokens_build_npy(tok, docs, &tp, npy_path, stats);
     hs_docs_close(docs);
     return s;
+}
+
+hs_status hs_tokens_from_dataset(const char *dataset, const hs_tokenizer *tok, const hs_docs_params *docs_params,
+                                 const hs_hub_params *hub, const hs_tokens_params *params, hs_array *out,
+                                 hs_tokens_stats *stats) {
+    if (!dataset || !tok || !out) return hs_errorf(HS_ERR_INVALID_ARG, "hs_tokens_from_dataset: dataset, tokenizer and out are required");
+    return from_dataset(dataset, tok, docs_params, hub, params, out, NULL, stats);
+}
+
+hs_status hs_tokens_from_dataset_npy(const char *dataset, const hs_tokenizer *tok, const hs_docs_params *docs_params,
+                                     const hs_hub_params *hub, const hs_tokens_params *params, const char *path,
+                                     hs_tokens_stats *stats) {
+    if (!dataset || !tok || !path) return hs_errorf(HS_ERR_INVALID_ARG, "hs_tokens_from_dataset_npy: dataset, tokenizer and path are required");
+    return from_dataset(dataset, tok, docs_params, hub, params, NULL, path, stats);
 }

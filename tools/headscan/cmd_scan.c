@@ -324,6 +324,8 @@ int cmd_scan(int argc, char **argv) {
     hs_array tokens = {0}, ind = {0};
     hs_scan_result *res = NULL;
     char *extra = NULL;
+    char tok_spill[4200] = "";   /* --dataset: the token matrix, removed at the end */
+    int T_dataset = 0;
     hs_model_params mp = hs_model_default_params();
     double t_load = mono();
     if ((s = hs_model_load(model, &mp, &m))) { rc = cli_fail(s, "loading the model"); goto done; }
@@ -371,9 +373,14 @@ int cmd_scan(int argc, char **argv) {
         hs_tokens_stats ts;
         hs_hub_params hp = cli_hub_params(NULL, offline, NULL) /* datasets: main */;
         if (mpi_rank == 0) fprintf(stderr, "tokenizing %s ...\n", dataset);
-        if ((s = hs_tokens_from_dataset(dataset, tk, &dp, &hp, &tp, &tokens, &ts))) { rc = cli_fail(s, dataset); goto done; }
+        /* the matrix goes to a hidden file of --out, built and then scanned in memory that does not
+         * grow with the dataset (one per MPI rank: the hosts may share a file system) */
+        mkdir(out, 0777);
+        snprintf(tok_spill, sizeof tok_spill, "%s/.headscan-tokens.%d.npy", out, mpi_rank);
+        if ((s = hs_tokens_from_dataset_npy(dataset, tk, &dp, &hp, &tp, tok_spill, &ts))) { tok_spill[0] = 0; rc = cli_fail(s, dataset); goto done; }
         if (mpi_rank == 0) fprintf(stderr, "%lld documents -> %lld rows of %d tokens\n", (long long)ts.docs, (long long)ts.rows, tp.n_ctx);
-        if (tokens.shape[0] < 1) { fprintf(stderr, "headscan: error: the token set has no rows\n"); rc = 1; goto done; }
+        if (ts.rows < 1) { fprintf(stderr, "headscan: error: the token set has no rows\n"); rc = 1; goto done; }
+        T_dataset = tp.n_ctx;
     }
     t_tok = mono() - t_tok;
     if (ind_path) {
@@ -410,7 +417,7 @@ int cmd_scan(int argc, char **argv) {
             if ((s = hs_npy_read_header(tokens_path, &meta))) { free(args); rc = cli_fail(s, "reading --tokens"); goto done; }
             T_scan = meta.ndim == 2 ? (int)meta.shape[1] : 0;
         } else if (T_scan <= 0) {
-            T_scan = (int)tokens.shape[1];
+            T_scan = T_dataset;
         }
         hs_scan_inputs in = {.tokens_path = tokens_path, .dataset = dataset, .field = field, .shuffle = !no_shuffle,
                              .shuffle_seed = (uint64_t)shuffle_seed, .ind_tokens_path = ind_path,
@@ -427,7 +434,7 @@ int cmd_scan(int argc, char **argv) {
                  prompts, batch, n_ctx, quant, quant_ni, sort, skipbuf, ind_seed, esc[1], ind_batch, ind_len, esc[2]);
     }
     hs_scan_dir_params dp = hs_scan_dir_default_params();
-    dp.tokens_path = tokens_path;
+    dp.tokens_path = tokens_path ? tokens_path : tok_spill;
     dp.n_ctx = n_ctx > 0 ? n_ctx : 0;
     dp.no_arrays = no_arrays;
     dp.resume = resume;
@@ -452,7 +459,7 @@ int cmd_scan(int argc, char **argv) {
     sigaction(SIGTERM, &sa, &old_term);
     s = HS_OK;
     if (!(use_mpi && resume && cli_mpi_part_done(scan_out)))   /* a resumed MPI job skips ranks whose shard is whole */
-        s = hs_scan_run_dir(m, tokens_path ? NULL : &tokens, &sp, &dp, scan_out, dp.nshards > 1 ? NULL : &res);
+        s = hs_scan_run_dir(m, NULL, &sp, &dp, scan_out, dp.nshards > 1 ? NULL : &res);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (ps.tty && s) fputc('\n', stderr);
@@ -487,6 +494,7 @@ int cmd_scan(int argc, char **argv) {
         printf("note: %lld prompts were asked for but the token set has only %d rows\n", (long long)res->prompts_asked, res->N);
     if (report) rc = cli_write_report(out, NULL, tk ? tpath : NULL, NULL, false, NULL);
 done:
+    if (tok_spill[0]) unlink(tok_spill);
     free(extra);
     hs_scan_result_free(res);
     hs_array_free(&tokens);
