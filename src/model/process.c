@@ -40,11 +40,27 @@ static void center_rows(float *X, size_t rows, size_t n) {
     }
 }
 
+/* fold_value_biases: b_O[m] += Σ_h Σ_e b_V[h / G, e]·W_O[h, e, m] with G = H / KV (query
+ * head h reads value group h / G; KV = H for models without grouped heads), then b_V = 0. */
+static void fold_value_biases(const hs_model_config *c, hs_weights *w, int KV) {
+    const int M = c->d_model, H = c->n_heads, D = c->d_head, G = H / KV;
+    for (int l = 0; l < c->n_layers; l++) {
+        hs_layer *L = &w->layers[l];
+        for (int m = 0; m < M; m++) {
+            double acc = 0;
+            for (int h = 0; h < H; h++)
+                for (int e = 0; e < D; e++) acc += (double)L->b_V[(h / G) * D + e] * L->W_O[((size_t)h * D + e) * M + m];
+            L->b_O[m] += (float)acc;
+        }
+        memset(L->b_V, 0, sizeof(float) * (size_t)KV * D);
+    }
+}
+
 /* RMSNorm models (llama.md §5): fold_ln scales the reading weights' rows by the norm
  * weight (no biases, no centring); center_writing_weights does not apply; center_unembed
  * does; value biases fold through the grouped heads (query head h reads group h / G). */
 static void process_rms(const hs_model_config *c, const hs_model_params *p, hs_weights *w) {
-    const int M = c->d_model, H = c->n_heads, KV = c->n_kv_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab, G = H / KV;
+    const int M = c->d_model, H = c->n_heads, KV = c->n_kv_heads, D = c->d_head, F = c->d_mlp, V = c->d_vocab;
     if (p->fold_ln) {
         for (int l = 0; l < c->n_layers; l++) {
             hs_layer *L = &w->layers[l];
@@ -57,21 +73,10 @@ static void process_rms(const hs_model_config *c, const hs_model_params *p, hs_w
         fold_into(w->W_U, w->b_U, w->lnf_w, w->lnf_b, 1, M, V, false);
     }
     if (p->center_unembed) {
-        center_rows(w->W_U, (size_t)M, (size_t)V);
-        center_rows(w->b_U, 1, (size_t)V);
+        center_rows(w->W_U, (size_t)c->d_model, (size_t)c->d_vocab);
+        center_rows(w->b_U, 1, (size_t)c->d_vocab);
     }
-    if (p->fold_value_biases) {
-        for (int l = 0; l < c->n_layers; l++) {
-            hs_layer *L = &w->layers[l];
-            for (int m = 0; m < M; m++) {
-                double acc = 0;
-                for (int h = 0; h < H; h++)
-                    for (int e = 0; e < D; e++) acc += (double)L->b_V[(h / G) * D + e] * L->W_O[((size_t)h * D + e) * M + m];
-                L->b_O[m] += (float)acc;
-            }
-            memset(L->b_V, 0, sizeof(float) * (size_t)KV * D);
-        }
-    }
+    if (p->fold_value_biases) fold_value_biases(c, w, c->n_kv_heads);
 }
 
 void hs_process_weights(const hs_model_config *c, const hs_model_params *p, hs_weights *w) {
@@ -99,18 +104,8 @@ void hs_process_weights(const hs_model_config *c, const hs_model_params *p, hs_w
         }
     }
     if (p->center_unembed) {
-        center_rows(w->W_U, (size_t)M, (size_t)V);
-        center_rows(w->b_U, 1, (size_t)V);
+        center_rows(w->W_U, (size_t)c->d_model, (size_t)c->d_vocab);
+        center_rows(w->b_U, 1, (size_t)c->d_vocab);
     }
-    if (p->fold_value_biases) {
-        for (int l = 0; l < c->n_layers; l++) {
-            hs_layer *L = &w->layers[l];
-            for (int m = 0; m < M; m++) {
-                double acc = 0;
-                for (int j = 0; j < H * D; j++) acc += (double)L->b_V[j] * L->W_O[(size_t)j * M + m];
-                L->b_O[m] += (float)acc;
-            }
-            memset(L->b_V, 0, sizeof(float) * (size_t)H * D);
-        }
-    }
+    if (p->fold_value_biases) fold_value_biases(c, w, c->n_heads);
 }
