@@ -85,7 +85,8 @@ int main(int argc, char **argv) {
     printf("threads          %d\n", hs_get_num_threads());
     hs_blas_info bi;
     if (hs_blas_get_info(&bi) == HS_OK)
-        printf("blas kernel      %s%s (%s)\n", bi.kernel, bi.switched ? ", set by headscan" : "", bi.library);
+        printf("blas kernel      %s%s%s%s (%s)\n", bi.kernel, bi.switched ? ", set by headscan" : "",
+               bi.below_cpu ? ", forced by OPENBLAS_CORETYPE below this CPU's " : "", bi.below_cpu ? bi.cpu_kernel : "", bi.library);
     printf("load             %.2f s\n", t_load);
     printf("forward          %d x %d tokens in %.3f s (best of %d) = %.0f tokens/s\n", B, T, best, iters, B * T / best);
     printf("forward rate     %.1f GFLOP/s (%.1f GFLOP per pass)\n", g_fwd, flops / 1e9);

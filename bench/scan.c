@@ -105,7 +105,9 @@ int main(int argc, char **argv) {
                100 * r->t_frac / tt, 100 * (tt - r->t_forward - r->t_quantiles - r->t_induction - r->t_eigen - r->t_frac) / tt);
         hs_blas_info bi;
         if (hs_blas_get_info(&bi) == HS_OK)
-            printf("  BLAS: kernel %s%s, %d threads\n", bi.kernel, bi.switched ? " (set by headscan)" : "", bi.threads);
+            printf("  BLAS: kernel %s%s%s%s%s, %d threads\n", bi.kernel, bi.switched ? " (set by headscan)" : "",
+                   bi.below_cpu ? " (forced by OPENBLAS_CORETYPE below this CPU's " : "", bi.below_cpu ? bi.cpu_kernel : "",
+                   bi.below_cpu ? ")" : "", bi.threads);
         if (json) {
             FILE *f = fopen(json, "w");
             if (f) {

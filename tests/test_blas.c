@@ -31,13 +31,15 @@ static const char *corename(void) {
 }
 
 int main(void) {
-    /* the choice: only a generic core is replaced, by the CPU's own level */
+    /* the choice: a core below the CPU's level is replaced by that level's core */
     CHECK(!strcmp(hs__blas_choice("Prescott", 3), "SkylakeX"), "Prescott on AVX-512");
     CHECK(!strcmp(hs__blas_choice("Prescott", 2), "Haswell"), "Prescott on AVX2");
     CHECK(!strcmp(hs__blas_choice("Nehalem", 2), "Haswell"), "Nehalem on AVX2");
     CHECK(!strcmp(hs__blas_choice("Sandybridge", 3), "SkylakeX"), "Sandybridge on AVX-512");
-    CHECK(hs__blas_choice("Haswell", 3) == NULL, "a known AVX2 core is kept");
-    CHECK(hs__blas_choice("Zen", 3) == NULL, "Zen is kept");
+    CHECK(!strcmp(hs__blas_choice("Haswell", 3), "SkylakeX"), "AVX2 kernels on AVX-512");
+    CHECK(!strcmp(hs__blas_choice("Zen", 3), "SkylakeX"), "Zen kernels on AVX-512");
+    CHECK(hs__blas_choice("Haswell", 2) == NULL, "an AVX2 core on an AVX2 CPU is kept");
+    CHECK(hs__blas_choice("Zen", 2) == NULL, "Zen on an AVX2 CPU is kept");
     CHECK(hs__blas_choice("Cooperlake", 3) == NULL, "Cooperlake is kept");
     CHECK(hs__blas_choice("SkylakeX", 2) == NULL, "kept");
     CHECK(hs__blas_choice("Prescott", 1) == NULL, "no AVX2: nothing better to pick");
@@ -53,8 +55,13 @@ int main(void) {
     CHECK(bi.kernel[0] && bi.detected[0], "kernel names");
     CHECK(bi.threads >= 1, "threads %d", bi.threads);
     const char *env = getenv("OPENBLAS_CORETYPE");
+    int lvl = hs__cpu_isa_level();
+    CHECK(!strcmp(bi.cpu_kernel, lvl >= 3 ? "SkylakeX" : lvl == 2 ? "Haswell" : ""), "cpu_kernel %s at level %d", bi.cpu_kernel, lvl);
+    /* below the CPU's level only when the environment forces it: headscan never leaves it so */
+    if (!env && !getenv("HS_BLAS_KEEP_KERNEL")) CHECK(!bi.below_cpu, "%s below level %d without OPENBLAS_CORETYPE", bi.kernel, lvl);
+    if (env && !strcasecmp(env, "Prescott")) CHECK(bi.below_cpu == (lvl >= 2), "forced Prescott at level %d: below_cpu %d", lvl, bi.below_cpu);
     CHECK(bi.env_forced == (env != NULL), "env_forced");
-    /* at load: switched exactly when OpenBLAS's own choice is a generic fallback */
+    /* at load: switched exactly when OpenBLAS's own choice is below the CPU's level */
     const char *want = env ? NULL : hs__blas_choice(bi.detected, hs__cpu_isa_level());
     CHECK(bi.switched == (want != NULL), "switched %d, expected %d", bi.switched, want != NULL);
     if (want) CHECK(!strcasecmp(bi.kernel, want), "in use %s, expected %s", bi.kernel, want);

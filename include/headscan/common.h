@@ -102,6 +102,10 @@ typedef struct hs_blas_info {
     int threads;         /* threads a BLAS call uses */
     int switched;        /* 1 when headscan replaced `detected` with `kernel` */
     int env_forced;      /* 1 when OPENBLAS_CORETYPE was set by the user */
+    char cpu_kernel[32]; /* the OpenBLAS core for this CPU's ISA level ("SkylakeX" for AVX-512,
+                            "Haswell" for AVX2+FMA, "" below); differs from `kernel` in level
+                            only when OPENBLAS_CORETYPE forces a slower core (below_cpu) */
+    int below_cpu;       /* 1 when the kernel in use is below this CPU's ISA level */
 } hs_blas_info;
 HS_API hs_status hs_blas_get_info(hs_blas_info *out);
 

@@ -6,7 +6,7 @@
  * slower on sgemm. Its constructor runs before any of ours (a library's dependencies
  * are initialised first), so setting OPENBLAS_CORETYPE from here would come too late;
  * instead, when the variable is unset and OpenBLAS chose a core below this CPU's
- * AVX2/FMA level, we ask OpenBLAS to choose again with the right name, through its own
+ * ISA level (AVX2+FMA or AVX-512), we ask OpenBLAS to choose again with the right name, through its own
  * re-initialisation entry points (gotoblas_dynamic_quit / gotoblas_dynamic_init,
  * exported by every DYNAMIC_ARCH build; looked up with dlsym, so any other BLAS just
  * reports its name). OPENBLAS_CORETYPE is set only for that call and restored at
@@ -60,8 +60,9 @@ int hs__cpu_isa_level(void) {
 }
 
 const char *hs__blas_choice(const char *current, int cpu) {
-    /* only a generic fallback is corrected: a core OpenBLAS knows for this CPU family is kept */
-    if (!current || core_level(current) >= 2 || cpu < 2) return NULL;
+    /* a core below the CPU's ISA level (a generic fallback, or AVX2 kernels on an AVX-512
+     * CPU) is corrected; one at the CPU's level (Cooperlake, Zen on AVX2 ...) is kept */
+    if (!current || cpu < 2 || core_level(current) >= cpu) return NULL;
     return cpu >= 3 ? "SkylakeX" : "Haswell";
 }
 
@@ -112,6 +113,9 @@ hs_status hs_blas_get_info(hs_blas_info *out) {
     snprintf(out->detected, sizeof out->detected, "%s", g_blas.detected);
     out->switched = g_blas.switched;
     out->env_forced = g_blas.env_forced;
+    int cpu = hs__cpu_isa_level();
+    snprintf(out->cpu_kernel, sizeof out->cpu_kernel, "%s", cpu >= 3 ? "SkylakeX" : cpu == 2 ? "Haswell" : "");
+    out->below_cpu = cfg && cpu >= 2 && core_level(out->kernel) < cpu;
     out->threads = nthreads ? nthreads() : 1;
 #ifdef _OPENMP
     if (parallel && parallel() == 2) out->threads = omp_get_max_threads();   /* the OpenMP build follows OpenMP */

@@ -22,6 +22,9 @@ static int print_blas(void) {
     else
         printf("blas kernel    %s (%s)\n", b.kernel[0] ? b.kernel : "unknown",
                b.env_forced ? "OPENBLAS_CORETYPE" : "chosen by the BLAS");
+    if (b.below_cpu)
+        printf("blas note      %s is below this CPU's level: unset OPENBLAS_CORETYPE (or set it to %s) for faster products\n",
+               b.kernel, b.cpu_kernel);
     printf("blas threads   %d\n", b.threads);
     return 0;
 }
