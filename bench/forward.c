@@ -1,12 +1,14 @@
 /* bench/forward.c — forward-pass throughput against the same BLAS's GEMM rate.
  *
- *   bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3]
+ *   bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3] [--compute bf16]
  *
  * Prints tokens/s of a full forward with per-token loss (TL processing on),
  * the achieved GFLOP/s (matrix-product FLOPs of the pass, attention counted
  * causally), the single-precision GEMM rate of the same OpenBLAS measured in the
  * same run (the best of a square 2048³ and the pass's own MLP shape), their
- * ratio, and the peak resident memory against the weights. */
+ * ratio, and the peak resident memory against the weights. With --compute bf16 the same
+ * pass is also timed with bf16 weight GEMMs (oneDNN) in the same run, the speed given as a
+ * ratio to float32, with the deviation of its logits and losses from float32's on the batch. */
 #include "headscan/headscan.h"
 #include "bench_gemm.h"
 #include <cblas.h>
@@ -41,12 +43,14 @@ static double gemm_rate(int m, int n, int k, int reps) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3]\n");
+        fprintf(stderr, "usage: bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3] [--compute bf16]\n");
         return 2;
     }
     int B = 32, T = 256, iters = 3;
+    hs_compute compute = HS_COMPUTE_F32;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--batch")) B = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--compute") && hs_compute_parse(argv[i + 1], &compute)) { fprintf(stderr, "%s\n", hs_last_error()); return 2; }
         else if (!strcmp(argv[i], "--n-ctx")) T = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--iters")) iters = atoi(argv[i + 1]);
     }
@@ -71,6 +75,20 @@ int main(int argc, char **argv) {
         double dt = now() - t1;
         if (dt < best) best = dt;
     }
+    double best_c = 0;   /* the same pass in the --compute mode */
+    hs_compute_deviation dev = {0};
+    if (compute != HS_COMPUTE_F32) {
+        fp.compute = compute;
+        if (hs_forward_run(f, tok, B, T, &fp)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }   /* warm-up */
+        best_c = 1e30;
+        for (int i = 0; i < iters; i++) {
+            double t1 = now();
+            if (hs_forward_run(f, tok, B, T, &fp)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
+            double dt = now() - t1;
+            if (dt < best_c) best_c = dt;
+        }
+        if (hs_compute_compare(m, tok, B, T, compute, &dev)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
+    }
     double flops = bench_forward_flops(c, B, T);   /* GQA q|k|v width, gated MLP; attention causal */
     double g_fwd = flops / best / 1e9;
     double g_sq = gemm_rate(2048, 2048, 2048, 3), g_mlp = gemm_rate(B * T, c->d_mlp, c->d_model, 3);
@@ -90,6 +108,13 @@ int main(int argc, char **argv) {
     printf("load             %.2f s\n", t_load);
     printf("forward          %d x %d tokens in %.3f s (best of %d) = %.0f tokens/s\n", B, T, best, iters, B * T / best);
     printf("forward rate     %.1f GFLOP/s (%.1f GFLOP per pass)\n", g_fwd, flops / 1e9);
+    if (best_c > 0) {
+        printf("%-16s %d x %d tokens in %.3f s (best of %d) = %.0f tokens/s = %.2f x float32 (%s)\n", hs_compute_name(compute),
+               B, T, best_c, iters, B * T / best_c, best / best_c, dev.impl);
+        printf("%s deviation   %d sequences alone: max |dlogit| %.3g (max |logit| %.3g), rel. logit error %.3g, "
+               "max |dloss| %.3g, mean |dloss| %.3g\n", hs_compute_name(compute), dev.sequences, dev.max_abs_logit,
+               dev.max_logit, dev.rel_logit, dev.max_abs_loss, dev.mean_abs_loss);
+    }
     printf("sgemm rate       %.1f GFLOP/s (2048^3: %.1f, %dx%dx%d: %.1f)\n", g_ref, g_sq, B * T, c->d_mlp, c->d_model, g_mlp);
     printf("ratio            %.2f of the GEMM rate (target >= 0.60)\n", g_fwd / g_ref);
     printf("GEMM-bound ideal %.3f s (the pass's own products alone): forward at %.2f of it\n", ideal, ideal / best);
