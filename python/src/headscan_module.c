@@ -409,14 +409,17 @@ static bool fwd_hook(const hs_hook_tensor *t, bool ask, void *user) {
     return want;
 }
 
-/* forward(tokens, logits: bool, loss: bool, names_filter: callable | None)
+/* forward(tokens, logits: bool, loss: bool, names_filter: callable | None, compute: "f32" | "bf16")
  *   -> (logits [B, T, V] | None, loss [B, T-1] | None, cache: dict) */
 static PyObject *model_forward(ModelObject *self, PyObject *args, PyObject *kw) {
     NEED(self->m, "the model");
-    static char *kwl[] = {"tokens", "logits", "loss", "names_filter", NULL};
+    static char *kwl[] = {"tokens", "logits", "loss", "names_filter", "compute", NULL};
     PyObject *tobj, *filter = Py_None;
     int want_logits = 1, want_loss = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|ppO", kwl, &tobj, &want_logits, &want_loss, &filter)) return NULL;
+    const char *cname = "f32";
+    hs_compute compute;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|ppOs", kwl, &tobj, &want_logits, &want_loss, &filter, &cname)) return NULL;
+    if (hs_compute_parse(cname, &compute)) return raise_hs(HS_ERR_INVALID_ARG, hs_last_error());
     if (filter != Py_None && !PyCallable_Check(filter)) return PyErr_Format(PyExc_TypeError, "names_filter must be callable");
     PyArrayObject *tk = tokens_2d(tobj);
     if (!tk) return NULL;
@@ -450,6 +453,7 @@ static PyObject *model_forward(ModelObject *self, PyObject *args, PyObject *kw) 
     fp.hook_user = &c;
     fp.logits = logits ? PyArray_DATA((PyArrayObject *)logits) : NULL;
     fp.loss = loss && T > 1 ? PyArray_DATA((PyArrayObject *)loss) : NULL;
+    fp.compute = compute;
     hs_status s = HS_OK;
     char msg[1024] = "";
     Py_BEGIN_ALLOW_THREADS
@@ -482,7 +486,7 @@ static PyMethodDef model_methods[] = {
     {"config", (PyCFunction)model_config, METH_NOARGS, "config() -> dict"},
     {"weight", (PyCFunction)model_weight, METH_O, "weight(name) -> float32 ndarray (a copy of the processed weight)"},
     {"forward", (PyCFunction)(void (*)(void))model_forward, METH_VARARGS | METH_KEYWORDS,
-     "forward(tokens, logits=True, loss=False, names_filter=None) -> (logits, loss_per_token, cache)"},
+     "forward(tokens, logits=True, loss=False, names_filter=None, compute='f32') -> (logits, loss_per_token, cache)"},
     {NULL}};
 
 static PyTypeObject ModelType = {
