@@ -434,7 +434,7 @@ def _pandas():
 def scan(model, *, tokens=None, dataset=None, prompts=288, batch=32, n_ctx=256, induction_tokens=None,
          induction_seed=None, skip=(), progress=True, field="text", shuffle=True, shuffle_seed=42,
          induction_batch=16, induction_len=None, quantile=0.9, no_ind_quantile=0.95, sort="mover_dla_no_ind",
-         offline=None):
+         offline=None, compute="f32"):
     """Every metric of the study for every attention head (what `headscan scan` computes).
 
     model            a headscan.Model
@@ -449,12 +449,15 @@ def scan(model, *, tokens=None, dataset=None, prompts=288, batch=32, n_ctx=256, 
     skip             any of "frac_copy_argmax", "eigenvalues", "induction" (left NaN)
     progress         True: a progress bar (tqdm when installed, else plain lines on stderr);
                      False: none; or a callable(stage, done, total)
+    compute          "f32" (TransformerLens's numbers) or "bf16" (the forward's weight GEMMs in bfloat16,
+                     CPUs with AVX512_BF16/AMX): the first batch's deviation from float32 is then kept in
+                     the manifest (scan.manifest["compute_deviation"])
     Returns a Scan. The GIL is released while it runs; Ctrl-C raises KeyboardInterrupt.
     """
     if not isinstance(model, Model):
         raise TypeError("scan: model must be a headscan.Model")
     kw = dict(prompts=int(prompts), batch=int(batch), shuffle=bool(shuffle), shuffle_seed=int(shuffle_seed),
-              field=field, quantile=float(quantile), no_ind_quantile=float(no_ind_quantile), sort=sort,
+              field=field, compute=compute, quantile=float(quantile), no_ind_quantile=float(no_ind_quantile), sort=sort,
               skip=[skip] if isinstance(skip, str) else list(skip), induction_batch=int(induction_batch),
               induction_len=int(induction_len or 0), induction_seed=int(induction_seed or 0),
               offline=bool(offline) if offline is not None else os.environ.get("HF_HUB_OFFLINE", "").upper()

@@ -690,7 +690,7 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     static char *kwl[] = {"model", "tokenizer", "tokens", "tokens_path", "dataset", "field", "prompts", "batch", "n_ctx",
                           "shuffle", "shuffle_seed", "induction_tokens", "induction_tokens_path", "induction_seed",
                           "induction_batch", "induction_len", "quantile", "no_ind_quantile", "sort", "skip", "progress",
-                          "offline", NULL};
+                          "offline", "compute", NULL};
     PyObject *model, *tokobj = Py_None, *tokens = Py_None, *tpath = NULL, *dataset = NULL, *ind = Py_None, *ipath = NULL;
     PyObject *skip = NULL, *progress = Py_None;
     const char *field = "text", *sort = "mover_dla_no_ind";
@@ -698,11 +698,14 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     unsigned long long ind_seed = 0;
     int batch = 32, n_ctx = 0, shuffle = 1, ind_batch = 16, ind_len = 0, offline = 0;
     double quant = 0.9, quant_ni = 0.95;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O|$OO&O&sLiipLOO&KiiddsOOp", kwl, &ModelType, &model, &tokobj, &tokens,
+    const char *cname = "f32";
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O|$OO&O&sLiipLOO&KiiddsOOps", kwl, &ModelType, &model, &tokobj, &tokens,
                                      opt_path, &tpath, opt_path, &dataset, &field, &prompts, &batch, &n_ctx, &shuffle,
                                      &shuffle_seed, &ind, opt_path, &ipath, &ind_seed, &ind_batch, &ind_len, &quant,
-                                     &quant_ni, &sort, &skip, &progress, &offline))
+                                     &quant_ni, &sort, &skip, &progress, &offline, &cname))
         return NULL;
+    hs_compute compute;
+    if (hs_compute_parse(cname, &compute)) return raise_hs(HS_ERR_INVALID_ARG, hs_last_error());
     PyObject *res = NULL;
     PyArrayObject *tk = NULL, *ik = NULL;
     hs_array tokens_c = {0}, ind_c = {0};
@@ -726,6 +729,7 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     hs_scan_params sp = hs_scan_default_params();
     sp.prompts = prompts;
     sp.batch = batch;
+    sp.compute = compute;
     sp.quantile = (float)quant;
     sp.no_ind_quantile = (float)quant_ni;
     sp.sort = sort;
@@ -812,15 +816,18 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     prog_ctx pc = {.cb = progress == Py_None ? NULL : progress};
     sp.progress = scan_progress;
     sp.progress_user = &pc;
+    hs_compute_deviation dev;
     Py_BEGIN_ALLOW_THREADS
-    s = hs_scan_run(mo->m, &tokens_c, &sp, &r);
+    if (compute != HS_COMPUTE_F32) s = hs_scan_compute_deviation(mo->m, &tokens_c, NULL, 0, &sp, &dev);   /* the first batch */
+    if (!s) s = hs_scan_run(mo->m, &tokens_c, &sp, &r);
     Py_END_ALLOW_THREADS
     if (s) { raise_hs(s, hs_last_error()); goto done; }
     if (PyErr_CheckSignals() < 0) goto done;
     hs_scan_inputs in = {.tokens_path = tpath ? PyBytes_AS_STRING(tpath) : NULL,
                          .dataset = dataset ? PyBytes_AS_STRING(dataset) : NULL, .field = field, .shuffle = shuffle,
                          .shuffle_seed = (uint64_t)shuffle_seed, .ind_tokens_path = ipath ? PyBytes_AS_STRING(ipath) : NULL,
-                         .tokenizer_path = NULL, .t_load_model = 0, .t_load_tokens = t_tok};
+                         .tokenizer_path = NULL, .t_load_model = 0, .t_load_tokens = t_tok,
+                         .deviation = compute != HS_COMPUTE_F32 ? &dev : NULL};
     PyObject *tp_b = NULL;
     if (tokobj != Py_None && !PyUnicode_FSConverter(((TokObject *)tokobj)->path, &tp_b)) goto done;
     if (tp_b) in.tokenizer_path = PyBytes_AS_STRING(tp_b);

@@ -52,3 +52,16 @@ def test_bf16_logits(neox):
     dev = neox.compute_deviation(tok, compute="bf16")
     assert dev["sequences"] == tok.shape[0] and 0 < dev["max_abs_logit"] < 0.05 * dev["max_logit"]
     assert dev["max_abs_loss"] <= 2 * dev["max_abs_logit"]
+
+
+@pytest.mark.skipif(not _has_bf16(), reason="needs AVX512_BF16 or AMX")
+def test_scan_bf16_manifest(neox):
+    tok = np.load(os.path.join(GOLDEN, "neox-tiny-f32", "tokens.npy"))
+    s = headscan.scan(neox, tokens=tok, batch=2, skip=("frac_copy_argmax", "eigenvalues", "induction"), progress=False,
+                      compute="bf16")
+    m = s.manifest
+    assert m["options"]["compute"] == "bf16"
+    d = m["compute_deviation"]
+    assert d["sequences"] == 2 and d["tokens"] == tok.shape[1] and 0 < d["max_abs_logit"] < 0.05 * d["max_logit"]
+    with pytest.raises(ValueError, match="expected f32 or bf16"):
+        headscan.scan(neox, tokens=tok, progress=False, compute="half")
