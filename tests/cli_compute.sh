@@ -29,6 +29,20 @@ for cmd in run prompt scan; do
     || bad "$cmd --compute fp16: rc $rc, $(cat "$W/err")"
 done
 
+# ---- a CPU without AVX512_BF16/AMX (oneDNN capped below it): refused before any work, saying why
+for cmd in run prompt scan; do
+  case $cmd in
+    run) args=(--model "$TINY" --tokens 1,2,3) ;;
+    prompt) args=(--model "$M" --tokenizer "$TOK" "Hello" "world") ;;
+    scan) args=(--model "$TINY" --tokens "$GT/tokens.npy" --out "$W/capped") ;;
+  esac
+  ONEDNN_MAX_CPU_ISA=AVX512_CORE "$HS" $cmd "${args[@]}" --compute bf16 >/dev/null 2>"$W/err"; rc=$?
+  [ $rc -eq 1 ] && grep -q "AVX512_BF16 or AMX; oneDNN reports avx512_core" "$W/err" && [ ! -e "$W/capped" ] \
+    && ok "$cmd --compute bf16 below AVX512_BF16: refused up front" || bad "$cmd capped: rc $rc, $(cat "$W/err")"
+done
+ONEDNN_MAX_CPU_ISA=AVX512_CORE "$HS" info | grep -q "^bf16 compute   bf16 compute needs a CPU with AVX512_BF16" \
+  && ok "info says bf16 is unavailable, and why" || bad "info (capped): $("$HS" info 2>&1)"
+
 if ! grep -qw avx512_bf16 /proc/cpuinfo && ! grep -qw amx_bf16 /proc/cpuinfo; then
   "$HS" run --model "$TINY" --tokens 1,2,3 --compute bf16 >/dev/null 2>"$W/err"; rc=$?
   [ $rc -ne 0 ] && grep -q "AVX512_BF16 or AMX" "$W/err" && ok "no AVX512_BF16: bf16 refused, saying why" || bad "bf16 without AVX512_BF16: rc $rc $(cat "$W/err")"
@@ -38,6 +52,8 @@ if ! grep -qw avx512_bf16 /proc/cpuinfo && ! grep -qw amx_bf16 /proc/cpuinfo; th
 fi
 
 # ---- run: the deviation line on stderr, the usual output on stdout
+"$HS" info | grep -q "^bf16 compute   available (oneDNN" && ok "info: bf16 compute available" || bad "info: $("$HS" info 2>&1)"
+
 dev_re='compute bf16 \(oneDNN [^)]*bf16[^)]*\) is not TransformerLens-exact: deviation from float32 on'
 if "$HS" run --model "$M" --tokens 0,510,2816,1048,1896,50,253 --top 3 --json --compute bf16 >"$W/out" 2>"$W/err"; then
   grep -Eq "$dev_re this sequence \(1 x 7 tokens" "$W/err" && grep -q "max |dlogit|" "$W/err" && ok "run --compute bf16 prints its deviation" \

@@ -288,6 +288,8 @@ static bool errors_and_support(void) {
     fp.compute = HS_COMPUTE_BF16;
     hs_status s = hs_forward_run(f, tok, 1, 4, &fp);
     bool supported = s == HS_OK;
+    CHECK(hs_compute_check(HS_COMPUTE_BF16) == s, "hs_compute_check agrees with the forward (%s)", hs_status_str(s));
+    CHECK(hs_compute_check(HS_COMPUTE_F32) == HS_OK && hs_compute_check((hs_compute)7) == HS_ERR_INVALID_ARG, "hs_compute_check");
     if (!supported)
         CHECK(s == HS_ERR_UNSUPPORTED && strstr(hs_forward_error(f), "AVX512_BF16 or AMX") && strstr(hs_forward_error(f), "--compute f32"),
               "bf16 on this CPU: %s: %s", hs_status_str(s), hs_forward_error(f));

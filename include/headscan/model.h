@@ -140,6 +140,8 @@ typedef enum { HS_COMPUTE_F32 = 0, HS_COMPUTE_BF16 = 1 } hs_compute;
 /* "f32" / "bf16" (for command lines); HS_ERR_INVALID_ARG naming the choices otherwise. */
 HS_API hs_status hs_compute_parse(const char *s, hs_compute *out);
 HS_API const char *hs_compute_name(hs_compute c);
+/* HS_OK when this CPU runs `c` (always for float32); else HS_ERR_UNSUPPORTED saying why. */
+HS_API hs_status hs_compute_check(hs_compute c);
 
 typedef struct hs_forward_params {
     hs_hook_fn hook;         /* optional */

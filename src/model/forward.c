@@ -334,7 +334,7 @@ static hs_status gemm_setup(hs_forward *f, hs_compute compute) {
     tl_bf16 = NULL;
     f->ran_bf16 = false;
     if (compute != HS_COMPUTE_F32 && compute != HS_COMPUTE_BF16)
-        s = hs_errorf(HS_ERR_INVALID_ARG, "compute %d: expected HS_COMPUTE_F32 or HS_COMPUTE_BF16", (int)compute);
+        s = hs_compute_check(compute);   /* the error naming the choices */
     else if (compute == HS_COMPUTE_BF16 && !f->bf16) {
         size_t K = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head;
         if ((size_t)c->d_mlp > K) K = (size_t)c->d_mlp;

@@ -167,8 +167,9 @@ static const char *isa_name(dnnl_cpu_isa_t isa) {
     }
 }
 
-hs_status hs_bf16_gemm_create(const hs_model *m, size_t max_act, hs_bf16_gemm **out) {
-    *out = NULL;
+hs_status hs_compute_check(hs_compute c) {
+    if (c == HS_COMPUTE_F32) return HS_OK;
+    if (c != HS_COMPUTE_BF16) return hs_errorf(HS_ERR_INVALID_ARG, "compute %d: expected HS_COMPUTE_F32 or HS_COMPUTE_BF16", (int)c);
     /* native bf16 dot products (AVX512_BF16; AMX includes it): elsewhere oneDNN emulates bf16
      * (measured on this project's AVX-512 machine with ONEDNN_MAX_CPU_ISA=AVX512_CORE: 5x
      * slower than native, below OpenBLAS's float32) or has no kernel at all (AVX2) */
@@ -177,6 +178,13 @@ hs_status hs_bf16_gemm_create(const hs_model *m, size_t max_act, hs_bf16_gemm **
         return hs_errorf(HS_ERR_UNSUPPORTED,
                          "bf16 compute needs a CPU with AVX512_BF16 or AMX; oneDNN reports %s here, where bf16 would only be "
                          "emulated (slower than float32): use float32 compute (--compute f32)", isa_name(isa));
+    return HS_OK;
+}
+
+hs_status hs_bf16_gemm_create(const hs_model *m, size_t max_act, hs_bf16_gemm **out) {
+    *out = NULL;
+    hs_status cs = hs_compute_check(HS_COMPUTE_BF16);
+    if (cs) return cs;
     const struct hs_bf16_weights *w = NULL;
     struct hs_rep_cache *rc = m->rep_lock;
     hs_status s = HS_OK;

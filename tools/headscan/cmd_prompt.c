@@ -53,6 +53,7 @@ int cmd_prompt(int argc, char **argv) {
     }
     if (!model) return cli_usage_error("prompt", "--model DIR is required");
     if (argc - optind != 2) return cli_usage_error("prompt", "give PROMPT and ANSWER");
+    if (hs_compute_check(tp.compute)) return cli_fail(HS_ERR_UNSUPPORTED, "--compute");   /* before any work */
     const char *prompt = argv[optind], *answer = argv[optind + 1];
     char *dir = NULL;
     int rc = cli_resolve_model(model, revision, offline, &dir);

@@ -135,6 +135,7 @@ int cmd_run(int argc, char **argv) {
     if (!model) return cli_usage_error("run", "--model DIR is required");
     if (!tokens_arg == !text) return cli_usage_error("run", "give either --tokens or --text (one is required)");
     if (K < 0 || K > 1000) return cli_usage_error("run", "--top must be in 0..1000");
+    if (hs_compute_check(compute)) return cli_fail(HS_ERR_UNSUPPORTED, "--compute");   /* before any work */
     char *model_dir = NULL;
     int rc0 = cli_resolve_model(model, revision, offline, &model_dir);
     if (rc0) return rc0;

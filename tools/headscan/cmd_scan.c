@@ -247,6 +247,7 @@ int cmd_scan(int argc, char **argv) {
     if (optind < argc) return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
     if (use_mpi && nshards > 1) return cli_usage_error("scan", "--mpi and --shard: under MPI every rank is one shard");
     if (report && no_arrays) return cli_usage_error("scan", "--report plots the per-token arrays: it cannot go with --no-arrays");
+    if (hs_compute_check(compute)) return cli_fail(HS_ERR_UNSUPPORTED, "--compute");   /* before any work */
     int mpi_rank = 0, mpi_size = 1;
     if (use_mpi) {
         int rc = cli_mpi_init(&mpi_rank, &mpi_size);
