@@ -13,6 +13,7 @@
 #include "headscan/headscan.h"
 #include "bench_gemm.h"
 #include <cblas.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,47 @@ static double gemm_rate(int m, int n, int k, int reps) {
         double g = 2.0 * m * n * k / (now() - t0) / 1e9;
         if (g > best) best = g;
     }
+    free(a); free(b); free(c);
+    return best;
+}
+
+/* oneDNN's bf16 matmul rate (bf16 inputs, float32 output) on m x k @ k x n: the bf16 pass's
+ * GEMM baseline, as gemm_rate is float32's. 0 when the primitive cannot be made. */
+static double bf16_rate(int m, int n, int k, int reps) {
+    dnnl_engine_t eng = NULL;
+    dnnl_stream_t st = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t p = NULL;
+    dnnl_memory_desc_t sd, wd, dd;
+    dnnl_dims_t ds = {m, k}, dw = {k, n}, dst = {m, n};
+    dnnl_matmul_desc_t md;
+    uint16_t *a = calloc((size_t)m * k, 2), *b = calloc((size_t)k * n, 2);
+    float *c = malloc(sizeof(float) * (size_t)m * n);
+    dnnl_memory_t ma = NULL, mb = NULL, mc = NULL;
+    double best = 0;
+    for (size_t i = 0; i < (size_t)m * k; i++) a[i] = (uint16_t)(0x3f00 + i % 128);   /* 0.5 .. 1 */
+    for (size_t i = 0; i < (size_t)k * n; i++) b[i] = (uint16_t)(0xbf00 + i % 128);
+    if (a && b && c && !dnnl_engine_create(&eng, dnnl_cpu, 0) && !dnnl_stream_create(&st, eng, dnnl_stream_default_flags) &&
+        !dnnl_memory_desc_init_by_tag(&sd, 2, ds, dnnl_bf16, dnnl_ab) && !dnnl_memory_desc_init_by_tag(&wd, 2, dw, dnnl_bf16, dnnl_ab) &&
+        !dnnl_memory_desc_init_by_tag(&dd, 2, dst, dnnl_f32, dnnl_ab) && !dnnl_matmul_desc_init(&md, &sd, &wd, NULL, &dd) &&
+        !dnnl_primitive_desc_create(&pd, &md, NULL, eng, NULL) && !dnnl_primitive_create(&p, pd) &&
+        !dnnl_memory_create(&ma, &sd, eng, a) && !dnnl_memory_create(&mb, &wd, eng, b) && !dnnl_memory_create(&mc, &dd, eng, c)) {
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
+        for (int r = -1; r < reps; r++) {   /* r = -1: warm-up */
+            double t0 = now();
+            dnnl_primitive_execute(p, st, 3, args);
+            dnnl_stream_wait(st);
+            double g = 2.0 * m * n * k / (now() - t0) / 1e9;
+            if (r >= 0 && g > best) best = g;
+        }
+    }
+    if (ma) dnnl_memory_destroy(ma);
+    if (mb) dnnl_memory_destroy(mb);
+    if (mc) dnnl_memory_destroy(mc);
+    if (p) dnnl_primitive_destroy(p);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (st) dnnl_stream_destroy(st);
+    if (eng) dnnl_engine_destroy(eng);
     free(a); free(b); free(c);
     return best;
 }
@@ -112,6 +154,11 @@ int main(int argc, char **argv) {
     }
     printf("sgemm rate       %.1f GFLOP/s (2048^3: %.1f, %dx%dx%d: %.1f)\n", g_ref, g_sq, B * T, c->d_mlp, c->d_model, g_mlp);
     printf("ratio            %.2f of the GEMM rate (target >= 0.60)\n", g_fwd / g_ref);
+    if (best_c > 0) {
+        double g_bf = bf16_rate(B * T, c->d_mlp, c->d_model, 3);
+        printf("bf16 matmul rate %.1f GFLOP/s (oneDNN, %dx%dx%d) = %.2f x sgemm's: the bf16 pass's GEMM-bound ceiling; "
+               "its forward rate %.1f GFLOP/s\n", g_bf, B * T, c->d_mlp, c->d_model, g_bf / g_mlp, flops / best_c / 1e9);
+    }
     printf("GEMM-bound ideal %.3f s (the pass's own products alone): forward at %.2f of it\n", ideal, ideal / best);
     printf("peak RSS         %.1f MB; weights %.1f MB; RSS - weights = %.1f MB (target < 1536 MB); estimate %.1f MB\n",
            ru.ru_maxrss / 1024.0, e.weights / 1048576.0, ru.ru_maxrss / 1024.0 - e.weights / 1048576.0, e.total / 1048576.0);
