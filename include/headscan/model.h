@@ -124,11 +124,31 @@ HS_API const char *hs_cache_name(const hs_cache *c, int i);
 HS_API void hs_cache_free(hs_cache *c);
 
 /* ------------------------------------------------------------------------- forward */
+/* Arithmetic of the weight GEMMs (q|k|v, W_O, the MLP's and the unembedding; attention's
+ * score and value products stay float32).
+ *   HS_COMPUTE_F32   float32 through BLAS: TransformerLens's numbers (the default, and the
+ *                    only mode the TL-equality tests use).
+ *   HS_COMPUTE_BF16  oneDNN matmul on bfloat16 inputs (activations and weights rounded to
+ *                    bf16: 8 significant bits, relative rounding ≤ 2^-9 each) with float32
+ *                    accumulation and output. Weights are converted once per model (BF16
+ *                    checkpoints of the Llama family are used as stored, fold_ln's norm
+ *                    weight then scales the activations). Needs a CPU with AVX512_BF16 or
+ *                    AMX: elsewhere oneDNN only emulates bf16, slower than float32, and
+ *                    hs_forward_run refuses with HS_ERR_UNSUPPORTED (no silent fallback).
+ *                    Not TL-exact: measure the deviation with hs_compute_compare. */
+typedef enum { HS_COMPUTE_F32 = 0, HS_COMPUTE_BF16 = 1 } hs_compute;
+/* "f32" / "bf16" (for command lines); HS_ERR_INVALID_ARG naming the choices otherwise. */
+HS_API hs_status hs_compute_parse(const char *s, hs_compute *out);
+HS_API const char *hs_compute_name(hs_compute c);
+/* HS_OK when this CPU runs `c` (always for float32); else HS_ERR_UNSUPPORTED saying why. */
+HS_API hs_status hs_compute_check(hs_compute c);
+
 typedef struct hs_forward_params {
     hs_hook_fn hook;         /* optional */
     void *hook_user;
     float *loss;             /* optional out: [B, T-1] per-token loss (TL loss_fn per_token) */
     float *logits;           /* optional out: [B, T, V] (large) */
+    hs_compute compute;      /* default HS_COMPUTE_F32 */
 } hs_forward_params;
 HS_API hs_forward_params hs_forward_default_params(void);
 
@@ -139,6 +159,20 @@ HS_API const char *hs_forward_error(const hs_forward *f);
 /* tokens: [B, T] row-major. */
 HS_API hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T,
                                 const hs_forward_params *params);
+
+/* How far `compute` is from float32 on tokens [B, T]: each sequence is run alone (1 x T)
+ * in float32 and in `compute`, and its logits and per-token losses compared. */
+typedef struct hs_compute_deviation {
+    int sequences, tokens;       /* compared: B sequences of T tokens */
+    double max_abs_logit;        /* max |logit − logit_f32| */
+    double max_logit;            /* max |logit_f32| (the scale of the above) */
+    double rel_logit;            /* ‖logits − logits_f32‖₂ / ‖logits_f32‖₂ */
+    double max_abs_loss;         /* max |loss − loss_f32| over the B·(T−1) next-token losses */
+    double mean_abs_loss;
+    char impl[64];               /* the oneDNN implementation that ran, e.g. "brg:avx512_core_bf16" */
+} hs_compute_deviation;
+HS_API hs_status hs_compute_compare(const hs_model *m, const int32_t *tokens, int B, int T, hs_compute compute,
+                                    hs_compute_deviation *out);
 
 #ifdef __cplusplus
 }

@@ -54,6 +54,9 @@ typedef struct hs_test_prompt_params {
     int top_k;                      /* default 10 */
     bool prepend_space_to_answer;   /* default true */
     bool prepend_bos;               /* default true (TransformerLens's default) */
+    hs_compute compute;             /* default HS_COMPUTE_F32 (see hs_compute) */
+    hs_compute_deviation *deviation; /* optional out: with a non-float32 compute, its deviation
+                                       from float32 on prompt + answer (hs_compute_compare) */
 } hs_test_prompt_params;
 HS_API hs_test_prompt_params hs_test_prompt_default_params(void);
 

@@ -96,6 +96,9 @@ typedef struct hs_scan_params {
     const char *sort;         /* head table sort column (descending); default "mover_dla_no_ind" */
     hs_scan_progress_fn progress;
     void *progress_user;
+    hs_compute compute;       /* the scan's forward (DLA, mover, loss): default HS_COMPUTE_F32 (TL's
+                                 numbers); HS_COMPUTE_BF16 see hs_compute (induction and copying
+                                 scores stay float32) */
 } hs_scan_params;
 HS_API hs_scan_params hs_scan_default_params(void);
 
@@ -174,7 +177,14 @@ typedef struct hs_scan_inputs {
     const char *ind_tokens_path;  /* replayed induction tokens file */
     const char *tokenizer_path;   /* the tokenizer.json used */
     double t_load_model, t_load_tokens;   /* seconds */
+    const hs_compute_deviation *deviation;  /* params->compute's deviation from float32 (recorded
+                                               as "compute_deviation"); NULL: none */
 } hs_scan_inputs;
+/* params->compute's deviation from float32 (hs_compute_compare) on the first batch the scan
+ * runs: the first min(batch, prompts) rows of tokens, or of the int64/int32 .npy at
+ * tokens_path (tokens NULL), their first n_ctx columns (0 = all). */
+HS_API hs_status hs_scan_compute_deviation(const hs_model *m, const hs_array *tokens, const char *tokens_path, int n_ctx,
+                                           const hs_scan_params *params, hs_compute_deviation *out);
 /* Records `in` and the options of `params` (those the scan ran with) in r's manifest. */
 HS_API hs_status hs_scan_record_inputs(hs_scan_result *r, const hs_scan_params *params, const hs_scan_inputs *in);
 /* The same record as JSON object text (malloc'd into *out), for a scan that has not run yet

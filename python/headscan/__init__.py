@@ -208,15 +208,17 @@ class Model:
         return tokens
 
     # ------------------------------------------------------------ forward
-    def __call__(self, tokens, return_type="logits", loss_per_token=False):
+    def __call__(self, tokens, return_type="logits", loss_per_token=False, compute="f32"):
         """TL's forward: tokens [batch, pos] (or text). return_type "logits" -> [batch, pos, d_vocab];
         "loss" -> the mean next-token loss (0-d float32 array), or [batch, pos-1] with loss_per_token;
-        "both" -> (logits, loss); None -> None. Arrays are fresh float32 copies."""
+        "both" -> (logits, loss); None -> None. Arrays are fresh float32 copies.
+        compute="bf16": the weight GEMMs in bfloat16 (oneDNN; CPUs with AVX512_BF16 or AMX, else
+        headscan.Error), not TransformerLens-exact: see compute_deviation."""
         if return_type not in ("logits", "loss", "both", None):
             raise ValueError(f"return_type must be 'logits', 'loss', 'both' or None, not {return_type!r}")
         want_logits = return_type in ("logits", "both")
         want_loss = return_type in ("loss", "both")
-        logits, loss, _ = self._m.forward(self._as_tokens(tokens), logits=want_logits, loss=want_loss)
+        logits, loss, _ = self._m.forward(self._as_tokens(tokens), logits=want_logits, loss=want_loss, compute=compute)
         if want_loss and not loss_per_token:
             loss = np.asarray(loss.mean(dtype=np.float64), dtype=np.float32)
         if return_type == "logits":
@@ -229,7 +231,7 @@ class Model:
 
     forward = __call__
 
-    def run_with_cache(self, tokens, names_filter=None, return_type="logits", loss_per_token=False):
+    def run_with_cache(self, tokens, names_filter=None, return_type="logits", loss_per_token=False, compute="f32"):
         """TL's run_with_cache -> (output, cache). cache maps TL hook names
         ("blocks.0.attn.hook_pattern") to float32 arrays in TL's shapes, and holds ONLY the hooks
         names_filter selects (None = all, a name, a list of names, or a callable(name) -> bool):
@@ -240,11 +242,29 @@ class Model:
         want_logits = return_type in ("logits", "both")
         want_loss = return_type in ("loss", "both")
         logits, loss, cache = self._m.forward(self._as_tokens(tokens), logits=want_logits, loss=want_loss,
-                                              names_filter=_names_filter(names_filter))
+                                              names_filter=_names_filter(names_filter), compute=compute)
         if want_loss and not loss_per_token:
             loss = np.asarray(loss.mean(dtype=np.float64), dtype=np.float32)
         out = {"logits": logits, "loss": loss, "both": (logits, loss), None: None}[return_type]
         return out, ActivationCache(cache)
+
+    def compute_deviation(self, tokens, compute="bf16"):
+        """How far `compute` is from float32 on tokens [batch, pos] (as hs_compute_compare, each
+        sequence alone): {"max_abs_logit", "max_logit", "rel_logit", "max_abs_loss", "mean_abs_loss"}."""
+        t = np.atleast_2d(np.asarray(self._as_tokens(tokens)))
+        dmax = lmax = d2 = r2 = smax = ssum = 0.0
+        for row in t:
+            l32, s32, _ = self._m.forward(row[None], logits=True, loss=True)
+            lc, sc, _ = self._m.forward(row[None], logits=True, loss=True, compute=compute)
+            d = np.abs(lc.astype(np.float64) - l32)
+            dmax, lmax = max(dmax, float(d.max())), max(lmax, float(np.abs(l32).max()))
+            d2, r2 = d2 + float((d * d).sum()), r2 + float((l32.astype(np.float64) ** 2).sum())
+            ds = np.abs(sc.astype(np.float64) - s32)
+            smax, ssum = max(smax, float(ds.max(initial=0))), ssum + float(ds.sum())
+        n_loss = t.shape[0] * max(t.shape[1] - 1, 0)
+        return {"compute": compute, "sequences": int(t.shape[0]), "tokens": int(t.shape[1]), "max_abs_logit": dmax,
+                "max_logit": lmax, "rel_logit": (d2 / r2) ** 0.5 if r2 > 0 else 0.0, "max_abs_loss": smax,
+                "mean_abs_loss": ssum / n_loss if n_loss else 0.0}
 
     def weight(self, name):
         """A processed weight by TL name ("W_E", "blocks.0.attn.W_Q", ...): a float32 copy."""
@@ -414,7 +434,7 @@ def _pandas():
 def scan(model, *, tokens=None, dataset=None, prompts=288, batch=32, n_ctx=256, induction_tokens=None,
          induction_seed=None, skip=(), progress=True, field="text", shuffle=True, shuffle_seed=42,
          induction_batch=16, induction_len=None, quantile=0.9, no_ind_quantile=0.95, sort="mover_dla_no_ind",
-         offline=None):
+         offline=None, compute="f32"):
     """Every metric of the study for every attention head (what `headscan scan` computes).
 
     model            a headscan.Model
@@ -429,12 +449,15 @@ def scan(model, *, tokens=None, dataset=None, prompts=288, batch=32, n_ctx=256, 
     skip             any of "frac_copy_argmax", "eigenvalues", "induction" (left NaN)
     progress         True: a progress bar (tqdm when installed, else plain lines on stderr);
                      False: none; or a callable(stage, done, total)
+    compute          "f32" (TransformerLens's numbers) or "bf16" (the forward's weight GEMMs in bfloat16,
+                     CPUs with AVX512_BF16/AMX): the first batch's deviation from float32 is then kept in
+                     the manifest (scan.manifest["compute_deviation"])
     Returns a Scan. The GIL is released while it runs; Ctrl-C raises KeyboardInterrupt.
     """
     if not isinstance(model, Model):
         raise TypeError("scan: model must be a headscan.Model")
     kw = dict(prompts=int(prompts), batch=int(batch), shuffle=bool(shuffle), shuffle_seed=int(shuffle_seed),
-              field=field, quantile=float(quantile), no_ind_quantile=float(no_ind_quantile), sort=sort,
+              field=field, compute=compute, quantile=float(quantile), no_ind_quantile=float(no_ind_quantile), sort=sort,
               skip=[skip] if isinstance(skip, str) else list(skip), induction_batch=int(induction_batch),
               induction_len=int(induction_len or 0), induction_seed=int(induction_seed or 0),
               offline=bool(offline) if offline is not None else os.environ.get("HF_HUB_OFFLINE", "").upper()

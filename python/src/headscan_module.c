@@ -409,14 +409,17 @@ static bool fwd_hook(const hs_hook_tensor *t, bool ask, void *user) {
     return want;
 }
 
-/* forward(tokens, logits: bool, loss: bool, names_filter: callable | None)
+/* forward(tokens, logits: bool, loss: bool, names_filter: callable | None, compute: "f32" | "bf16")
  *   -> (logits [B, T, V] | None, loss [B, T-1] | None, cache: dict) */
 static PyObject *model_forward(ModelObject *self, PyObject *args, PyObject *kw) {
     NEED(self->m, "the model");
-    static char *kwl[] = {"tokens", "logits", "loss", "names_filter", NULL};
+    static char *kwl[] = {"tokens", "logits", "loss", "names_filter", "compute", NULL};
     PyObject *tobj, *filter = Py_None;
     int want_logits = 1, want_loss = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|ppO", kwl, &tobj, &want_logits, &want_loss, &filter)) return NULL;
+    const char *cname = "f32";
+    hs_compute compute;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|ppOs", kwl, &tobj, &want_logits, &want_loss, &filter, &cname)) return NULL;
+    if (hs_compute_parse(cname, &compute)) return raise_hs(HS_ERR_INVALID_ARG, hs_last_error());
     if (filter != Py_None && !PyCallable_Check(filter)) return PyErr_Format(PyExc_TypeError, "names_filter must be callable");
     PyArrayObject *tk = tokens_2d(tobj);
     if (!tk) return NULL;
@@ -450,6 +453,7 @@ static PyObject *model_forward(ModelObject *self, PyObject *args, PyObject *kw) 
     fp.hook_user = &c;
     fp.logits = logits ? PyArray_DATA((PyArrayObject *)logits) : NULL;
     fp.loss = loss && T > 1 ? PyArray_DATA((PyArrayObject *)loss) : NULL;
+    fp.compute = compute;
     hs_status s = HS_OK;
     char msg[1024] = "";
     Py_BEGIN_ALLOW_THREADS
@@ -482,7 +486,7 @@ static PyMethodDef model_methods[] = {
     {"config", (PyCFunction)model_config, METH_NOARGS, "config() -> dict"},
     {"weight", (PyCFunction)model_weight, METH_O, "weight(name) -> float32 ndarray (a copy of the processed weight)"},
     {"forward", (PyCFunction)(void (*)(void))model_forward, METH_VARARGS | METH_KEYWORDS,
-     "forward(tokens, logits=True, loss=False, names_filter=None) -> (logits, loss_per_token, cache)"},
+     "forward(tokens, logits=True, loss=False, names_filter=None, compute='f32') -> (logits, loss_per_token, cache)"},
     {NULL}};
 
 static PyTypeObject ModelType = {
@@ -686,7 +690,7 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     static char *kwl[] = {"model", "tokenizer", "tokens", "tokens_path", "dataset", "field", "prompts", "batch", "n_ctx",
                           "shuffle", "shuffle_seed", "induction_tokens", "induction_tokens_path", "induction_seed",
                           "induction_batch", "induction_len", "quantile", "no_ind_quantile", "sort", "skip", "progress",
-                          "offline", NULL};
+                          "offline", "compute", NULL};
     PyObject *model, *tokobj = Py_None, *tokens = Py_None, *tpath = NULL, *dataset = NULL, *ind = Py_None, *ipath = NULL;
     PyObject *skip = NULL, *progress = Py_None;
     const char *field = "text", *sort = "mover_dla_no_ind";
@@ -694,11 +698,14 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     unsigned long long ind_seed = 0;
     int batch = 32, n_ctx = 0, shuffle = 1, ind_batch = 16, ind_len = 0, offline = 0;
     double quant = 0.9, quant_ni = 0.95;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O|$OO&O&sLiipLOO&KiiddsOOp", kwl, &ModelType, &model, &tokobj, &tokens,
+    const char *cname = "f32";
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O|$OO&O&sLiipLOO&KiiddsOOps", kwl, &ModelType, &model, &tokobj, &tokens,
                                      opt_path, &tpath, opt_path, &dataset, &field, &prompts, &batch, &n_ctx, &shuffle,
                                      &shuffle_seed, &ind, opt_path, &ipath, &ind_seed, &ind_batch, &ind_len, &quant,
-                                     &quant_ni, &sort, &skip, &progress, &offline))
+                                     &quant_ni, &sort, &skip, &progress, &offline, &cname))
         return NULL;
+    hs_compute compute;
+    if (hs_compute_parse(cname, &compute)) return raise_hs(HS_ERR_INVALID_ARG, hs_last_error());
     PyObject *res = NULL;
     PyArrayObject *tk = NULL, *ik = NULL;
     hs_array tokens_c = {0}, ind_c = {0};
@@ -722,6 +729,7 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     hs_scan_params sp = hs_scan_default_params();
     sp.prompts = prompts;
     sp.batch = batch;
+    sp.compute = compute;
     sp.quantile = (float)quant;
     sp.no_ind_quantile = (float)quant_ni;
     sp.sort = sort;
@@ -808,15 +816,18 @@ static PyObject *py_scan(PyObject *mod, PyObject *args, PyObject *kw) {
     prog_ctx pc = {.cb = progress == Py_None ? NULL : progress};
     sp.progress = scan_progress;
     sp.progress_user = &pc;
+    hs_compute_deviation dev;
     Py_BEGIN_ALLOW_THREADS
-    s = hs_scan_run(mo->m, &tokens_c, &sp, &r);
+    if (compute != HS_COMPUTE_F32) s = hs_scan_compute_deviation(mo->m, &tokens_c, NULL, 0, &sp, &dev);   /* the first batch */
+    if (!s) s = hs_scan_run(mo->m, &tokens_c, &sp, &r);
     Py_END_ALLOW_THREADS
     if (s) { raise_hs(s, hs_last_error()); goto done; }
     if (PyErr_CheckSignals() < 0) goto done;
     hs_scan_inputs in = {.tokens_path = tpath ? PyBytes_AS_STRING(tpath) : NULL,
                          .dataset = dataset ? PyBytes_AS_STRING(dataset) : NULL, .field = field, .shuffle = shuffle,
                          .shuffle_seed = (uint64_t)shuffle_seed, .ind_tokens_path = ipath ? PyBytes_AS_STRING(ipath) : NULL,
-                         .tokenizer_path = NULL, .t_load_model = 0, .t_load_tokens = t_tok};
+                         .tokenizer_path = NULL, .t_load_model = 0, .t_load_tokens = t_tok,
+                         .deviation = compute != HS_COMPUTE_F32 ? &dev : NULL};
     PyObject *tp_b = NULL;
     if (tokobj != Py_None && !PyUnicode_FSConverter(((TokObject *)tokobj)->path, &tp_b)) goto done;
     if (tp_b) in.tokenizer_path = PyBytes_AS_STRING(tp_b);

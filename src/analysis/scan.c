@@ -413,7 +413,7 @@ hs_status hs_scan_plan_make(const hs_model *m, int64_t rows, int64_t T64, hs_sca
                              "use a shorter induction length", (long long)w, (long long)((w - 1) / 2), cfg->n_ctx);
     }
     *pl = (hs_scan_plan){.L = cfg->n_layers, .H = cfg->n_heads, .T = T, .P = P, .V = cfg->d_vocab, .sort_col = sort_col,
-                         .rows = rows, .N = N, .B = (int)(p->batch < N ? p->batch : N)};
+                         .rows = rows, .N = N, .B = (int)(p->batch < N ? p->batch : N), .compute = p->compute};
     return HS_OK;
 }
 
@@ -466,6 +466,7 @@ struct hs_scanner {
     int32_t *tok32, *seen;
     hs_forward *f;
     int B;
+    hs_compute compute;
 };
 
 void hs_scanner_free(hs_scanner *sc) {
@@ -498,6 +499,7 @@ hs_status hs_scanner_new(const hs_model *m, const hs_scan_plan *pl, hs_scanner *
     batch_ctx *c = &sc->c;
     *c = (batch_ctx){.L = L, .H = H, .KV = cfg->n_kv_heads, .D = D, .M = M, .V = V, .HD = HD, .T = T, .P = P, .N = (int)pl->N, .WO = sc->WO};
     sc->B = B;
+    sc->compute = pl->compute;
     sc->tok32 = hs_malloc(sizeof(int32_t) * (size_t)B * T);
     sc->seen = hs_malloc(sizeof(int32_t) * (size_t)V);
     c->uniq = hs_malloc(sizeof(int32_t) * Umax);
@@ -534,6 +536,7 @@ hs_status hs_scanner_run(hs_scanner *sc, const int64_t *tok, int Bb, const hs_sc
     fp.hook = scan_hook;
     fp.hook_user = c;
     fp.loss = o->loss;
+    fp.compute = sc->compute;
     if ((s = hs_forward_run(sc->f, sc->tok32, Bb, T, &fp))) return s;
     if (!c->scaled) return hs_errorf(HS_ERR_INTERNAL, "the forward pass did not deliver ln_final.hook_scale");
     return HS_OK;

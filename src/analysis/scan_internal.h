@@ -38,6 +38,7 @@ float hs_quantile_lerp(float a, float b, float w);
 typedef struct hs_scan_plan {
     int L, H, T, P, V, B, sort_col;
     int64_t rows, N;      /* rows of the token set; rows scanned */
+    hs_compute compute;   /* the forward's weight GEMMs */
 } hs_scan_plan;
 /* Validates the params against the model and a token set of rows x T (p->sort defaulted). */
 hs_status hs_scan_plan_make(const hs_model *m, int64_t rows, int64_t T, hs_scan_params *p, hs_scan_plan *pl);

@@ -53,6 +53,8 @@ struct hs_forward {
     float *rot_sin, *rot_cos;   /* [max_T, R] when max_T exceeds the model's tables (Llama family) */
     float *wbuf;                /* weights kept as stored: one matrix (or q|k|v) widened to float32 */
     const float *cur_sin, *cur_cos;   /* the tables this pass uses */
+    hs_bf16_gemm *bf16;         /* bf16 compute (gemm_bf16.c): made on the first bf16 pass */
+    bool ran_bf16;              /* the last pass's weight GEMMs were bf16 */
     bool want_block[HK_COUNT];  /* scratch per layer */
     char err[HS_ERRMSG_MAX];
 };
@@ -76,6 +78,7 @@ void hs_forward_free(hs_forward *f) {
     float *bufs[] = {f->resid, f->ln1, f->ln2, f->attn_out, f->mlp_out, f->resid_mid, f->q, f->k, f->v, f->rq, f->rk,
                      f->z, f->pattern, f->pre, f->post, f->pre_lin, f->scale1, f->scale2, f->scalef, f->logits, f->rot_sin, f->rot_cos, f->wbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) hs_aligned_free(bufs[i]);
+    hs_bf16_gemm_free(f->bf16);
     free(f);
 }
 
@@ -149,8 +152,15 @@ static void hook_give(hook_ctx *h, int layer, const char *suffix, int ndim, cons
 }
 
 /* ------------------------------------------------------------------ kernels */
+/* The weight GEMMs below run in bf16 through oneDNN (gemm_bf16.c) when this thread's pass
+ * asked for it (hs_forward_params.compute): the pass sets this before its first GEMM. */
+static _Thread_local hs_bf16_gemm *tl_bf16;
+
+const char *hs_forward_gemm_impl(const hs_forward *f) { return f->ran_bf16 ? hs_bf16_gemm_impl(f->bf16) : "OpenBLAS sgemm"; }
+
 /* y[r, :] = x[r, :] @ W [K, N] + b, for R rows (row-major). */
 static void linear(const float *x, int R, int K, const float *W, const float *b, int N, float *y) {
+    if (tl_bf16) { hs_bf16_linear(tl_bf16, x, R, K, W, b, N, y); return; }
     if (b) {
         #pragma omp parallel for schedule(static)
         for (int r = 0; r < R; r++) memcpy(y + (size_t)r * N, b, sizeof(float) * (size_t)N);
@@ -161,6 +171,7 @@ static void linear(const float *x, int R, int K, const float *W, const float *b,
 /* Weights kept as stored (stored.c): y[r, :] = x[r, :] @ Wᵀ + b where W [N, K] is n consecutive
  * stored matrices (q|k|v) widened into f->wbuf, each column k scaled by scale[k] (fold_ln). */
 static void linear_stored(hs_forward *f, const hs_stored *S, int n, const float *scale, const float *x, int R, const float *b, float *y) {
+    if (tl_bf16) { hs_bf16_linear_stored(tl_bf16, S, n, scale, x, R, b, y); return; }
     const int K = (int)S[0].cols;
     int N = 0;
     for (int i = 0; i < n; i++) {
@@ -180,6 +191,7 @@ static void unembed_stored(hs_forward *f, const float *x, int T, float *lg) {
     const hs_model *m = f->m;
     const int M = m->cfg.d_model, V = m->cfg.d_vocab;
     const hs_stored *U = hs_stored_unembed(m);
+    if (tl_bf16) { hs_bf16_unembed_stored(tl_bf16, x, T, lg); return; }
     #pragma omp parallel for schedule(static)
     for (int r = 0; r < T; r++) memcpy(lg + (size_t)r * V, m->w.b_U, sizeof(float) * (size_t)V);
     for (int v0 = 0; v0 < V; v0 += UNEMBED_ROWS) {
@@ -315,6 +327,29 @@ static void loss_rows(const float *logits, int T, int V, const int32_t *tok, flo
     }
 }
 
+/* The weight GEMMs' arithmetic for this pass (tl_bf16), the bf16 context made on first use. */
+static hs_status gemm_setup(hs_forward *f, hs_compute compute) {
+    const hs_model_config *c = &f->m->cfg;
+    hs_status s = HS_OK;
+    tl_bf16 = NULL;
+    f->ran_bf16 = false;
+    if (compute != HS_COMPUTE_F32 && compute != HS_COMPUTE_BF16)
+        s = hs_compute_check(compute);   /* the error naming the choices */
+    else if (compute == HS_COMPUTE_BF16 && !f->bf16) {
+        size_t K = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head;
+        if ((size_t)c->d_mlp > K) K = (size_t)c->d_mlp;
+        if (HD > K) K = HD;
+        s = hs_bf16_gemm_create(f->m, (size_t)f->max_B * f->max_T * K, &f->bf16);
+    }
+    if (s) { hs_error_copy(f->err, sizeof f->err); return s; }
+    if (compute == HS_COMPUTE_BF16) {
+        hs_bf16_gemm_status(f->bf16);   /* clear what a cancelled pass left */
+        tl_bf16 = f->bf16;
+        f->ran_bf16 = true;
+    }
+    return HS_OK;
+}
+
 /* ------------------------------------------------------------------ the pass */
 hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, const hs_forward_params *params) {
     const hs_model *m = f->m;
@@ -344,6 +379,8 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
               KD = KV * D, QKV = HD + 2 * KD;
     const int BT = B * T;
     const bool ln_w = !m->params.fold_ln;
+    hs_status gs = gemm_setup(f, p->compute);
+    if (gs) return gs;
     hook_ctx hc = {.p = p};
     f->cur_sin = m->rot_sin;
     f->cur_cos = m->rot_cos;
@@ -491,5 +528,6 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         hs_error_copy(f->err, sizeof f->err);
         return HS_ERR_CANCELLED;
     }
-    return HS_OK;
+    if (tl_bf16 && (gs = hs_bf16_gemm_status(tl_bf16))) hs_error_copy(f->err, sizeof f->err);
+    return gs;
 }

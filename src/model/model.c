@@ -375,6 +375,7 @@ void hs_model_free(hs_model *m) {
         for (int i = 0; i < m->rep_lock->n_mat; i++) hs_aligned_free(m->rep_lock->mat[i].data);
         free(m->rep_lock->mat);
     }
+    if (m->rep_lock) hs_bf16_weights_free(m->rep_lock->bf16);
     free(m->rep_lock);
     if (m->st) {
         hs_aligned_free(m->st->embed.data);

@@ -104,7 +104,33 @@ struct hs_rep_cache {
     float **rep;                /* [n_layers · 4] */
     struct hs_mat_entry { char name[64]; float *data; int ndim; int64_t shape[3]; } *mat;   /* stored models: materialised weights */
     int n_mat, cap_mat;
+    struct hs_bf16_weights *bf16;   /* bf16 compute's weights, made on first use */
 };
+
+/* bf16 compute (gemm_bf16.c, oneDNN): a forward's GEMM context (primitives cached per shape,
+ * the activations' bf16 buffer, the scratchpad) over the model's bf16 weights (made once per
+ * model on first use, kept in rep_lock->bf16 under its mutex). Errors of the GEMM calls (which
+ * return nothing, as the float32 ones) are kept for hs_bf16_gemm_status. */
+typedef struct hs_bf16_gemm hs_bf16_gemm;
+struct hs_bf16_weights;
+/* HS_ERR_UNSUPPORTED when the CPU has neither AVX512_BF16 nor AMX. max_act: R·K floats of the
+ * largest GEMM input. */
+hs_status hs_bf16_gemm_create(const hs_model *m, size_t max_act, hs_bf16_gemm **out);
+void hs_bf16_gemm_free(hs_bf16_gemm *g);
+/* The first error since the last call (and resets it). */
+hs_status hs_bf16_gemm_status(hs_bf16_gemm *g);
+/* The oneDNN implementation of the last primitive made ("brg:avx512_core_bf16"). */
+const char *hs_bf16_gemm_impl(const hs_bf16_gemm *g);
+/* What ran the weight GEMMs of f's last pass: "OpenBLAS sgemm" or hs_bf16_gemm_impl's name. */
+const char *hs_forward_gemm_impl(const hs_forward *f);
+/* y[r, :] = x[r, :] @ W [K, N] + b, W one of the model's float32 weights (its bf16 copy is used). */
+void hs_bf16_linear(hs_bf16_gemm *g, const float *x, int R, int K, const float *W, const float *b, int N, float *y);
+/* y [R, ΣN_i] = (x ⊙ scale) @ [S_0; ..; S_{n-1}]ᵀ + b (stored matrices as bf16, scale may be NULL). */
+void hs_bf16_linear_stored(hs_bf16_gemm *g, const hs_stored *S, int n, const float *scale, const float *x, int R,
+                           const float *b, float *y);
+/* logits [T, V] of a stored model: (x ⊙ lnf) @ Uᵀ + b_U − x·mu (fold_ln, center_unembed). */
+void hs_bf16_unembed_stored(hs_bf16_gemm *g, const float *x, int T, float *lg);
+void hs_bf16_weights_free(struct hs_bf16_weights *w);
 
 struct hs_model {
     hs_model_config cfg;

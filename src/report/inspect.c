@@ -110,7 +110,9 @@ hs_status hs_test_prompt(const hs_model *m, const hs_tokenizer *tok, const char 
     if ((st = hs_forward_create(m, 1, T, &f))) goto done;
     hs_forward_params fp = hs_forward_default_params();
     fp.logits = logits;
+    fp.compute = p.compute;
     if ((st = hs_forward_run(f, all.data, 1, T, &fp))) goto done;
+    if (p.compute != HS_COMPUTE_F32 && p.deviation && (st = hs_compute_compare(m, all.data, 1, T, p.compute, p.deviation))) goto done;
 
     hs_sb ranks = {0};
     hs_sb_str(&ranks, "[");

@@ -37,6 +37,8 @@ char *cli_read_text(const char *path);
 /* ---- cli_util.c: the bottom layer (no other cli_*.c file) */
 /* Prints "headscan: error: <what>: <hs_last_error()>" and returns exit code 1. */
 int cli_fail(hs_status s, const char *what);
+/* "compute bf16 (oneDNN ...): deviation from float32 on WHAT (B x T tokens): max |Δlogit| ..." */
+void cli_print_deviation(FILE *out, hs_compute compute, const hs_compute_deviation *d, const char *what);
 /* Prints "headscan: <cmd>: <message>" and returns exit code 2 (usage errors). */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Parses "1,2,3" into a malloc'd array; returns count or -1 on a bad list. */

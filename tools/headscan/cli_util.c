@@ -51,3 +51,10 @@ long cli_parse_int_list(const char *s, int64_t **out) {
 }
 
 int cli_stderr_tty(void) { return isatty(2); }
+
+void cli_print_deviation(FILE *out, hs_compute compute, const hs_compute_deviation *d, const char *what) {
+    fprintf(out, "headscan: compute %s (oneDNN %s) is not TransformerLens-exact: deviation from float32 on %s (%d x %d tokens, "
+                 "each sequence alone): max |dlogit| %.3g (max |logit| %.3g), relative logit error %.3g, max |dloss| %.3g, "
+                 "mean |dloss| %.3g\n", hs_compute_name(compute), d->impl, what, d->sequences, d->tokens, d->max_abs_logit,
+            d->max_logit, d->rel_logit, d->max_abs_loss, d->mean_abs_loss);
+}

@@ -26,6 +26,8 @@ static int print_blas(void) {
         printf("blas note      %s is below this CPU's level: unset OPENBLAS_CORETYPE (or set it to %s) for faster products\n",
                b.kernel, b.cpu_kernel);
     printf("blas threads   %d\n", b.threads);
+    /* --compute bf16: oneDNN's native bf16 kernels, or why not */
+    printf("bf16 compute   %s\n", hs_compute_check(HS_COMPUTE_BF16) ? hs_last_error() : "available (oneDNN, AVX512_BF16/AMX)");
     return 0;
 }
 

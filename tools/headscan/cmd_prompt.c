@@ -9,13 +9,15 @@
 
 static void usage(void) {
     printf("usage: headscan prompt --model DIR PROMPT ANSWER [--top 10] [--tokenizer FILE] [--no-bos]\n"
-           "                       [--no-prepend-space] [--revision R] [--offline]\n"
+           "                       [--no-prepend-space] [--revision R] [--offline] [--compute f32|bf16]\n"
            "Prints what TransformerLens's utils.test_prompt(PROMPT, ANSWER, model) prints: the\n"
            "tokenized prompt and answer (Python repr), then per answer token its rank, logit and\n"
            "probability after the prompt, and the top tokens (logits are TransformerLens's\n"
            "centered logits). A space is put before ANSWER unless it has one (or --no-prepend-space).\n"
            "  --tokenizer FILE  default MODEL/tokenizer.json\n"
-           "  --no-bos          no BOS token before the prompt (prepend_bos=False)\n");
+           "  --no-bos          no BOS token before the prompt (prepend_bos=False)\n"
+           "  --compute bf16    weight GEMMs in bfloat16 (oneDNN, AVX512_BF16/AMX CPUs), not TransformerLens-exact:\n"
+           "                    the prompt is also run in float32 and the deviation printed (stderr). Default f32.\n");
 }
 
 int cmd_prompt(int argc, char **argv) {
@@ -25,7 +27,7 @@ int cmd_prompt(int argc, char **argv) {
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"top", required_argument, 0, 'k'}, {"tokenizer", required_argument, 0, 'z'},
         {"no-bos", no_argument, 0, 'B'}, {"no-prepend-space", no_argument, 0, 'S'}, {"revision", required_argument, 0, 'R'},
-        {"offline", no_argument, 0, 'O'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"offline", no_argument, 0, 'O'}, {"help", no_argument, 0, 'h'}, {"compute", required_argument, 0, 'C'}, {0, 0, 0, 0}};
     int o;
     char *end;
     while ((o = getopt_long(argc, argv, "m:k:h", opts, NULL)) != -1) {
@@ -42,12 +44,16 @@ int cmd_prompt(int argc, char **argv) {
         case 'S': tp.prepend_space_to_answer = false; break;
         case 'R': revision = optarg; break;
         case 'O': offline = 1; break;
+        case 'C':
+            if (hs_compute_parse(optarg, &tp.compute)) return cli_usage_error("prompt", "--compute: bad value '%s' (f32 or bf16)", optarg);
+            break;
         case 'h': usage(); return 0;
         default: return cli_usage_error("prompt", "bad option");
         }
     }
     if (!model) return cli_usage_error("prompt", "--model DIR is required");
     if (argc - optind != 2) return cli_usage_error("prompt", "give PROMPT and ANSWER");
+    if (hs_compute_check(tp.compute)) return cli_fail(HS_ERR_UNSUPPORTED, "--compute");   /* before any work */
     const char *prompt = argv[optind], *answer = argv[optind + 1];
     char *dir = NULL;
     int rc = cli_resolve_model(model, revision, offline, &dir);
@@ -73,8 +79,11 @@ int cmd_prompt(int argc, char **argv) {
         goto done;
     }
     if (!hs_model_get_config(m)->default_prepend_bos) tp.prepend_bos = false;   /* TL: Qwen2 has no BOS */
+    hs_compute_deviation dev;
+    tp.deviation = &dev;
     if ((s = hs_test_prompt(m, tk, prompt, answer, &tp, &text))) { rc = cli_fail(s, "test_prompt"); goto done; }
     fputs(text, stdout);
+    if (tp.compute != HS_COMPUTE_F32) cli_print_deviation(stderr, tp.compute, &dev, "prompt + answer");
 done:
     free(text);
     hs_model_free(m);

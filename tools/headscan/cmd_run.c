@@ -81,7 +81,7 @@ static void usage(void) {
     printf("usage: headscan run --model DIR (--tokens 0,3039,2516,... | --text STRING [--no-bos]) [--tokenizer FILE]\n"
            "                    [--top K] [--json]\n"
            "                    [--hooks NAME,...|all] [--save-hooks DIR] [--no-processing] [--threads N]\n"
-           "                    [--revision R] [--offline]\n"
+           "                    [--revision R] [--offline] [--compute f32|bf16]\n"
            "--model is a local HuggingFace folder or a hub name (EleutherAI/pythia-70m, pythia-70m),\n"
            "resolved through the HuggingFace cache (downloaded when missing unless --offline).\n"
            "Runs one sequence: token ids as given (add the BOS id yourself, e.g. 0 for Pythia), or\n"
@@ -92,20 +92,23 @@ static void usage(void) {
            "  --json           one JSON object per line: {\"pos\", \"token\", \"loss\", \"top\": [{id, logit, prob}]}\n"
            "  --hooks LIST     TransformerLens hook names (blocks.0.attn.hook_pattern, ...) or 'all'\n"
            "  --save-hooks DIR write each requested hook as DIR/<hook name>.npy (float32)\n"
-           "  --no-processing  no TransformerLens weight processing (logits equal HuggingFace's)\n");
+           "  --no-processing  no TransformerLens weight processing (logits equal HuggingFace's)\n"
+           "  --compute bf16   weight GEMMs in bfloat16 (oneDNN, AVX512_BF16/AMX CPUs), not TransformerLens-exact:\n"
+           "                   the sequence is also run in float32 and the deviation printed (stderr). Default f32.\n");
 }
 
 int cmd_run(int argc, char **argv) {
     const char *model = NULL, *tokens_arg = NULL, *hooks_arg = NULL, *save_dir = NULL, *text = NULL, *tok_path = NULL;
     const char *revision = NULL;
     int K = 5, json = 0, noproc = 0, threads = 0, no_bos = 0, offline = 0;
+    hs_compute compute = HS_COMPUTE_F32;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"tokens", required_argument, 0, 't'}, {"top", required_argument, 0, 'k'},
         {"json", no_argument, 0, 'j'}, {"hooks", required_argument, 0, 'H'}, {"save-hooks", required_argument, 0, 'S'},
         {"no-processing", no_argument, 0, 'N'}, {"threads", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
         {"revision", required_argument, 0, 'R'}, {"offline", no_argument, 0, 'O'},
         {"text", required_argument, 0, 'x'}, {"tokenizer", required_argument, 0, 'z'}, {"no-bos", no_argument, 0, 'B'},
-        {0, 0, 0, 0}};
+        {"compute", required_argument, 0, 'C'}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "m:t:k:jH:S:NT:h", opts, NULL)) != -1) {
         switch (o) {
@@ -122,6 +125,9 @@ int cmd_run(int argc, char **argv) {
         case 'x': text = optarg; break;
         case 'z': tok_path = optarg; break;
         case 'B': no_bos = 1; break;
+        case 'C':
+            if (hs_compute_parse(optarg, &compute)) return cli_usage_error("run", "--compute: bad value '%s' (f32 or bf16)", optarg);
+            break;
         case 'h': usage(); return 0;
         default: return cli_usage_error("run", "bad option");
         }
@@ -129,6 +135,7 @@ int cmd_run(int argc, char **argv) {
     if (!model) return cli_usage_error("run", "--model DIR is required");
     if (!tokens_arg == !text) return cli_usage_error("run", "give either --tokens or --text (one is required)");
     if (K < 0 || K > 1000) return cli_usage_error("run", "--top must be in 0..1000");
+    if (hs_compute_check(compute)) return cli_fail(HS_ERR_UNSUPPORTED, "--compute");   /* before any work */
     char *model_dir = NULL;
     int rc0 = cli_resolve_model(model, revision, offline, &model_dir);
     if (rc0) return rc0;
@@ -210,7 +217,13 @@ int cmd_run(int argc, char **argv) {
     fp.hook = run_hook;
     fp.hook_user = &st;
     fp.loss = loss;
+    fp.compute = compute;
     if ((s = hs_forward_run(f, ids, 1, (int)T, &fp))) { rc = cli_fail(s, "forward pass"); goto done; }
+    if (compute != HS_COMPUTE_F32) {   /* how far from TransformerLens's float32 */
+        hs_compute_deviation dev;
+        if ((s = hs_compute_compare(m, ids, 1, (int)T, compute, &dev))) { rc = cli_fail(s, "--compute"); goto done; }
+        cli_print_deviation(stderr, compute, &dev, "this sequence");
+    }
 
     if (!json) {
         printf("model: %s (%s, %d layers, %d heads, vocab %d; TransformerLens processing %s)\n", model, c->model_type,

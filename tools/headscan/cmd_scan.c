@@ -22,6 +22,7 @@ static void usage(void) {
            "                     [--sort mover_dla_no_ind] [--skip frac_copy_argmax,eigenvalues,induction]\n"
            "                     [--top 10] [--tokenizer FILE] [--threads N] [--report] [--revision R] [--offline]\n"
            "                     [--no-arrays] [--resume] [--checkpoint-every 60s|Nb] [--shard I/N] [--mpi]\n"
+           "                     [--compute f32|bf16]\n"
            "Characterises every attention head of a model over a token set, computing every\n"
            "quantity of the study (head DLA, mover attention / DLA and their ratio, induction,\n"
            "OV copying eigenvalue scores, frac_copy_argmax, 'no induction' quantiles).\n"
@@ -55,7 +56,10 @@ static void usage(void) {
            "                     the arguments must be the same (a difference is named)\n"
            "  --shard I/N        scan the I-th (0-based) of N contiguous runs of batches into a partial\n"
            "                     result; `headscan merge SHARD_DIR... --out DIR` combines them\n"
-           "  --mpi              (headscan-mpi, under mpirun) one shard per rank, merged by rank 0 into --out\n");
+           "  --mpi              (headscan-mpi, under mpirun) one shard per rank, merged by rank 0 into --out\n"
+           "  --compute bf16     the forward's weight GEMMs in bfloat16 (oneDNN, AVX512_BF16/AMX CPUs): faster,\n"
+           "                     not TransformerLens-exact. The first batch is also run in float32 and the\n"
+           "                     deviation printed and kept in manifest.json (compute_deviation). Default f32.\n");
 }
 
 /* ------------------------------------------------------------------ progress */
@@ -172,6 +176,7 @@ int cmd_scan(int argc, char **argv) {
     unsigned long long ind_seed = 0;
     double quant = 0.9, quant_ni = 0.95, ck_seconds = 60;
     int no_arrays = 0, resume = 0, use_mpi = 0, shard = 0, nshards = 1, ck_batches = 0;
+    hs_compute compute = HS_COMPUTE_F32;
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"tokens", required_argument, 0, 't'}, {"dataset", required_argument, 0, 'd'},
         {"field", required_argument, 0, 'f'}, {"out", required_argument, 0, 'o'}, {"prompts", required_argument, 0, 'p'},
@@ -185,7 +190,7 @@ int cmd_scan(int argc, char **argv) {
         {"revision", required_argument, 0, 'v' + 256}, {"offline", no_argument, 0, 'f' + 256},
         {"no-arrays", no_argument, 0, 'a' + 256}, {"resume", no_argument, 0, 'R' + 256},
         {"checkpoint-every", required_argument, 0, 'c' + 256}, {"shard", required_argument, 0, 's' + 256},
-        {"mpi", no_argument, 0, 'M' + 256},
+        {"mpi", no_argument, 0, 'M' + 256}, {"compute", required_argument, 0, 'C' + 256},
         {0, 0, 0, 0}};
     int o;
     char *end;
@@ -218,6 +223,9 @@ int cmd_scan(int argc, char **argv) {
         case 'z': tok_path = optarg; break;
         case 'r' + 256: report = 1; break;
         case 'a' + 256: no_arrays = 1; break;
+        case 'C' + 256:
+            if (hs_compute_parse(optarg, &compute)) return cli_usage_error("scan", "--compute: bad value '%s' (f32 or bf16)", optarg);
+            break;
         case 'R' + 256: resume = 1; break;
         case 'M' + 256: use_mpi = 1; break;
         case 'c' + 256: {
@@ -239,6 +247,7 @@ int cmd_scan(int argc, char **argv) {
     if (optind < argc) return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
     if (use_mpi && nshards > 1) return cli_usage_error("scan", "--mpi and --shard: under MPI every rank is one shard");
     if (report && no_arrays) return cli_usage_error("scan", "--report plots the per-token arrays: it cannot go with --no-arrays");
+    if (hs_compute_check(compute)) return cli_fail(HS_ERR_UNSUPPORTED, "--compute");   /* before any work */
     int mpi_rank = 0, mpi_size = 1;
     if (use_mpi) {
         int rc = cli_mpi_init(&mpi_rank, &mpi_size);
@@ -273,6 +282,7 @@ int cmd_scan(int argc, char **argv) {
     hs_scan_params sp = hs_scan_default_params();
     sp.prompts = prompts;
     sp.batch = batch;
+    sp.compute = compute;
     sp.quantile = (float)quant;
     sp.no_ind_quantile = (float)quant_ni;
     sp.sort = sort;
@@ -422,6 +432,16 @@ int cmd_scan(int argc, char **argv) {
         hs_scan_inputs in = {.tokens_path = tokens_path, .dataset = dataset, .field = field, .shuffle = !no_shuffle,
                              .shuffle_seed = (uint64_t)shuffle_seed, .ind_tokens_path = ind_path,
                              .tokenizer_path = tk ? tpath : NULL, .t_load_model = t_load, .t_load_tokens = t_tok};
+        hs_compute_deviation dev;
+        if (compute != HS_COMPUTE_F32) {   /* how far from TransformerLens's float32: the first batch both ways */
+            if ((s = hs_scan_compute_deviation(m, NULL, tokens_path ? tokens_path : tok_spill, n_ctx > 0 ? n_ctx : 0, &sp, &dev))) {
+                free(args);
+                rc = cli_fail(s, "--compute");
+                goto done;
+            }
+            if (mpi_rank == 0) cli_print_deviation(stderr, compute, &dev, "the first batch");
+            in.deviation = &dev;
+        }
         if ((s = hs_scan_inputs_json(&sp, &in, T_scan, &extra))) { free(args); rc = cli_fail(s, "scan"); goto done; }
         /* the settings a resumed scan and the shards of a merge must share ("path" keys: merge
          * compares the files' contents instead, through the tokens' and model's hashes) */
@@ -429,9 +449,10 @@ int cmd_scan(int argc, char **argv) {
                  "{\"--model\": \"%s\", \"%s\": \"%s\", \"--field\": \"%s\", \"--shuffle\": %lld, \"--no-shuffle\": %s,"
                  " \"--prompts\": %lld, \"--batch\": %d, \"--n-ctx\": %d, \"--quantile\": %.9g, \"--no-ind-quantile\": %.9g,"
                  " \"--sort\": \"%s\", \"--skip\": \"%s\", \"--induction-seed\": \"%llu\", \"--induction-tokens\": \"%s\","
-                 " \"--induction-batch\": %d, \"--induction-len\": %d, \"--tokenizer\": \"%s\"}",
+                 " \"--induction-batch\": %d, \"--induction-len\": %d, \"--tokenizer\": \"%s\", \"--compute\": \"%s\"}",
                  esc[3], tokens_path ? "--tokens" : "--dataset", esc[0], dataset ? field : "", shuffle_seed, no_shuffle ? "true" : "false",
-                 prompts, batch, n_ctx, quant, quant_ni, sort, skipbuf, ind_seed, esc[1], ind_batch, ind_len, esc[2]);
+                 prompts, batch, n_ctx, quant, quant_ni, sort, skipbuf, ind_seed, esc[1], ind_batch, ind_len, esc[2],
+                 hs_compute_name(compute));
     }
     hs_scan_dir_params dp = hs_scan_dir_default_params();
     dp.tokens_path = tokens_path ? tokens_path : tok_spill;
