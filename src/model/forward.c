@@ -196,19 +196,11 @@ static void layer_norm(const float *x, int R, int M, float eps, const float *w, 
     for (int r = 0; r < R; r++) {
         const float *xr = x + (size_t)r * M;
         float *o = out + (size_t)r * M;
-        double s = 0;
-        for (int i = 0; i < M; i++) s += xr[i];
-        float mean = (float)(s / M);
-        double s2 = 0;
-        for (int i = 0; i < M; i++) {
-            float d = xr[i] - mean;
-            o[i] = d;
-            s2 += (double)d * d;
-        }
-        float sc = sqrtf((float)(s2 / M) + eps);
+        float mean = (float)(hs_sum_f64(xr, M) / M);
+        float sc = sqrtf((float)(hs_sumsq_f64(xr, M, mean) / M) + eps);
         scale[r] = sc;
-        if (w) for (int i = 0; i < M; i++) o[i] = o[i] / sc * w[i] + b[i];
-        else for (int i = 0; i < M; i++) o[i] = o[i] / sc;
+        if (w) for (int i = 0; i < M; i++) o[i] = (xr[i] - mean) / sc * w[i] + b[i];
+        else for (int i = 0; i < M; i++) o[i] = (xr[i] - mean) / sc;
     }
 }
 
@@ -219,9 +211,7 @@ static void rms_norm(const float *x, int R, int M, float eps, float *out, float 
     for (int r = 0; r < R; r++) {
         const float *xr = x + (size_t)r * M;
         float *o = out + (size_t)r * M;
-        double s2 = 0;
-        for (int i = 0; i < M; i++) s2 += (double)xr[i] * xr[i];
-        float sc = sqrtf((float)(s2 / M) + eps);
+        float sc = sqrtf((float)(hs_sumsq_f64(xr, M, 0.0f) / M) + eps);
         scale[r] = sc;
         for (int i = 0; i < M; i++) o[i] = xr[i] / sc;
     }
@@ -240,38 +230,46 @@ static void norm(const hs_model_config *c, const float *x, int R, const float *w
     else layer_norm(x, R, c->d_model, c->ln_eps, w, b, out, scale);
 }
 
-/* Partial rotary (rotate-half) on the first R dims of each of H heads: [BT, H, D] → out. */
-static void rotary(const hs_forward *f, const float *x, float *out, int B, int T, int H) {
-    const int D = f->m->cfg.d_head, R = f->m->cfg.rotary_dim, half = R / 2;
-    #pragma omp parallel for schedule(static)
-    for (int bt = 0; bt < B * T; bt++) {
-        int p = bt % T;
-        const float *cs = f->cur_cos + (size_t)p * R, *sn = f->cur_sin + (size_t)p * R;
-        for (int h = 0; h < H; h++) {
-            const float *xi = x + ((size_t)bt * H + h) * D;
-            float *o = out + ((size_t)bt * H + h) * D;
-            for (int j = 0; j < R; j++) {
-                float flip = j < half ? -xi[j + half] : xi[j - half];
-                o[j] = xi[j] * cs[j] + flip * sn[j];
-            }
-            if (o != xi) memcpy(o + R, xi + R, sizeof(float) * (size_t)(D - R));
+/* Partial rotary (rotate-half) on the first R dims of each of n heads of one token: x (head h at
+ * x + h·D) → out [n, D]. */
+static void rotary_heads(const float *x, float *out, int n, int D, int R, const float *cs, const float *sn) {
+    const int half = R / 2;
+    for (int h = 0; h < n; h++) {
+        const float *xi = x + (size_t)h * D;
+        float *o = out + (size_t)h * D;
+        for (int j = 0; j < R; j++) {
+            float flip = j < half ? -xi[j + half] : xi[j - half];
+            o[j] = xi[j] * cs[j] + flip * sn[j];
         }
+        memcpy(o + R, xi + R, sizeof(float) * (size_t)(D - R));
     }
 }
 
-static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *hc, int layer, bool want_scores) {
-    const int H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, KD = m->cfg.n_kv_heads * D, G = H / m->cfg.n_kv_heads;
-    const int W = m->cfg.sliding_window;   /* key j visible from query i iff i - W < j (0: no window) */
-    const float attn_scale = sqrtf((float)D), masked = masked_score(&m->cfg);
-    const float *Q = m->cfg.rotary_dim ? f->rq : f->q, *K = m->cfg.rotary_dim ? f->rk : f->k;
-    /* scores into the pattern buffer [B, H, T, T]; query head h reads KV group h / G */
-    #pragma omp parallel for schedule(dynamic, 1)
-    for (int bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H;
-        float *S = f->pattern + (size_t)bh * T * T;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, Q + (size_t)b * T * HD + h * D, HD,
-                    K + (size_t)b * T * KD + (h / G) * D, KD, 0.0f, S, T);
-        for (int i = 0; i < T; i++) {
+/* rq [BT, H, D] and rk [BT, KV, D] from the fused q|k|v rows qkv [BT, (H + 2·KV)·D]. */
+static void rotary(const hs_forward *f, const float *qkv, int B, int T) {
+    const hs_model_config *c = &f->m->cfg;
+    const int D = c->d_head, R = c->rotary_dim, H = c->n_heads, KV = c->n_kv_heads, QKV = (H + 2 * KV) * D;
+    #pragma omp parallel for schedule(static)
+    for (int bt = 0; bt < B * T; bt++) {
+        int p = bt % T;
+        const float *cs = f->cur_cos + (size_t)p * R, *sn = f->cur_sin + (size_t)p * R, *row = qkv + (size_t)bt * QKV;
+        rotary_heads(row, f->rq + (size_t)bt * H * D, H, D, R, cs, sn);
+        rotary_heads(row + (size_t)H * D, f->rk + (size_t)bt * KV * D, KV, D, R, cs, sn);
+    }
+}
+
+#define ATT_RB 64   /* query rows per block: scores and pattern @ v multiply only the causal part */
+
+/* One (batch, head)'s scores into S [T, T]: q_i·k_j / sqrt(D) for visible keys (j <= i, inside the
+ * sliding window), `masked` elsewhere. Row block [r0, r1) multiplies keys 0..r1 only. */
+static void head_scores(const hs_model_config *c, const float *Q, int ldq, const float *K, int ldk, int T, float *S) {
+    const int D = c->d_head, W = c->sliding_window;   /* key j visible from query i iff i - W < j (0: no window) */
+    const float attn_scale = sqrtf((float)D), masked = masked_score(c);
+    for (int r0 = 0; r0 < T; r0 += ATT_RB) {
+        int r1 = r0 + ATT_RB < T ? r0 + ATT_RB : T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, r1, D, 1.0f, Q + (size_t)r0 * ldq, ldq, K, ldk, 0.0f,
+                    S + (size_t)r0 * T, T);
+        for (int i = r0; i < r1; i++) {
             float *s = S + (size_t)i * T;
             int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
             for (int j = 0; j < j0; j++) s[j] = masked;
@@ -279,26 +277,53 @@ static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *
             for (int j = i + 1; j < T; j++) s[j] = masked;
         }
     }
-    if (want_scores) {
-        int64_t shp[4] = {B, H, T, T};
-        hook_give(hc, layer, block_hook_names[HK_SCORES], 4, shp, f->pattern, 0);
+}
+
+/* Softmax over each row's visible keys (the pattern, zeros elsewhere), then Z = pattern @ V,
+ * row block [r0, r1) over keys 0..r1 only (the rest of its pattern is zero). */
+static void head_softmax_pv(const hs_model_config *c, float *S, int T, const float *V, int ldv, float *Z, int ldz) {
+    const int D = c->d_head, W = c->sliding_window;
+    for (int i = 0; i < T; i++) {
+        float *s = S + (size_t)i * T;
+        int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
+        float mx = hs_max(s + j0, i + 1 - j0);
+        float sum = hs_exp_inplace(s + j0, i + 1 - j0, mx);
+        for (int j = 0; j < j0; j++) s[j] = 0.0f;
+        for (int j = j0; j <= i; j++) s[j] /= sum;
+        for (int j = i + 1; j < T; j++) s[j] = 0.0f;
     }
-    /* softmax over visible sources j0 <= j <= i, then z = pattern @ v */
+    for (int r0 = 0; r0 < T; r0 += ATT_RB) {
+        int r1 = r0 + ATT_RB < T ? r0 + ATT_RB : T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, D, r1, 1.0f, S + (size_t)r0 * T, T, V, ldv, 0.0f,
+                    Z + (size_t)r0 * ldz, ldz);
+    }
+}
+
+/* Attention per (batch, head) in parallel; query head h reads KV group h / G. Without a
+ * hook_attn_scores consumer each head's scores go straight through softmax and pattern @ v
+ * while its [T, T] block is in cache; with one, all scores are handed over first. Both orders
+ * run the same arithmetic, so the results do not depend on the hooks asked for. */
+static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *hc, int layer, bool want_scores) {
+    const hs_model_config *c = &m->cfg;
+    const int H = c->n_heads, D = c->d_head, HD = H * D, KD = c->n_kv_heads * D, G = H / c->n_kv_heads;
+    /* q, k, v read in place from the q|k|v GEMM's rows (f->pre), or q, k from the rotated copies */
+    const int QKV = HD + 2 * KD, ldq = c->rotary_dim ? HD : QKV, ldk = c->rotary_dim ? KD : QKV;
+    const float *Q = c->rotary_dim ? f->rq : f->pre, *K = c->rotary_dim ? f->rk : f->pre + HD, *V = f->pre + HD + KD;
     #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
         float *S = f->pattern + (size_t)bh * T * T;
-        for (int i = 0; i < T; i++) {
-            float *s = S + (size_t)i * T;
-            int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
-            float mx = hs_max(s + j0, i + 1 - j0);
-            float sum = hs_exp_inplace(s + j0, i + 1 - j0, mx);
-            for (int j = 0; j < j0; j++) s[j] = 0.0f;
-            for (int j = j0; j <= i; j++) s[j] /= sum;
-            for (int j = i + 1; j < T; j++) s[j] = 0.0f;
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, S, T, f->v + (size_t)b * T * KD + (h / G) * D, KD,
-                    0.0f, f->z + (size_t)b * T * HD + h * D, HD);
+        head_scores(c, Q + (size_t)b * T * ldq + h * D, ldq, K + (size_t)b * T * ldk + (h / G) * D, ldk, T, S);
+        if (!want_scores) head_softmax_pv(c, S, T, V + (size_t)b * T * QKV + (h / G) * D, QKV, f->z + (size_t)b * T * HD + h * D, HD);
+    }
+    if (!want_scores) return;
+    int64_t shp[4] = {B, H, T, T};
+    hook_give(hc, layer, block_hook_names[HK_SCORES], 4, shp, f->pattern, 0);
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H;
+        head_softmax_pv(c, f->pattern + (size_t)bh * T * T, T, V + (size_t)b * T * QKV + (h / G) * D, QKV,
+                        f->z + (size_t)b * T * HD + h * D, HD);
     }
 }
 
@@ -393,19 +418,21 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         const float *s1 = m->params.fold_ln ? L->ln1_w : NULL, *s2 = m->params.fold_ln ? L->ln2_w : NULL;
         if (S) linear_stored(f, S + ST_Q, 3, s1, f->ln1, BT, L->b_Q, f->pre);   /* b_Q|b_K|b_V are contiguous */
         else linear(f->ln1, BT, M, m->qkv[l].W, m->qkv[l].b, QKV, f->pre);
-        #pragma omp parallel for schedule(static)
-        for (int r = 0; r < BT; r++) {
-            const float *row = f->pre + (size_t)r * QKV;
-            memcpy(f->q + (size_t)r * HD, row, sizeof(float) * (size_t)HD);
-            memcpy(f->k + (size_t)r * KD, row + HD, sizeof(float) * (size_t)KD);
-            memcpy(f->v + (size_t)r * KD, row + HD + KD, sizeof(float) * (size_t)KD);
+        /* hook_q/k/v: [B, T, H|KV, D] copies of the q|k|v rows, made only for a consumer (attention reads f->pre) */
+        if (want[HK_Q] || want[HK_K] || want[HK_V]) {
+            #pragma omp parallel for schedule(static)
+            for (int r = 0; r < BT; r++) {
+                const float *row = f->pre + (size_t)r * QKV;
+                memcpy(f->q + (size_t)r * HD, row, sizeof(float) * (size_t)HD);
+                memcpy(f->k + (size_t)r * KD, row + HD, sizeof(float) * (size_t)KD);
+                memcpy(f->v + (size_t)r * KD, row + HD + KD, sizeof(float) * (size_t)KD);
+            }
         }
         GIVE(HK_Q, 4, sh_bthd, f->q);
         GIVE(HK_K, 4, sh_btkd, f->k);
         GIVE(HK_V, 4, sh_btkd, f->v);
         if (c->rotary_dim) {
-            rotary(f, f->q, f->rq, B, T, H);
-            rotary(f, f->k, f->rk, B, T, KV);
+            rotary(f, f->pre, B, T);
             GIVE(HK_ROT_Q, 4, sh_bthd, f->rq);
             GIVE(HK_ROT_K, 4, sh_btkd, f->rk);
         }
