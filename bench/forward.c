@@ -1,12 +1,14 @@
 /* bench/forward.c — forward-pass throughput against the same BLAS's GEMM rate.
  *
- *   bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3]
+ *   bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3] [--threads N] [--scaling]
  *
  * Prints tokens/s of a full forward with per-token loss (TL processing on),
  * the achieved GFLOP/s (matrix-product FLOPs of the pass, attention counted
  * causally), the single-precision GEMM rate of the same OpenBLAS measured in the
  * same run (the best of a square 2048³ and the pass's own MLP shape), their
- * ratio, and the peak resident memory against the weights. */
+ * ratio, and the peak resident memory against the weights. --threads N runs on N threads
+ * (default: all cores); --scaling also times the pass on 1 thread, alternating 1 and N
+ * threads in the same run, and prints the speed-up. */
 #include "headscan/headscan.h"
 #include "bench_gemm.h"
 #include <cblas.h>
@@ -41,15 +43,21 @@ static double gemm_rate(int m, int n, int k, int reps) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3]\n");
+        fprintf(stderr, "usage: bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3] [--threads N] [--scaling]\n");
         return 2;
     }
-    int B = 32, T = 256, iters = 3;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--batch")) B = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--n-ctx")) T = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--iters")) iters = atoi(argv[i + 1]);
+    int B = 32, T = 256, iters = 3, threads = 0, scaling = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--scaling")) scaling = 1;
+        else if (i + 1 >= argc) { fprintf(stderr, "%s needs a value\n", argv[i]); return 2; }
+        else if (!strcmp(argv[i], "--batch")) B = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--n-ctx")) T = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--iters")) iters = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
+        else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
     }
+    if (threads > 0) hs_set_num_threads(threads);
+    const int nthreads = hs_get_num_threads();
     hs_model_params mp = hs_model_default_params();
     hs_model *m;
     double t0 = now();
@@ -64,13 +72,18 @@ int main(int argc, char **argv) {
     hs_forward_params fp = hs_forward_default_params();
     fp.loss = loss;
     hs_forward_run(f, tok, B, T, &fp); /* warm-up */
-    double best = 1e30;
+    double best = 1e30, best1 = 1e30;
     for (int i = 0; i < iters; i++) {
-        double t1 = now();
-        if (hs_forward_run(f, tok, B, T, &fp)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
-        double dt = now() - t1;
-        if (dt < best) best = dt;
+        for (int one = 0; one <= scaling; one++) {   /* with --scaling: N threads, then 1, alternating */
+            hs_set_num_threads(one ? 1 : nthreads);
+            double t1 = now();
+            if (hs_forward_run(f, tok, B, T, &fp)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
+            double dt = now() - t1;
+            if (one && dt < best1) best1 = dt;
+            if (!one && dt < best) best = dt;
+        }
     }
+    hs_set_num_threads(nthreads);
     double flops = bench_forward_flops(c, B, T);   /* GQA q|k|v width, gated MLP; attention causal */
     double g_fwd = flops / best / 1e9;
     double g_sq = gemm_rate(2048, 2048, 2048, 3), g_mlp = gemm_rate(B * T, c->d_mlp, c->d_model, 3);
@@ -82,13 +95,15 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     hs_memory_estimate e = hs_model_estimate_memory(c, B, T);
     printf("model            %s (%d layers, d_model %d, vocab %d)\n", argv[1], c->n_layers, c->d_model, c->d_vocab);
-    printf("threads          %d\n", hs_get_num_threads());
+    printf("threads          %d\n", nthreads);
     hs_blas_info bi;
     if (hs_blas_get_info(&bi) == HS_OK)
         printf("blas kernel      %s%s%s%s (%s)\n", bi.kernel, bi.switched ? ", set by headscan" : "",
                bi.below_cpu ? ", forced by OPENBLAS_CORETYPE below this CPU's " : "", bi.below_cpu ? bi.cpu_kernel : "", bi.library);
     printf("load             %.2f s\n", t_load);
     printf("forward          %d x %d tokens in %.3f s (best of %d) = %.0f tokens/s\n", B, T, best, iters, B * T / best);
+    if (scaling)
+        printf("thread scaling   1 thread %.3f s, %d threads %.3f s: %.2fx (alternated in this run)\n", best1, nthreads, best, best1 / best);
     printf("forward rate     %.1f GFLOP/s (%.1f GFLOP per pass)\n", g_fwd, flops / 1e9);
     printf("sgemm rate       %.1f GFLOP/s (2048^3: %.1f, %dx%dx%d: %.1f)\n", g_ref, g_sq, B * T, c->d_mlp, c->d_model, g_mlp);
     printf("ratio            %.2f of the GEMM rate (target >= 0.60)\n", g_fwd / g_ref);

@@ -69,9 +69,16 @@ float hs_exp_inplace(float *x, int n, float m) {
         storev(x + j, e);
         acc += e;
     }
-    float s = hsum(acc);
-    for (; j < n; j++) { x[j] = hs_expf(x[j] - m); s += x[j]; }
-    return s;
+    if (j < n) {   /* the last n - j < VL lanes; the others stay out of the sum */
+        size_t k = (size_t)(n - j);
+        vf t = vsplat(m), e;
+        memcpy(&t, x + j, k * sizeof(float));
+        e = vexp(t - m);
+        memcpy(x + j, &e, k * sizeof(float));
+        for (size_t l = k; l < VL; l++) e[l] = 0.0f;
+        acc += e;
+    }
+    return hsum(acc);
 }
 
 static inline vf vmax(vf a, vf b) { return vsel(b > a, b, a); }
@@ -79,14 +86,15 @@ static inline vf vmax(vf a, vf b) { return vsel(b > a, b, a); }
 float hs_max(const float *x, int n) {
     float m = x[0];
     int j = 0;
-    if (n >= 4 * VL) {   /* four independent accumulators: max is exact in any order */
-        vf a0 = loadv(x), a1 = loadv(x + VL), a2 = loadv(x + 2 * VL), a3 = loadv(x + 3 * VL);
-        for (j = 4 * VL; j + 4 * VL <= n; j += 4 * VL) {
+    if (n >= VL) {   /* up to four independent accumulators: max is exact in any order */
+        vf a0 = loadv(x), a1 = a0, a2 = a0, a3 = a0;
+        for (j = VL; j + 4 * VL <= n; j += 4 * VL) {
             a0 = vmax(a0, loadv(x + j));
             a1 = vmax(a1, loadv(x + j + VL));
             a2 = vmax(a2, loadv(x + j + 2 * VL));
             a3 = vmax(a3, loadv(x + j + 3 * VL));
         }
+        for (; j + VL <= n; j += VL) a0 = vmax(a0, loadv(x + j));
         vf a = vmax(vmax(a0, a1), vmax(a2, a3));
         m = a[0];
         for (int l = 1; l < VL; l++) m = a[l] > m ? a[l] : m;

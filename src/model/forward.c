@@ -189,31 +189,47 @@ static void unembed_stored(hs_forward *f, const float *x, int T, float *lg) {
     }
 }
 
-/* TL LayerNormPre (or LayerNorm when w != NULL): x' = x - mean; scale = sqrt(mean(x'^2) + eps);
- * out = x'/scale (· w + b). scale is the divisor (TL hook_scale). */
-static void layer_norm(const float *x, int R, int M, float eps, const float *w, const float *b, float *out, float *scale) {
-    #pragma omp parallel for schedule(static)
-    for (int r = 0; r < R; r++) {
-        const float *xr = x + (size_t)r * M;
-        float *o = out + (size_t)r * M;
-        float mean = (float)(hs_sum_f64(xr, M) / M);
-        float sc = sqrtf((float)(hs_sumsq_f64(xr, M, mean) / M) + eps);
-        scale[r] = sc;
-        if (w) for (int i = 0; i < M; i++) o[i] = (xr[i] - mean) / sc * w[i] + b[i];
-        else for (int i = 0; i < M; i++) o[i] = (xr[i] - mean) / sc;
+/* One row of the block's norm (M = d_model), into o; returns the scale (TL hook_scale, the divisor).
+ * TL LayerNormPre (or LayerNorm when w != NULL): x' = x - mean; scale = sqrt(mean(x'^2) + eps);
+ * out = x'/scale (· w + b). TL RMSNormPre (llama.md §6): scale = sqrt(mean(x^2) + eps);
+ * out = x / scale (hook_normalized; the weight, when not folded, is applied afterwards by apply_weight). */
+static float norm_row(const hs_model_config *c, const float *xr, const float *w, const float *b, float *o) {
+    const int M = c->d_model;
+    if (c->rms_norm) {
+        float sc = sqrtf((float)(hs_sumsq_f64(xr, M, 0.0f) / M) + c->ln_eps);
+        for (int i = 0; i < M; i++) o[i] = xr[i] / sc;
+        return sc;
     }
+    float mean = (float)(hs_sum_f64(xr, M) / M);
+    float sc = sqrtf((float)(hs_sumsq_f64(xr, M, mean) / M) + c->ln_eps);
+    if (w) for (int i = 0; i < M; i++) o[i] = (xr[i] - mean) / sc * w[i] + b[i];
+    else for (int i = 0; i < M; i++) o[i] = (xr[i] - mean) / sc;
+    return sc;
 }
 
-/* TL RMSNormPre (llama.md §6): scale = sqrt(mean(x^2) + eps); out = x / scale (the hook's
- * hook_normalized; the weight, when not folded, is applied afterwards by apply_weight). */
-static void rms_norm(const float *x, int R, int M, float eps, float *out, float *scale) {
+/* The block's norm of R rows x [R, M] into out, scale per row. */
+static void norm(const hs_model_config *c, const float *x, int R, const float *w, const float *b, float *out, float *scale) {
+    const size_t M = (size_t)c->d_model;
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < R; r++) scale[r] = norm_row(c, x + r * M, w, b, out + r * M);
+}
+
+/* sum = x0 + x1 (+ x2, added left to right as TL does), then its norm into out, scale: one pass
+ * while each row is in cache. sum may be x0. */
+static void add_norm(const hs_model_config *c, const float *x0, const float *x1, const float *x2, int R, float *sum, const float *w,
+                     const float *b, float *out, float *scale) {
+    const size_t M = (size_t)c->d_model;
     #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; r++) {
-        const float *xr = x + (size_t)r * M;
-        float *o = out + (size_t)r * M;
-        float sc = sqrtf((float)(hs_sumsq_f64(xr, M, 0.0f) / M) + eps);
-        scale[r] = sc;
-        for (int i = 0; i < M; i++) o[i] = xr[i] / sc;
+        const float *a = x0 + r * M, *d = x1 + r * M;
+        float *y = sum + r * M;
+        if (x2) {
+            const float *e = x2 + r * M;
+            for (size_t i = 0; i < M; i++) y[i] = (a[i] + d[i]) + e[i];
+        } else {
+            for (size_t i = 0; i < M; i++) y[i] = a[i] + d[i];
+        }
+        scale[r] = norm_row(c, y, w, b, out + r * M);
     }
 }
 
@@ -222,12 +238,6 @@ static void apply_weight(float *x, int R, int M, const float *w) {
     #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; r++)
         for (int i = 0; i < M; i++) x[(size_t)r * M + i] *= w[i];
-}
-
-/* The block's norm: LayerNorm(Pre) or RMSNorm(Pre) into out, scale per row. */
-static void norm(const hs_model_config *c, const float *x, int R, const float *w, const float *b, float *out, float *scale) {
-    if (c->rms_norm) rms_norm(x, R, c->d_model, c->ln_eps, out, scale);
-    else layer_norm(x, R, c->d_model, c->ln_eps, w, b, out, scale);
 }
 
 /* Partial rotary (rotate-half) on the first R dims of each of n heads of one token: x (head h at
@@ -388,10 +398,17 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
     }
     if (hook_ask(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm)) hook_give(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm, f->resid, 0);
     if (w->W_pos) {
-        /* pos embed goes through ln1's buffer as scratch */
-        for (int i = 0; i < BT; i++) memcpy(f->ln1 + (size_t)i * M, w->W_pos + (size_t)(i % T) * M, sizeof(float) * (size_t)M);
-        if (hook_ask(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm)) hook_give(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm, f->ln1, 0);
-        for (size_t i = 0; i < (size_t)BT * M; i++) f->resid[i] += f->ln1[i];
+        if (hook_ask(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm)) {   /* [B, T, M] through ln1's buffer as scratch */
+            #pragma omp parallel for schedule(static)
+            for (int i = 0; i < BT; i++) memcpy(f->ln1 + (size_t)i * M, w->W_pos + (size_t)(i % T) * M, sizeof(float) * (size_t)M);
+            hook_give(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm, f->ln1, 0);
+        }
+        #pragma omp parallel for schedule(static)
+        for (int i = 0; i < BT; i++) {
+            float *x = f->resid + (size_t)i * M;
+            const float *pe = w->W_pos + (size_t)(i % T) * M;
+            for (int j = 0; j < M; j++) x[j] += pe[j];
+        }
     }
 
     for (int l = 0; l < c->n_layers && !hc.stopped; l++) {
@@ -409,7 +426,7 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         }
 #define GIVE(k, nd, shp, data) do { if (want[k] && !hc.stopped) hook_give(&hc, l, block_hook_names[k], nd, shp, data, 0); } while (0)
         GIVE(HK_RESID_PRE, 3, sh_btm, f->resid);
-        norm(c, f->resid, BT, ln_w ? L->ln1_w : NULL, ln_w ? L->ln1_b : NULL, f->ln1, f->scale1);
+        if (l == 0) norm(c, f->resid, BT, ln_w ? L->ln1_w : NULL, ln_w ? L->ln1_b : NULL, f->ln1, f->scale1);   /* later layers': add_norm below */
         GIVE(HK_LN1_SCALE, 3, sh_bt1, f->scale1);
         GIVE(HK_LN1_NORM, 3, sh_btm, f->ln1);
         if (c->rms_norm && ln_w) apply_weight(f->ln1, BT, M, L->ln1_w);
@@ -444,13 +461,11 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         if (S) linear_stored(f, S + ST_O, 1, NULL, f->z, BT, L->b_O, f->attn_out);
         else linear(f->z, BT, HD, L->W_O, L->b_O, M, f->attn_out);
         GIVE(HK_ATTN_OUT, 3, sh_btm, f->attn_out);
-        const float *mlp_in = f->resid;
-        if (!c->parallel_residual) {
-            for (size_t i = 0; i < (size_t)BT * M; i++) f->resid_mid[i] = f->resid[i] + f->attn_out[i];
+        if (c->parallel_residual) norm(c, f->resid, BT, ln_w ? L->ln2_w : NULL, ln_w ? L->ln2_b : NULL, f->ln2, f->scale2);
+        else {   /* resid_mid = resid_pre + attn_out and its ln2 in one pass */
+            add_norm(c, f->resid, f->attn_out, NULL, BT, f->resid_mid, ln_w ? L->ln2_w : NULL, ln_w ? L->ln2_b : NULL, f->ln2, f->scale2);
             GIVE(HK_RESID_MID, 3, sh_btm, f->resid_mid);
-            mlp_in = f->resid_mid;
         }
-        norm(c, mlp_in, BT, ln_w ? L->ln2_w : NULL, ln_w ? L->ln2_b : NULL, f->ln2, f->scale2);
         GIVE(HK_LN2_SCALE, 3, sh_bt1, f->scale2);
         GIVE(HK_LN2_NORM, 3, sh_btm, f->ln2);
         if (c->rms_norm && ln_w) apply_weight(f->ln2, BT, M, L->ln2_w);
@@ -480,14 +495,13 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         if (S) linear_stored(f, S + ST_DOWN, 1, NULL, f->post, BT, L->b_out, f->mlp_out);
         else linear(f->post, BT, F, L->W_out, L->b_out, M, f->mlp_out);
         GIVE(HK_MLP_OUT, 3, sh_btm, f->mlp_out);
-        /* TL: resid_post = resid_pre + attn_out + mlp_out (left to right), or resid_mid + mlp_out */
-        if (c->parallel_residual) {
-            #pragma omp parallel for schedule(static)
-            for (size_t i = 0; i < (size_t)BT * M; i++) f->resid[i] = (f->resid[i] + f->attn_out[i]) + f->mlp_out[i];
-        } else {
-            #pragma omp parallel for schedule(static)
-            for (size_t i = 0; i < (size_t)BT * M; i++) f->resid[i] = f->resid_mid[i] + f->mlp_out[i];
-        }
+        /* TL: resid_post = resid_pre + attn_out + mlp_out (left to right), or resid_mid + mlp_out; with
+           it, in the same pass, the next block's ln1 (into ln1, scale1) or ln_final (into ln1, scalef) */
+        const bool last = l + 1 == c->n_layers;
+        const float *nw = last ? w->lnf_w : w->layers[l + 1].ln1_w, *nb = last ? w->lnf_b : w->layers[l + 1].ln1_b;
+        add_norm(c, c->parallel_residual ? f->resid : f->resid_mid, c->parallel_residual ? f->attn_out : f->mlp_out,
+                 c->parallel_residual ? f->mlp_out : NULL, BT, f->resid, ln_w ? nw : NULL, ln_w ? nb : NULL, f->ln1,
+                 last ? f->scalef : f->scale1);
         GIVE(HK_RESID_POST, 3, sh_btm, f->resid);
 #undef GIVE
     }
@@ -496,8 +510,7 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         hs_error_copy(f->err, sizeof f->err);
         return HS_ERR_CANCELLED;
     }
-    /* final LN (ln1 buffer reused) and unembed */
-    norm(c, f->resid, BT, ln_w ? w->lnf_w : NULL, ln_w ? w->lnf_b : NULL, f->ln1, f->scalef);
+    /* final LN (computed with the last resid_post, in the ln1 buffer) and unembed */
     if (hook_ask(&hc, -1, global_hook_names[GH_LNF_SCALE], 3, sh_bt1)) hook_give(&hc, -1, global_hook_names[GH_LNF_SCALE], 3, sh_bt1, f->scalef, 0);
     if (!hc.stopped && hook_ask(&hc, -1, global_hook_names[GH_LNF_NORM], 3, sh_btm))
         hook_give(&hc, -1, global_hook_names[GH_LNF_NORM], 3, sh_btm, f->ln1, 0);
