@@ -39,6 +39,8 @@ enum { GH_EMBED, GH_POS_EMBED, GH_LNF_SCALE, GH_LNF_NORM, GH_LOGITS, GH_COUNT };
 static const char *const global_hook_names[GH_COUNT] = {"hook_embed", "hook_pos_embed", "ln_final.hook_scale",
                                                          "ln_final.hook_normalized", "logits"};
 
+typedef struct { float mx; double s; } lse_acc;   /* a row's max so far and Σ exp(x - mx) (loss_rows, loss_blocked) */
+
 struct hs_forward {
     const hs_model *m;
     int max_B, max_T;
@@ -50,6 +52,8 @@ struct hs_forward {
     float *pre_lin;                                               /* [B,T,F] gated MLP only */
     float *scale1, *scale2, *scalef;                              /* [B,T] */
     float *logits;                                                /* [T,V] one sequence */
+    lse_acc *lse;                                                 /* [B,T] the loss's log-sum-exp by vocabulary blocks */
+    float *target;                                                /* [B,T] logit of the next token */
     float *rot_sin, *rot_cos;   /* [max_T, R] when max_T exceeds the model's tables (Llama family) */
     float *wbuf;                /* weights kept as stored: one matrix (or q|k|v) widened to float32 */
     const float *cur_sin, *cur_cos;   /* the tables this pass uses */
@@ -74,8 +78,9 @@ const char *hs_forward_error(const hs_forward *f) { return f ? f->err : hs_last_
 void hs_forward_free(hs_forward *f) {
     if (!f) return;
     float *bufs[] = {f->resid, f->ln1, f->ln2, f->attn_out, f->mlp_out, f->resid_mid, f->q, f->k, f->v, f->rq, f->rk,
-                     f->z, f->pattern, f->pre, f->post, f->pre_lin, f->scale1, f->scale2, f->scalef, f->logits, f->rot_sin, f->rot_cos, f->wbuf};
+                     f->z, f->pattern, f->pre, f->post, f->pre_lin, f->scale1, f->scale2, f->scalef, f->logits, f->rot_sin, f->rot_cos, f->wbuf, f->target};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) hs_aligned_free(bufs[i]);
+    hs_aligned_free(f->lse);
     free(f);
 }
 
@@ -110,6 +115,8 @@ hs_status hs_forward_create(const hs_model *m, int max_batch, int max_ctx, hs_fo
     if (c->gated_mlp) ALLOC(f->pre_lin, BT * F);
     ALLOC(f->scale1, BT); ALLOC(f->scale2, BT); ALLOC(f->scalef, BT);
     ALLOC(f->logits, (size_t)max_ctx * c->d_vocab);
+    ALLOC(f->target, BT);
+    ok = ok && (f->lse = hs_aligned_alloc(BT * sizeof(lse_acc))) != NULL;
     if (m->st) ALLOC(f->wbuf, stored_scratch(c));
     if (c->rotary_dim && max_ctx > m->rot_n) {
         ALLOC(f->rot_sin, (size_t)max_ctx * c->rotary_dim);
@@ -339,15 +346,78 @@ static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *
 
 static inline float gelu_exact(float x) { return 0.5f * x * (1.0f + hs_erff(x * 0.70710678118654752440f)); }
 
-/* loss[p] = logsumexp(logits[p]) - logits[p][tok[p+1]] for p < T-1 */
-static void loss_rows(const float *logits, int T, int V, const int32_t *tok, float *loss) {
+/* The loss, loss[p] = logsumexp(logits[p]) - logits[p][tok[p+1]] for p < T-1, is reduced a
+ * vocabulary block [v0, v0 + n) at a time (n = vocab_block): the block's max and Σ exp(x - max)
+ * (vmath), blocks combined in double. The same blocks whether the logits are whole rows
+ * (loss_rows) or made a block at a time for every sequence (loss_blocked), so both give the
+ * same bits; with one block (V <= vocab_block) it is the plain max / Σ exp / log. */
+static int vocab_block(const hs_model_config *c) {
+    int n = ((1 << 20) / c->d_model) & ~63;   /* a [M, n] block of W_U is <= 4 MB: it stays in cache across the batch */
+    if (n < 64) n = 64;
+    if (n > UNEMBED_ROWS) n = UNEMBED_ROWS;     /* f->wbuf's rows for a stored model */
+    return n < c->d_vocab ? n : c->d_vocab;
+}
+
+static void lse_add(lse_acc *a, const float *x, int n, bool first) {
+    float m = hs_max(x, n);
+    double s = hs_sum_exp(x, n, m);
+    if (first) { a->mx = m; a->s = s; }
+    else if (m > a->mx) { a->s = a->s * exp((double)a->mx - m) + s; a->mx = m; }
+    else a->s += s * exp((double)m - a->mx);
+}
+
+static float lse_loss(const lse_acc *a, float target) { return (float)((double)a->mx + log(a->s) - (double)target); }
+
+static void loss_rows(const hs_model_config *c, const float *logits, int T, const int32_t *tok, float *loss) {
+    const int V = c->d_vocab, VB = vocab_block(c);
     #pragma omp parallel for schedule(static)
     for (int p = 0; p < T - 1; p++) {
         const float *x = logits + (size_t)p * V;
-        float mx = hs_max(x, V);
-        double s = hs_sum_exp(x, V, mx);
-        loss[p] = (float)((double)mx + log(s) - (double)x[tok[p + 1]]);
+        lse_acc a = {0};
+        for (int v0 = 0; v0 < V; v0 += VB) lse_add(&a, x + v0, V - v0 < VB ? V - v0 : VB, v0 == 0);
+        loss[p] = lse_loss(&a, x[tok[p + 1]]);
     }
+}
+
+/* The loss of B sequences without their [T, V] logits: for each vocabulary block, its W_U
+ * columns (widened once per pass for a stored model) times every sequence's ln_final rows,
+ * one sequence per thread into its own [T, n] slice of f->logits, each reduced while in
+ * cache. The products are unembed_stored's / linear's (bias copied, then added to by sgemm). */
+static void loss_blocked(hs_forward *f, const float *x, int B, int T, const int32_t *tok, float *loss) {
+    const hs_model *m = f->m;
+    const int M = m->cfg.d_model, V = m->cfg.d_vocab, VB = vocab_block(&m->cfg);
+    /* an all-zero b_U (GPT-NeoX, Llama) is left out: sgemm's C = 0 + Σ equals C = Σ bit for bit */
+    const float *bU = m->w.b_U;
+    bool zero = true;
+    for (int v = 0; bU && v < V && zero; v++) zero = bU[v] == 0.0f;
+    if (zero) bU = NULL;
+    for (int v0 = 0; v0 < V; v0 += VB) {
+        const int n = V - v0 < VB ? V - v0 : VB;
+        const float *W = m->st ? f->wbuf : m->w.W_U + v0;
+        if (m->st) hs_stored_widen(hs_stored_unembed(m), v0, n, m->params.fold_ln ? m->w.lnf_w : NULL, m->st->mu, f->wbuf);
+        #pragma omp parallel for schedule(dynamic, 1)
+        for (int b = 0; b < B; b++) {
+#ifdef _OPENMP
+            float *lg = f->logits + (size_t)omp_get_thread_num() * T * n;
+#else
+            float *lg = f->logits;
+#endif
+            if (bU)
+                for (int r = 0; r < T; r++) memcpy(lg + (size_t)r * n, bU + v0, sizeof(float) * (size_t)n);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, m->st ? CblasTrans : CblasNoTrans, T, n, M, 1.0f, x + (size_t)b * T * M, M, W,
+                        m->st ? M : V, bU ? 1.0f : 0.0f, lg, n);
+            lse_acc *acc = f->lse + (size_t)b * T;
+            for (int p = 0; p < T - 1; p++) {
+                const float *row = lg + (size_t)p * n;
+                lse_add(&acc[p], row, n, v0 == 0);
+                int t = tok[(size_t)b * T + p + 1];
+                if (t >= v0 && t < v0 + n) f->target[(size_t)b * T + p] = row[t - v0];
+            }
+        }
+    }
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < B * T; i++)
+        if (i % T < T - 1) loss[(size_t)(i / T) * (T - 1) + i % T] = lse_loss(&f->lse[i], f->target[i]);
 }
 
 /* ------------------------------------------------------------------ the pass */
@@ -517,12 +587,15 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
     if (c->rms_norm && ln_w) apply_weight(f->ln1, BT, M, w->lnf_w);
     int64_t sh_logits[3] = {1, T, V};
     bool want_logits = !hc.stopped && hook_ask(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits);
-    if (!hc.stopped && (want_logits || p->loss || p->logits)) {
+    const int nthr = hs_get_num_threads();
+    if (!hc.stopped && !want_logits && !p->logits && p->loss && T > 1 && B >= nthr && (size_t)nthr * vocab_block(c) <= (size_t)V) {
+        loss_blocked(f, f->ln1, B, T, tokens, p->loss);
+    } else if (!hc.stopped && (want_logits || p->loss || p->logits)) {
         for (int b = 0; b < B && !hc.stopped; b++) {
             float *lg = p->logits ? p->logits + (size_t)b * T * V : f->logits;
             if (m->st) unembed_stored(f, f->ln1 + (size_t)b * T * M, T, lg);
             else linear(f->ln1 + (size_t)b * T * M, T, M, w->W_U, w->b_U, V, lg);
-            if (p->loss && T > 1) loss_rows(lg, T, V, tokens + (size_t)b * T, p->loss + (size_t)b * (T - 1));
+            if (p->loss && T > 1) loss_rows(c, lg, T, tokens + (size_t)b * T, p->loss + (size_t)b * (T - 1));
             if (want_logits) hook_give(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits, lg, b);
         }
     }
