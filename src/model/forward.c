@@ -383,7 +383,7 @@ static void loss_rows(const hs_model_config *c, const float *logits, int T, cons
  * columns (widened once per pass for a stored model) times every sequence's ln_final rows,
  * one sequence per thread into its own [T, n] slice of f->logits, each reduced while in
  * cache. The products are unembed_stored's / linear's (bias copied, then added to by sgemm). */
-static void loss_blocked(hs_forward *f, const float *x, int B, int T, const int32_t *tok, float *loss) {
+static void loss_blocked(hs_forward *f, const float *x, int B, int T, const int32_t *tok, float *loss, int nthr) {
     const hs_model *m = f->m;
     const int M = m->cfg.d_model, V = m->cfg.d_vocab, VB = vocab_block(&m->cfg);
     /* an all-zero b_U (GPT-NeoX, Llama) is left out: sgemm's C = 0 + Σ equals C = Σ bit for bit */
@@ -395,7 +395,7 @@ static void loss_blocked(hs_forward *f, const float *x, int B, int T, const int3
         const int n = V - v0 < VB ? V - v0 : VB;
         const float *W = m->st ? f->wbuf : m->w.W_U + v0;
         if (m->st) hs_stored_widen(hs_stored_unembed(m), v0, n, m->params.fold_ln ? m->w.lnf_w : NULL, m->st->mu, f->wbuf);
-        #pragma omp parallel for schedule(dynamic, 1)
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nthr)
         for (int b = 0; b < B; b++) {
 #ifdef _OPENMP
             float *lg = f->logits + (size_t)omp_get_thread_num() * T * n;
@@ -589,7 +589,7 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
     bool want_logits = !hc.stopped && hook_ask(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits);
     const int nthr = hs_get_num_threads();
     if (!hc.stopped && !want_logits && !p->logits && p->loss && T > 1 && B >= nthr && (size_t)nthr * vocab_block(c) <= (size_t)V) {
-        loss_blocked(f, f->ln1, B, T, tokens, p->loss);
+        loss_blocked(f, f->ln1, B, T, tokens, p->loss, nthr);
     } else if (!hc.stopped && (want_logits || p->loss || p->logits)) {
         for (int b = 0; b < B && !hc.stopped; b++) {
             float *lg = p->logits ? p->logits + (size_t)b * T * V : f->logits;
