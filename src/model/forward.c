@@ -3,11 +3,16 @@
  * One hs_forward holds every activation buffer for batches up to max_batch x max_ctx
  * (sized at creation: nothing is allocated per batch). Layouts are TL's:
  *   resid/ln/attn_out/mlp_out [B, T, M]; q k v z [B, T, H, D]; pattern [B, H, T, T];
- *   mlp pre/post [B, T, F]; scales [B, T]. Logits are produced one sequence at a
- *   time ([T, V]) and reduced to the loss at once, so the [B, T, V] tensor never
+ *   mlp pre/post [B, T, F]; scales [B, T]. When the logits are asked for (hook or
+ *   params.logits) they are produced one sequence at a time ([T, V]) and reduced to the
+ *   loss at once; when only the loss is, a vocabulary block at a time for the whole batch
+ *   ([T, n] per thread, loss_blocked), with the same bits. The [B, T, V] tensor never
  *   exists unless the caller asks for it.
  * Matrix products go to BLAS (sgemm); attention runs per (batch, head) in parallel
- * (OpenMP), where the OpenMP build of OpenBLAS keeps each sgemm single-threaded.
+ * (OpenMP), where the OpenMP build of OpenBLAS keeps each sgemm single-threaded; each
+ * head's scores, softmax and pattern @ v run while its [T, T] block is in cache, over
+ * the causal part only. Memory-bound steps share passes: resid + the next norm, q/k/v
+ * read in place from the q|k|v product (copied only for hook consumers).
  */
 #include "model/model_internal.h"
 #include "core/vmath.h"
