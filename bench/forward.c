@@ -1,6 +1,6 @@
 /* bench/forward.c — forward-pass throughput against the same BLAS's GEMM rate.
  *
- *   bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3] [--compute bf16]
+ *   bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3] [--threads N] [--scaling] [--compute bf16]
  *
  * Prints tokens/s of a full forward with per-token loss (TL processing on),
  * the achieved GFLOP/s (matrix-product FLOPs of the pass, attention counted
@@ -9,7 +9,9 @@
  * ratio, and the peak resident memory against the weights. With --compute bf16 the same
  * pass is also timed with bf16 weight GEMMs (oneDNN), each iteration's float32 and bf16 passes
  * back to back (the same load on a shared machine), the speed given as the ratio of the best
- * times, with the deviation of its logits and losses from float32's on the batch. */
+ * times, with the deviation of its logits and losses from float32's on the batch.
+ * --threads N runs on N threads (default: all cores); --scaling also times the pass on 1 thread, alternating 1 and N
+ * threads in the same run, and prints the speed-up. */
 #include "headscan/headscan.h"
 #include "bench_gemm.h"
 #include <cblas.h>
@@ -86,17 +88,23 @@ static double bf16_rate(int m, int n, int k, int reps) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3] [--compute bf16]\n");
+        fprintf(stderr, "usage: bench_forward MODEL_DIR [--batch 32] [--n-ctx 256] [--iters 3] [--threads N] [--scaling] [--compute bf16]\n");
         return 2;
     }
-    int B = 32, T = 256, iters = 3;
+    int B = 32, T = 256, iters = 3, threads = 0, scaling = 0;
     hs_compute compute = HS_COMPUTE_F32;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--batch")) B = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--compute") && hs_compute_parse(argv[i + 1], &compute)) { fprintf(stderr, "%s\n", hs_last_error()); return 2; }
-        else if (!strcmp(argv[i], "--n-ctx")) T = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--iters")) iters = atoi(argv[i + 1]);
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--scaling")) scaling = 1;
+        else if (i + 1 >= argc) { fprintf(stderr, "%s needs a value\n", argv[i]); return 2; }
+        else if (!strcmp(argv[i], "--batch")) B = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--n-ctx")) T = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--iters")) iters = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--compute")) { if (hs_compute_parse(argv[++i], &compute)) { fprintf(stderr, "%s\n", hs_last_error()); return 2; } }
+        else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
     }
+    if (threads > 0) hs_set_num_threads(threads);
+    const int nthreads = hs_get_num_threads();
     hs_model_params mp = hs_model_default_params();
     hs_model *m;
     double t0 = now();
@@ -114,14 +122,28 @@ int main(int argc, char **argv) {
     fc.compute = compute;
     hs_forward_run(f, tok, B, T, &fp); /* warm-up */
     if (compute != HS_COMPUTE_F32 && hs_forward_run(f, tok, B, T, &fc)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
-    double best = 1e30, best_c = compute != HS_COMPUTE_F32 ? 1e30 : 0;
+    /* the GEMM-bound ideal: the pass's own matrix products, each shape timed alone (QKV, O, MLP
+       in, MLP out per layer; the unembedding per sequence), timed between the passes and the
+       best kept, so that a machine whose load changes during the run affects both alike; a
+       --compute pass runs right after each float32 pass (the same load) */
+    double best = 1e30, best1 = 1e30, ideal = 1e30, best_c = compute != HS_COMPUTE_F32 ? 1e30 : 0;
     for (int i = 0; i < iters; i++) {
-        for (int k = 0; k < (compute != HS_COMPUTE_F32 ? 2 : 1); k++) {
+        double id = bench_forward_ideal_cfg(c, B, T);
+        if (id < ideal) ideal = id;
+        for (int one = 0; one <= scaling; one++) {   /* with --scaling: N threads, then 1, alternating */
+            hs_set_num_threads(one ? 1 : nthreads);
             double t1 = now();
-            if (hs_forward_run(f, tok, B, T, k ? &fc : &fp)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
+            if (hs_forward_run(f, tok, B, T, &fp)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
             double dt = now() - t1;
-            if (k == 0 && dt < best) best = dt;
-            if (k == 1 && dt < best_c) best_c = dt;
+            if (one && dt < best1) best1 = dt;
+            if (!one && dt < best) best = dt;
+        }
+        hs_set_num_threads(nthreads);
+        if (compute != HS_COMPUTE_F32) {
+            double t1 = now();
+            if (hs_forward_run(f, tok, B, T, &fc)) { fprintf(stderr, "%s\n", hs_last_error()); return 1; }
+            double dt = now() - t1;
+            if (dt < best_c) best_c = dt;
         }
     }
     hs_compute_deviation dev = {0};
@@ -130,20 +152,19 @@ int main(int argc, char **argv) {
     double g_fwd = flops / best / 1e9;
     double g_sq = gemm_rate(2048, 2048, 2048, 3), g_mlp = gemm_rate(B * T, c->d_mlp, c->d_model, 3);
     double g_ref = g_sq > g_mlp ? g_sq : g_mlp;
-    /* the GEMM-bound ideal: the pass's own matrix products, each shape timed alone
-       (QKV, O, MLP in, MLP out per layer; the unembedding per sequence) */
-    double ideal = bench_forward_ideal_cfg(c, B, T);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     hs_memory_estimate e = hs_model_estimate_memory(c, B, T);
     printf("model            %s (%d layers, d_model %d, vocab %d)\n", argv[1], c->n_layers, c->d_model, c->d_vocab);
-    printf("threads          %d\n", hs_get_num_threads());
+    printf("threads          %d\n", nthreads);
     hs_blas_info bi;
     if (hs_blas_get_info(&bi) == HS_OK)
         printf("blas kernel      %s%s%s%s (%s)\n", bi.kernel, bi.switched ? ", set by headscan" : "",
                bi.below_cpu ? ", forced by OPENBLAS_CORETYPE below this CPU's " : "", bi.below_cpu ? bi.cpu_kernel : "", bi.library);
     printf("load             %.2f s\n", t_load);
     printf("forward          %d x %d tokens in %.3f s (best of %d) = %.0f tokens/s\n", B, T, best, iters, B * T / best);
+    if (scaling)
+        printf("thread scaling   1 thread %.3f s, %d threads %.3f s: %.2fx (alternated in this run)\n", best1, nthreads, best, best1 / best);
     printf("forward rate     %.1f GFLOP/s (%.1f GFLOP per pass)\n", g_fwd, flops / 1e9);
     if (best_c > 0) {
         printf("%-16s %d x %d tokens in %.3f s (best of %d) = %.0f tokens/s = %.2f x float32 (%s)\n", hs_compute_name(compute),
@@ -159,7 +180,7 @@ int main(int argc, char **argv) {
         printf("bf16 matmul rate %.1f GFLOP/s (oneDNN, %dx%dx%d) = %.2f x sgemm's: the bf16 pass's GEMM-bound ceiling; "
                "its forward rate %.1f GFLOP/s\n", g_bf, B * T, c->d_mlp, c->d_model, g_bf / g_mlp, flops / best_c / 1e9);
     }
-    printf("GEMM-bound ideal %.3f s (the pass's own products alone): forward at %.2f of it\n", ideal, ideal / best);
+    printf("GEMM-bound ideal %.3f s (the pass's own products alone, best of %d between the passes): forward at %.2f of it\n", ideal, iters, ideal / best);
     printf("peak RSS         %.1f MB; weights %.1f MB; RSS - weights = %.1f MB (target < 1536 MB); estimate %.1f MB\n",
            ru.ru_maxrss / 1024.0, e.weights / 1048576.0, ru.ru_maxrss / 1024.0 - e.weights / 1048576.0, e.total / 1048576.0);
     hs_forward_free(f);

@@ -27,7 +27,58 @@ static bool hook(const hs_hook_tensor *t, bool ask, void *user) {
     return true;
 }
 
+/* Vocabulary-sized models: the loss alone (made a vocabulary block at a time for every
+ * sequence, the [T, V] logits never whole) equals, bit for bit, the loss computed from the
+ * logits the same pass hands over (hook "logits" and params.logits), on 1 and 2 threads. */
+static void loss_paths(const char *fixture) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", HS_SOURCE_DIR, fixture);
+    hs_model_params mp = hs_model_default_params();
+    hs_model *m = NULL;
+    CHECK_OK(hs_model_load(dir, &mp, &m));
+    if (!m) return;
+    const hs_model_config *c = hs_model_get_config(m);
+    enum { B = 4, T = 12 };
+    hs_forward *f = NULL;
+    CHECK_OK(hs_forward_create(m, B, T, &f));
+    int32_t tok[B * T];
+    for (int i = 0; i < B * T; i++) tok[i] = (int32_t)((i * 7919u + 13) % (unsigned)c->d_vocab);
+    float loss_only[B * (T - 1)], loss_lg[B * (T - 1)], loss_1[B * (T - 1)];
+    float *logits = malloc(sizeof(float) * B * T * (size_t)c->d_vocab);
+    hs_forward_params fp = hs_forward_default_params();
+    fp.loss = loss_only;
+    CHECK_OK(hs_forward_run(f, tok, B, T, &fp));
+    fp.loss = loss_lg;
+    fp.logits = logits;
+    CHECK_OK(hs_forward_run(f, tok, B, T, &fp));
+    CHECK(!memcmp(loss_only, loss_lg, sizeof loss_lg), "%s: loss without logits = loss with logits, bit for bit", fixture);
+    /* and both are log-softmax of those logits (double precision): 1e-5 relative is float32 rounding of ~11-term sums */
+    double worst = 0;
+    for (int b = 0; b < B; b++)
+        for (int p = 0; p < T - 1; p++) {
+            const float *x = logits + ((size_t)b * T + p) * c->d_vocab;
+            double mx = x[0], s = 0;
+            for (int v = 1; v < c->d_vocab; v++) mx = x[v] > mx ? x[v] : mx;
+            for (int v = 0; v < c->d_vocab; v++) s += exp((double)x[v] - mx);
+            double ref = mx + log(s) - x[tok[b * T + p + 1]], e = fabs(loss_only[b * (T - 1) + p] - ref) / (1 + fabs(ref));
+            if (e > worst) worst = e;
+        }
+    CHECK(worst <= 1e-6, "%s: loss vs log-softmax of the logits: %.3g", fixture, worst);
+    int threads = hs_get_num_threads();
+    hs_set_num_threads(1);
+    fp.logits = NULL;
+    fp.loss = loss_1;
+    CHECK_OK(hs_forward_run(f, tok, B, T, &fp));
+    hs_set_num_threads(threads);
+    CHECK(!memcmp(loss_only, loss_1, sizeof loss_1), "%s: same loss on 1 thread", fixture);
+    free(logits);
+    hs_forward_free(f);
+    hs_model_free(m);
+}
+
 int main(void) {
+    loss_paths("neox-vocab-f16");     /* weights widened to float32 at load */
+    loss_paths("llama-vocab-bf16");   /* weights kept as stored, widened a block at a time */
     hs_model_params mp = hs_model_default_params();
     hs_model *m = NULL;
     CHECK_OK(hs_model_load(HS_SOURCE_DIR "/tests/fixtures/neox-tiny-f32", &mp, &m));

@@ -34,6 +34,25 @@ int main(void) {
     for (int i = 0; i < N; i++) same &= y[i] == hs_expf(x[i] - mx);
     CHECK(same, "exp_inplace equals hs_expf lane by lane");
     CHECK(fabs(s2 - refs) <= 1e-6 * refs, "exp_inplace sum");
+    /* every length through the vector bodies and their tails (softmax rows are 1..T long) */
+    int lens_ok = 1, sums_ok = 1;
+    for (int n = 1; n <= 100; n++) {
+        float z[100], ref_max = x[0];
+        for (int i = 0; i < n; i++) { z[i] = x[i]; ref_max = x[i] > ref_max ? x[i] : ref_max; }
+        lens_ok &= hs_max(x, n) == ref_max;
+        float sn = hs_exp_inplace(z, n, ref_max);
+        double rs = 0, r1 = 0, r2 = 0;
+        for (int i = 0; i < n; i++) {
+            lens_ok &= z[i] == hs_expf(x[i] - ref_max);
+            rs += z[i];
+            r1 += x[i];
+            r2 += (double)(x[i] - 0.5f) * (x[i] - 0.5f);
+        }
+        lens_ok &= fabs(sn - rs) <= 1e-6 * rs;
+        sums_ok &= fabs(hs_sum_f64(x, n) - r1) <= 1e-12 * (1 + fabs(r1)) && fabs(hs_sumsq_f64(x, n, 0.5f) - r2) <= 1e-12 * r2;
+    }
+    CHECK(lens_ok, "max / exp_inplace at every length 1..100");
+    CHECK(sums_ok, "sum_f64 / sumsq_f64 equal the double loops (to 1e-12)");
     /* gelu_new against the double-precision formula: absolute error below 4e-7·(1 + |x|) */
     enum { G = 4001 };
     static float gx[G], gy[G];

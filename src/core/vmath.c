@@ -1,86 +1,150 @@
 /* vmath.c — the vector loops over hs_expf: Σ exp(x - m) and in-place softmax numerators.
- * Written with GCC/Clang vector extensions (8 lanes) because a bit-cast inside the
+ * Written with GCC/Clang vector extensions (16 lanes) because a bit-cast inside the
  * scalar hs_expf stops the auto-vectoriser; same polynomial and constants, so the
  * results equal hs_expf lane by lane. */
 #include "core/vmath.h"
 #include "core/internal.h"
 
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+/* 16 lanes (one AVX-512 register; two AVX2 ones elsewhere) */
+#define VL 16
+typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
 
 /* lane-wise (mask ? a : b); GCC's C front end has no vector ?: */
-static inline v8f vsel(v8i mask, v8f a, v8f b) { return (v8f)((mask & (v8i)a) | (~mask & (v8i)b)); }
+static inline vf vsel(vi mask, vf a, vf b) { return (vf)((mask & (vi)a) | (~mask & (vi)b)); }
+static inline vf vsplat(float x) { return (vf){0} + x; }
 
-static inline v8f vexp(v8f x) {
-    const v8f lo = {-87.33654f, -87.33654f, -87.33654f, -87.33654f, -87.33654f, -87.33654f, -87.33654f, -87.33654f};
-    const v8f hi = lo * 0 + 88.3762626647949f;
+static inline vf vexp(vf x) {
+    const vf lo = vsplat(-87.33654f), hi = vsplat(88.3762626647949f);
     x = vsel(x < lo, lo, x);
     x = vsel(x > hi, hi, x);
-    v8f t = x * 1.44269504088896341f + 0.5f;
-    v8i n = __builtin_convertvector(t, v8i);          /* truncation toward zero */
-    v8f fx = __builtin_convertvector(n, v8f);
-    v8i adj = fx > t;                                  /* -1 where truncation rounded up (t < 0) */
+    vf t = x * 1.44269504088896341f + 0.5f;
+    vi n = __builtin_convertvector(t, vi);            /* truncation toward zero */
+    vf fx = __builtin_convertvector(n, vf);
+    vi adj = fx > t;                                   /* -1 where truncation rounded up (t < 0) */
     n = n + adj;
-    fx = __builtin_convertvector(n, v8f);              /* = floorf(t) */
-    v8f r = x - fx * 0.693359375f;
+    fx = __builtin_convertvector(n, vf);               /* = floorf(t) */
+    vf r = x - fx * 0.693359375f;
     r = r - fx * -2.12194440e-4f;
-    v8f z = r * r;
-    v8f y = r * 1.9875691500e-4f + 1.3981999507e-3f;
+    vf z = r * r;
+    vf y = r * 1.9875691500e-4f + 1.3981999507e-3f;
     y = y * r + 8.3334519073e-3f;
     y = y * r + 4.1665795894e-2f;
     y = y * r + 1.6666665459e-1f;
     y = y * r + 5.0000001201e-1f;
     y = y * z + r + 1.0f;
-    v8i e = (n + 127) << 23;
-    return y * (v8f)e;
+    vi e = (n + 127) << 23;
+    return y * (vf)e;
 }
 
-static inline v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
-static inline void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+static inline vf loadv(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
+static inline void storev(float *p, vf v) { memcpy(p, &v, sizeof v); }
+static inline float hsum(vf v) {
+    float s = 0;
+    for (int l = 0; l < VL; l++) s += v[l];
+    return s;
+}
 
 double hs_sum_exp(const float *x, int n, float m) {
     double total = 0;
     int j = 0;
-    /* float partial sums over blocks of 256, added in double: the relative error stays ~1e-7 */
+    /* float partial sums over blocks of 256 (two accumulators), added in double: the relative error stays ~1e-7 */
     for (; j + 256 <= n; j += 256) {
-        v8f acc = {0};
-        for (int k = 0; k < 256; k += 8) acc += vexp(load8(x + j + k) - m);
-        float s = 0;
-        for (int l = 0; l < 8; l++) s += acc[l];
-        total += s;
+        vf a0 = {0}, a1 = {0};
+        for (int k = 0; k < 256; k += 2 * VL) {
+            a0 += vexp(loadv(x + j + k) - m);
+            a1 += vexp(loadv(x + j + k + VL) - m);
+        }
+        total += hsum(a0 + a1);
     }
     for (; j < n; j++) total += hs_expf(x[j] - m);
     return total;
 }
 
 float hs_exp_inplace(float *x, int n, float m) {
-    v8f acc = {0};
+    vf acc = {0};
     int j = 0;
-    for (; j + 8 <= n; j += 8) {
-        v8f e = vexp(load8(x + j) - m);
-        store8(x + j, e);
+    for (; j + VL <= n; j += VL) {
+        vf e = vexp(loadv(x + j) - m);
+        storev(x + j, e);
         acc += e;
     }
-    float s = 0;
-    for (int l = 0; l < 8; l++) s += acc[l];
-    for (; j < n; j++) { x[j] = hs_expf(x[j] - m); s += x[j]; }
-    return s;
+    if (j < n) {   /* the last n - j < VL lanes; the others stay out of the sum */
+        size_t k = (size_t)(n - j);
+        vf t = vsplat(m), e;
+        memcpy(&t, x + j, k * sizeof(float));
+        e = vexp(t - m);
+        memcpy(x + j, &e, k * sizeof(float));
+        for (size_t l = k; l < VL; l++) e[l] = 0.0f;
+        acc += e;
+    }
+    return hsum(acc);
 }
+
+static inline vf vmax(vf a, vf b) { return vsel(b > a, b, a); }
 
 float hs_max(const float *x, int n) {
     float m = x[0];
     int j = 0;
-    if (n >= 8) {
-        v8f acc = load8(x);
-        for (j = 8; j + 8 <= n; j += 8) {
-            v8f v = load8(x + j);
-            acc = vsel(v > acc, v, acc);
+    if (n >= VL) {   /* up to four independent accumulators: max is exact in any order */
+        vf a0 = loadv(x), a1 = a0, a2 = a0, a3 = a0;
+        for (j = VL; j + 4 * VL <= n; j += 4 * VL) {
+            a0 = vmax(a0, loadv(x + j));
+            a1 = vmax(a1, loadv(x + j + VL));
+            a2 = vmax(a2, loadv(x + j + 2 * VL));
+            a3 = vmax(a3, loadv(x + j + 3 * VL));
         }
-        m = acc[0];
-        for (int l = 1; l < 8; l++) m = acc[l] > m ? acc[l] : m;
+        for (; j + VL <= n; j += VL) a0 = vmax(a0, loadv(x + j));
+        vf a = vmax(vmax(a0, a1), vmax(a2, a3));
+        m = a[0];
+        for (int l = 1; l < VL; l++) m = a[l] > m ? a[l] : m;
     }
     for (; j < n; j++) m = x[j] > m ? x[j] : m;
     return m;
+}
+
+typedef double vd __attribute__((vector_size(VL / 2 * sizeof(double))));
+typedef float vh __attribute__((vector_size(VL / 2 * sizeof(float))));
+
+static inline vd widen(const float *p) { vh h; memcpy(&h, p, sizeof h); return __builtin_convertvector(h, vd); }
+static inline double hsumd(vd v) {
+    double s = 0;
+    for (int l = 0; l < VL / 2; l++) s += v[l];
+    return s;
+}
+
+double hs_sum_f64(const float *x, int n) {
+    const int W = VL / 2;
+    vd a0 = {0}, a1 = {0};
+    int j = 0;
+    for (; j + 2 * W <= n; j += 2 * W) {
+        a0 += widen(x + j);
+        a1 += widen(x + j + W);
+    }
+    double s = hsumd(a0 + a1);
+    for (; j < n; j++) s += x[j];
+    return s;
+}
+
+double hs_sumsq_f64(const float *x, int n, float c) {
+    const int W = VL / 2;
+    const vh cv = (vh){0} + c;
+    vd a0 = {0}, a1 = {0};
+    int j = 0;
+    for (; j + 2 * W <= n; j += 2 * W) {
+        vh h0, h1;
+        memcpy(&h0, x + j, sizeof h0);
+        memcpy(&h1, x + j + W, sizeof h1);
+        vd d0 = __builtin_convertvector(h0 - cv, vd), d1 = __builtin_convertvector(h1 - cv, vd);
+        a0 += d0 * d0;
+        a1 += d1 * d1;
+    }
+    double s = hsumd(a0 + a1);
+    for (; j < n; j++) {
+        double d = x[j] - c;
+        s += d * d;
+    }
+    return s;
 }
 
 /* TL gelu_new, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³) and
@@ -88,11 +152,11 @@ float hs_max(const float *x, int n) {
  * the (1 + tanh) that follows. */
 void hs_gelu_new(const float *x, float *y, size_t n) {
     size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        v8f v = load8(x + j);
-        v8f u = 0.7978845608028654f * (v + 0.044715f * (v * v * v));
-        v8f t = 1.0f - 2.0f / (vexp(2.0f * u) + 1.0f);
-        store8(y + j, 0.5f * v * (1.0f + t));
+    for (; j + VL <= n; j += VL) {
+        vf v = loadv(x + j);
+        vf u = 0.7978845608028654f * (v + 0.044715f * (v * v * v));
+        vf t = 1.0f - 2.0f / (vexp(2.0f * u) + 1.0f);
+        storev(y + j, 0.5f * v * (1.0f + t));
     }
     for (; j < n; j++) {
         float v = x[j], u = 0.7978845608028654f * (v + 0.044715f * (v * v * v));

@@ -54,6 +54,9 @@ double hs_sum_exp(const float *x, int n, float m);
 float hs_exp_inplace(float *x, int n, float m);
 /* y = gelu_new(x) (GPT-2's tanh GELU), vectorised. */
 void hs_gelu_new(const float *x, float *y, size_t n);
+/* Σ x[j] and Σ (x[j] - c)² (the difference in float, squares and sums in double), for the norms. */
+double hs_sum_f64(const float *x, int n);
+double hs_sumsq_f64(const float *x, int n, float c);
 /* max of x[0..n), n >= 1 (NaN-free input). */
 float hs_max(const float *x, int n);
 

@@ -3,11 +3,16 @@
  * One hs_forward holds every activation buffer for batches up to max_batch x max_ctx
  * (sized at creation: nothing is allocated per batch). Layouts are TL's:
  *   resid/ln/attn_out/mlp_out [B, T, M]; q k v z [B, T, H, D]; pattern [B, H, T, T];
- *   mlp pre/post [B, T, F]; scales [B, T]. Logits are produced one sequence at a
- *   time ([T, V]) and reduced to the loss at once, so the [B, T, V] tensor never
+ *   mlp pre/post [B, T, F]; scales [B, T]. When the logits are asked for (hook or
+ *   params.logits) they are produced one sequence at a time ([T, V]) and reduced to the
+ *   loss at once; when only the loss is, a vocabulary block at a time for the whole batch
+ *   ([T, n] per thread, loss_blocked), with the same bits. The [B, T, V] tensor never
  *   exists unless the caller asks for it.
  * Matrix products go to BLAS (sgemm); attention runs per (batch, head) in parallel
- * (OpenMP), where the OpenMP build of OpenBLAS keeps each sgemm single-threaded.
+ * (OpenMP), where the OpenMP build of OpenBLAS keeps each sgemm single-threaded; each
+ * head's scores, softmax and pattern @ v run while its [T, T] block is in cache, over
+ * the causal part only. Memory-bound steps share passes: resid + the next norm, q/k/v
+ * read in place from the q|k|v product (copied only for hook consumers).
  */
 #include "model/model_internal.h"
 #include "core/vmath.h"
@@ -39,6 +44,8 @@ enum { GH_EMBED, GH_POS_EMBED, GH_LNF_SCALE, GH_LNF_NORM, GH_LOGITS, GH_COUNT };
 static const char *const global_hook_names[GH_COUNT] = {"hook_embed", "hook_pos_embed", "ln_final.hook_scale",
                                                          "ln_final.hook_normalized", "logits"};
 
+typedef struct { float mx; double s; } lse_acc;   /* a row's max so far and Σ exp(x - mx) (loss_rows, loss_blocked) */
+
 struct hs_forward {
     const hs_model *m;
     int max_B, max_T;
@@ -50,6 +57,8 @@ struct hs_forward {
     float *pre_lin;                                               /* [B,T,F] gated MLP only */
     float *scale1, *scale2, *scalef;                              /* [B,T] */
     float *logits;                                                /* [T,V] one sequence */
+    lse_acc *lse;                                                 /* [B,T] the loss's log-sum-exp by vocabulary blocks */
+    float *target;                                                /* [B,T] logit of the next token */
     float *rot_sin, *rot_cos;   /* [max_T, R] when max_T exceeds the model's tables (Llama family) */
     float *wbuf;                /* weights kept as stored: one matrix (or q|k|v) widened to float32 */
     const float *cur_sin, *cur_cos;   /* the tables this pass uses */
@@ -76,9 +85,10 @@ const char *hs_forward_error(const hs_forward *f) { return f ? f->err : hs_last_
 void hs_forward_free(hs_forward *f) {
     if (!f) return;
     float *bufs[] = {f->resid, f->ln1, f->ln2, f->attn_out, f->mlp_out, f->resid_mid, f->q, f->k, f->v, f->rq, f->rk,
-                     f->z, f->pattern, f->pre, f->post, f->pre_lin, f->scale1, f->scale2, f->scalef, f->logits, f->rot_sin, f->rot_cos, f->wbuf};
+                     f->z, f->pattern, f->pre, f->post, f->pre_lin, f->scale1, f->scale2, f->scalef, f->logits, f->rot_sin, f->rot_cos, f->wbuf, f->target};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) hs_aligned_free(bufs[i]);
     hs_bf16_gemm_free(f->bf16);
+    hs_aligned_free(f->lse);
     free(f);
 }
 
@@ -113,6 +123,8 @@ hs_status hs_forward_create(const hs_model *m, int max_batch, int max_ctx, hs_fo
     if (c->gated_mlp) ALLOC(f->pre_lin, BT * F);
     ALLOC(f->scale1, BT); ALLOC(f->scale2, BT); ALLOC(f->scalef, BT);
     ALLOC(f->logits, (size_t)max_ctx * c->d_vocab);
+    ALLOC(f->target, BT);
+    ok = ok && (f->lse = hs_aligned_alloc(BT * sizeof(lse_acc))) != NULL;
     if (m->st) ALLOC(f->wbuf, stored_scratch(c));
     if (c->rotary_dim && max_ctx > m->rot_n) {
         ALLOC(f->rot_sin, (size_t)max_ctx * c->rotary_dim);
@@ -201,41 +213,47 @@ static void unembed_stored(hs_forward *f, const float *x, int T, float *lg) {
     }
 }
 
-/* TL LayerNormPre (or LayerNorm when w != NULL): x' = x - mean; scale = sqrt(mean(x'^2) + eps);
- * out = x'/scale (· w + b). scale is the divisor (TL hook_scale). */
-static void layer_norm(const float *x, int R, int M, float eps, const float *w, const float *b, float *out, float *scale) {
-    #pragma omp parallel for schedule(static)
-    for (int r = 0; r < R; r++) {
-        const float *xr = x + (size_t)r * M;
-        float *o = out + (size_t)r * M;
-        double s = 0;
-        for (int i = 0; i < M; i++) s += xr[i];
-        float mean = (float)(s / M);
-        double s2 = 0;
-        for (int i = 0; i < M; i++) {
-            float d = xr[i] - mean;
-            o[i] = d;
-            s2 += (double)d * d;
-        }
-        float sc = sqrtf((float)(s2 / M) + eps);
-        scale[r] = sc;
-        if (w) for (int i = 0; i < M; i++) o[i] = o[i] / sc * w[i] + b[i];
-        else for (int i = 0; i < M; i++) o[i] = o[i] / sc;
+/* One row of the block's norm (M = d_model), into o; returns the scale (TL hook_scale, the divisor).
+ * TL LayerNormPre (or LayerNorm when w != NULL): x' = x - mean; scale = sqrt(mean(x'^2) + eps);
+ * out = x'/scale (· w + b). TL RMSNormPre (llama.md §6): scale = sqrt(mean(x^2) + eps);
+ * out = x / scale (hook_normalized; the weight, when not folded, is applied afterwards by apply_weight). */
+static float norm_row(const hs_model_config *c, const float *xr, const float *w, const float *b, float *o) {
+    const int M = c->d_model;
+    if (c->rms_norm) {
+        float sc = sqrtf((float)(hs_sumsq_f64(xr, M, 0.0f) / M) + c->ln_eps);
+        for (int i = 0; i < M; i++) o[i] = xr[i] / sc;
+        return sc;
     }
+    float mean = (float)(hs_sum_f64(xr, M) / M);
+    float sc = sqrtf((float)(hs_sumsq_f64(xr, M, mean) / M) + c->ln_eps);
+    if (w) for (int i = 0; i < M; i++) o[i] = (xr[i] - mean) / sc * w[i] + b[i];
+    else for (int i = 0; i < M; i++) o[i] = (xr[i] - mean) / sc;
+    return sc;
 }
 
-/* TL RMSNormPre (llama.md §6): scale = sqrt(mean(x^2) + eps); out = x / scale (the hook's
- * hook_normalized; the weight, when not folded, is applied afterwards by apply_weight). */
-static void rms_norm(const float *x, int R, int M, float eps, float *out, float *scale) {
+/* The block's norm of R rows x [R, M] into out, scale per row. */
+static void norm(const hs_model_config *c, const float *x, int R, const float *w, const float *b, float *out, float *scale) {
+    const size_t M = (size_t)c->d_model;
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < R; r++) scale[r] = norm_row(c, x + r * M, w, b, out + r * M);
+}
+
+/* sum = x0 + x1 (+ x2, added left to right as TL does), then its norm into out, scale: one pass
+ * while each row is in cache. sum may be x0. */
+static void add_norm(const hs_model_config *c, const float *x0, const float *x1, const float *x2, int R, float *sum, const float *w,
+                     const float *b, float *out, float *scale) {
+    const size_t M = (size_t)c->d_model;
     #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; r++) {
-        const float *xr = x + (size_t)r * M;
-        float *o = out + (size_t)r * M;
-        double s2 = 0;
-        for (int i = 0; i < M; i++) s2 += (double)xr[i] * xr[i];
-        float sc = sqrtf((float)(s2 / M) + eps);
-        scale[r] = sc;
-        for (int i = 0; i < M; i++) o[i] = xr[i] / sc;
+        const float *a = x0 + r * M, *d = x1 + r * M;
+        float *y = sum + r * M;
+        if (x2) {
+            const float *e = x2 + r * M;
+            for (size_t i = 0; i < M; i++) y[i] = (a[i] + d[i]) + e[i];
+        } else {
+            for (size_t i = 0; i < M; i++) y[i] = a[i] + d[i];
+        }
+        scale[r] = norm_row(c, y, w, b, out + r * M);
     }
 }
 
@@ -246,44 +264,46 @@ static void apply_weight(float *x, int R, int M, const float *w) {
         for (int i = 0; i < M; i++) x[(size_t)r * M + i] *= w[i];
 }
 
-/* The block's norm: LayerNorm(Pre) or RMSNorm(Pre) into out, scale per row. */
-static void norm(const hs_model_config *c, const float *x, int R, const float *w, const float *b, float *out, float *scale) {
-    if (c->rms_norm) rms_norm(x, R, c->d_model, c->ln_eps, out, scale);
-    else layer_norm(x, R, c->d_model, c->ln_eps, w, b, out, scale);
-}
-
-/* Partial rotary (rotate-half) on the first R dims of each of H heads: [BT, H, D] → out. */
-static void rotary(const hs_forward *f, const float *x, float *out, int B, int T, int H) {
-    const int D = f->m->cfg.d_head, R = f->m->cfg.rotary_dim, half = R / 2;
-    #pragma omp parallel for schedule(static)
-    for (int bt = 0; bt < B * T; bt++) {
-        int p = bt % T;
-        const float *cs = f->cur_cos + (size_t)p * R, *sn = f->cur_sin + (size_t)p * R;
-        for (int h = 0; h < H; h++) {
-            const float *xi = x + ((size_t)bt * H + h) * D;
-            float *o = out + ((size_t)bt * H + h) * D;
-            for (int j = 0; j < R; j++) {
-                float flip = j < half ? -xi[j + half] : xi[j - half];
-                o[j] = xi[j] * cs[j] + flip * sn[j];
-            }
-            if (o != xi) memcpy(o + R, xi + R, sizeof(float) * (size_t)(D - R));
+/* Partial rotary (rotate-half) on the first R dims of each of n heads of one token: x (head h at
+ * x + h·D) → out [n, D]. */
+static void rotary_heads(const float *x, float *out, int n, int D, int R, const float *cs, const float *sn) {
+    const int half = R / 2;
+    for (int h = 0; h < n; h++) {
+        const float *xi = x + (size_t)h * D;
+        float *o = out + (size_t)h * D;
+        for (int j = 0; j < R; j++) {
+            float flip = j < half ? -xi[j + half] : xi[j - half];
+            o[j] = xi[j] * cs[j] + flip * sn[j];
         }
+        memcpy(o + R, xi + R, sizeof(float) * (size_t)(D - R));
     }
 }
 
-static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *hc, int layer, bool want_scores) {
-    const int H = m->cfg.n_heads, D = m->cfg.d_head, HD = H * D, KD = m->cfg.n_kv_heads * D, G = H / m->cfg.n_kv_heads;
-    const int W = m->cfg.sliding_window;   /* key j visible from query i iff i - W < j (0: no window) */
-    const float attn_scale = sqrtf((float)D), masked = masked_score(&m->cfg);
-    const float *Q = m->cfg.rotary_dim ? f->rq : f->q, *K = m->cfg.rotary_dim ? f->rk : f->k;
-    /* scores into the pattern buffer [B, H, T, T]; query head h reads KV group h / G */
-    #pragma omp parallel for schedule(dynamic, 1)
-    for (int bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H;
-        float *S = f->pattern + (size_t)bh * T * T;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1.0f, Q + (size_t)b * T * HD + h * D, HD,
-                    K + (size_t)b * T * KD + (h / G) * D, KD, 0.0f, S, T);
-        for (int i = 0; i < T; i++) {
+/* rq [BT, H, D] and rk [BT, KV, D] from the fused q|k|v rows qkv [BT, (H + 2·KV)·D]. */
+static void rotary(const hs_forward *f, const float *qkv, int B, int T) {
+    const hs_model_config *c = &f->m->cfg;
+    const int D = c->d_head, R = c->rotary_dim, H = c->n_heads, KV = c->n_kv_heads, QKV = (H + 2 * KV) * D;
+    #pragma omp parallel for schedule(static)
+    for (int bt = 0; bt < B * T; bt++) {
+        int p = bt % T;
+        const float *cs = f->cur_cos + (size_t)p * R, *sn = f->cur_sin + (size_t)p * R, *row = qkv + (size_t)bt * QKV;
+        rotary_heads(row, f->rq + (size_t)bt * H * D, H, D, R, cs, sn);
+        rotary_heads(row + (size_t)H * D, f->rk + (size_t)bt * KV * D, KV, D, R, cs, sn);
+    }
+}
+
+#define ATT_RB 64   /* query rows per block: scores and pattern @ v multiply only the causal part */
+
+/* One (batch, head)'s scores into S [T, T]: q_i·k_j / sqrt(D) for visible keys (j <= i, inside the
+ * sliding window), `masked` elsewhere. Row block [r0, r1) multiplies keys 0..r1 only. */
+static void head_scores(const hs_model_config *c, const float *Q, int ldq, const float *K, int ldk, int T, float *S) {
+    const int D = c->d_head, W = c->sliding_window;   /* key j visible from query i iff i - W < j (0: no window) */
+    const float attn_scale = sqrtf((float)D), masked = masked_score(c);
+    for (int r0 = 0; r0 < T; r0 += ATT_RB) {
+        int r1 = r0 + ATT_RB < T ? r0 + ATT_RB : T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, r1, D, 1.0f, Q + (size_t)r0 * ldq, ldq, K, ldk, 0.0f,
+                    S + (size_t)r0 * T, T);
+        for (int i = r0; i < r1; i++) {
             float *s = S + (size_t)i * T;
             int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
             for (int j = 0; j < j0; j++) s[j] = masked;
@@ -291,39 +311,88 @@ static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *
             for (int j = i + 1; j < T; j++) s[j] = masked;
         }
     }
-    if (want_scores) {
-        int64_t shp[4] = {B, H, T, T};
-        hook_give(hc, layer, block_hook_names[HK_SCORES], 4, shp, f->pattern, 0);
+}
+
+/* Softmax over each row's visible keys (the pattern, zeros elsewhere), then Z = pattern @ V,
+ * row block [r0, r1) over keys 0..r1 only (the rest of its pattern is zero). */
+static void head_softmax_pv(const hs_model_config *c, float *S, int T, const float *V, int ldv, float *Z, int ldz) {
+    const int D = c->d_head, W = c->sliding_window;
+    for (int i = 0; i < T; i++) {
+        float *s = S + (size_t)i * T;
+        int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
+        float mx = hs_max(s + j0, i + 1 - j0);
+        float sum = hs_exp_inplace(s + j0, i + 1 - j0, mx);
+        for (int j = 0; j < j0; j++) s[j] = 0.0f;
+        for (int j = j0; j <= i; j++) s[j] /= sum;
+        for (int j = i + 1; j < T; j++) s[j] = 0.0f;
     }
-    /* softmax over visible sources j0 <= j <= i, then z = pattern @ v */
+    for (int r0 = 0; r0 < T; r0 += ATT_RB) {
+        int r1 = r0 + ATT_RB < T ? r0 + ATT_RB : T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, D, r1, 1.0f, S + (size_t)r0 * T, T, V, ldv, 0.0f,
+                    Z + (size_t)r0 * ldz, ldz);
+    }
+}
+
+/* Attention per (batch, head) in parallel; query head h reads KV group h / G. Without a
+ * hook_attn_scores consumer each head's scores go straight through softmax and pattern @ v
+ * while its [T, T] block is in cache; with one, all scores are handed over first. Both orders
+ * run the same arithmetic, so the results do not depend on the hooks asked for. */
+static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *hc, int layer, bool want_scores) {
+    const hs_model_config *c = &m->cfg;
+    const int H = c->n_heads, D = c->d_head, HD = H * D, KD = c->n_kv_heads * D, G = H / c->n_kv_heads;
+    /* q, k, v read in place from the q|k|v GEMM's rows (f->pre), or q, k from the rotated copies */
+    const int QKV = HD + 2 * KD, ldq = c->rotary_dim ? HD : QKV, ldk = c->rotary_dim ? KD : QKV;
+    const float *Q = c->rotary_dim ? f->rq : f->pre, *K = c->rotary_dim ? f->rk : f->pre + HD, *V = f->pre + HD + KD;
     #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H;
         float *S = f->pattern + (size_t)bh * T * T;
-        for (int i = 0; i < T; i++) {
-            float *s = S + (size_t)i * T;
-            int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
-            float mx = hs_max(s + j0, i + 1 - j0);
-            float sum = hs_exp_inplace(s + j0, i + 1 - j0, mx);
-            for (int j = 0; j < j0; j++) s[j] = 0.0f;
-            for (int j = j0; j <= i; j++) s[j] /= sum;
-            for (int j = i + 1; j < T; j++) s[j] = 0.0f;
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, S, T, f->v + (size_t)b * T * KD + (h / G) * D, KD,
-                    0.0f, f->z + (size_t)b * T * HD + h * D, HD);
+        head_scores(c, Q + (size_t)b * T * ldq + h * D, ldq, K + (size_t)b * T * ldk + (h / G) * D, ldk, T, S);
+        if (!want_scores) head_softmax_pv(c, S, T, V + (size_t)b * T * QKV + (h / G) * D, QKV, f->z + (size_t)b * T * HD + h * D, HD);
+    }
+    if (!want_scores) return;
+    int64_t shp[4] = {B, H, T, T};
+    hook_give(hc, layer, block_hook_names[HK_SCORES], 4, shp, f->pattern, 0);
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H;
+        head_softmax_pv(c, f->pattern + (size_t)bh * T * T, T, V + (size_t)b * T * QKV + (h / G) * D, QKV,
+                        f->z + (size_t)b * T * HD + h * D, HD);
     }
 }
 
 static inline float gelu_exact(float x) { return 0.5f * x * (1.0f + hs_erff(x * 0.70710678118654752440f)); }
 
-/* loss[p] = logsumexp(logits[p]) - logits[p][tok[p+1]] for p < T-1 */
-static void loss_rows(const float *logits, int T, int V, const int32_t *tok, float *loss) {
+/* The loss, loss[p] = logsumexp(logits[p]) - logits[p][tok[p+1]] for p < T-1, is reduced a
+ * vocabulary block [v0, v0 + n) at a time (n = vocab_block): the block's max and Σ exp(x - max)
+ * (vmath), blocks combined in double. The same blocks whether the logits are whole rows
+ * (loss_rows) or made a block at a time for every sequence (loss_blocked), so both give the
+ * same bits; with one block (V <= vocab_block) it is the plain max / Σ exp / log. */
+static int vocab_block(const hs_model_config *c) {
+    int n = ((1 << 20) / c->d_model) & ~63;   /* a [M, n] block of W_U is <= 4 MB: it stays in cache across the batch */
+    if (n < 64) n = 64;
+    if (n > UNEMBED_ROWS) n = UNEMBED_ROWS;     /* f->wbuf's rows for a stored model */
+    return n < c->d_vocab ? n : c->d_vocab;
+}
+
+static void lse_add(lse_acc *a, const float *x, int n, bool first) {
+    float m = hs_max(x, n);
+    double s = hs_sum_exp(x, n, m);
+    if (first) { a->mx = m; a->s = s; }
+    else if (m > a->mx) { a->s = a->s * exp((double)a->mx - m) + s; a->mx = m; }
+    else a->s += s * exp((double)m - a->mx);
+}
+
+static float lse_loss(const lse_acc *a, float target) { return (float)((double)a->mx + log(a->s) - (double)target); }
+
+static void loss_rows(const hs_model_config *c, const float *logits, int T, const int32_t *tok, float *loss) {
+    const int V = c->d_vocab, VB = vocab_block(c);
     #pragma omp parallel for schedule(static)
     for (int p = 0; p < T - 1; p++) {
         const float *x = logits + (size_t)p * V;
-        float mx = hs_max(x, V);
-        double s = hs_sum_exp(x, V, mx);
-        loss[p] = (float)((double)mx + log(s) - (double)x[tok[p + 1]]);
+        lse_acc a = {0};
+        for (int v0 = 0; v0 < V; v0 += VB) lse_add(&a, x + v0, V - v0 < VB ? V - v0 : VB, v0 == 0);
+        loss[p] = lse_loss(&a, x[tok[p + 1]]);
     }
 }
 
@@ -348,6 +417,47 @@ static hs_status gemm_setup(hs_forward *f, hs_compute compute) {
         f->ran_bf16 = true;
     }
     return HS_OK;
+}
+
+/* The loss of B sequences without their [T, V] logits: for each vocabulary block, its W_U
+ * columns (widened once per pass for a stored model) times every sequence's ln_final rows,
+ * one sequence per thread into its own [T, n] slice of f->logits, each reduced while in
+ * cache. The products are unembed_stored's / linear's (bias copied, then added to by sgemm). */
+static void loss_blocked(hs_forward *f, const float *x, int B, int T, const int32_t *tok, float *loss, int nthr) {
+    const hs_model *m = f->m;
+    const int M = m->cfg.d_model, V = m->cfg.d_vocab, VB = vocab_block(&m->cfg);
+    /* an all-zero b_U (GPT-NeoX, Llama) is left out: sgemm's C = 0 + Σ equals C = Σ bit for bit */
+    const float *bU = m->w.b_U;
+    bool zero = true;
+    for (int v = 0; bU && v < V && zero; v++) zero = bU[v] == 0.0f;
+    if (zero) bU = NULL;
+    for (int v0 = 0; v0 < V; v0 += VB) {
+        const int n = V - v0 < VB ? V - v0 : VB;
+        const float *W = m->st ? f->wbuf : m->w.W_U + v0;
+        if (m->st) hs_stored_widen(hs_stored_unembed(m), v0, n, m->params.fold_ln ? m->w.lnf_w : NULL, m->st->mu, f->wbuf);
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nthr)
+        for (int b = 0; b < B; b++) {
+#ifdef _OPENMP
+            float *lg = f->logits + (size_t)omp_get_thread_num() * T * n;
+#else
+            float *lg = f->logits;
+#endif
+            if (bU)
+                for (int r = 0; r < T; r++) memcpy(lg + (size_t)r * n, bU + v0, sizeof(float) * (size_t)n);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, m->st ? CblasTrans : CblasNoTrans, T, n, M, 1.0f, x + (size_t)b * T * M, M, W,
+                        m->st ? M : V, bU ? 1.0f : 0.0f, lg, n);
+            lse_acc *acc = f->lse + (size_t)b * T;
+            for (int p = 0; p < T - 1; p++) {
+                const float *row = lg + (size_t)p * n;
+                lse_add(&acc[p], row, n, v0 == 0);
+                int t = tok[(size_t)b * T + p + 1];
+                if (t >= v0 && t < v0 + n) f->target[(size_t)b * T + p] = row[t - v0];
+            }
+        }
+    }
+    #pragma omp parallel for schedule(static)
+    for (int i = 0; i < B * T; i++)
+        if (i % T < T - 1) loss[(size_t)(i / T) * (T - 1) + i % T] = lse_loss(&f->lse[i], f->target[i]);
 }
 
 /* ------------------------------------------------------------------ the pass */
@@ -400,10 +510,17 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
     }
     if (hook_ask(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm)) hook_give(&hc, -1, global_hook_names[GH_EMBED], 3, sh_btm, f->resid, 0);
     if (w->W_pos) {
-        /* pos embed goes through ln1's buffer as scratch */
-        for (int i = 0; i < BT; i++) memcpy(f->ln1 + (size_t)i * M, w->W_pos + (size_t)(i % T) * M, sizeof(float) * (size_t)M);
-        if (hook_ask(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm)) hook_give(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm, f->ln1, 0);
-        for (size_t i = 0; i < (size_t)BT * M; i++) f->resid[i] += f->ln1[i];
+        if (hook_ask(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm)) {   /* [B, T, M] through ln1's buffer as scratch */
+            #pragma omp parallel for schedule(static)
+            for (int i = 0; i < BT; i++) memcpy(f->ln1 + (size_t)i * M, w->W_pos + (size_t)(i % T) * M, sizeof(float) * (size_t)M);
+            hook_give(&hc, -1, global_hook_names[GH_POS_EMBED], 3, sh_btm, f->ln1, 0);
+        }
+        #pragma omp parallel for schedule(static)
+        for (int i = 0; i < BT; i++) {
+            float *x = f->resid + (size_t)i * M;
+            const float *pe = w->W_pos + (size_t)(i % T) * M;
+            for (int j = 0; j < M; j++) x[j] += pe[j];
+        }
     }
 
     for (int l = 0; l < c->n_layers && !hc.stopped; l++) {
@@ -421,7 +538,7 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         }
 #define GIVE(k, nd, shp, data) do { if (want[k] && !hc.stopped) hook_give(&hc, l, block_hook_names[k], nd, shp, data, 0); } while (0)
         GIVE(HK_RESID_PRE, 3, sh_btm, f->resid);
-        norm(c, f->resid, BT, ln_w ? L->ln1_w : NULL, ln_w ? L->ln1_b : NULL, f->ln1, f->scale1);
+        if (l == 0) norm(c, f->resid, BT, ln_w ? L->ln1_w : NULL, ln_w ? L->ln1_b : NULL, f->ln1, f->scale1);   /* later layers': add_norm below */
         GIVE(HK_LN1_SCALE, 3, sh_bt1, f->scale1);
         GIVE(HK_LN1_NORM, 3, sh_btm, f->ln1);
         if (c->rms_norm && ln_w) apply_weight(f->ln1, BT, M, L->ln1_w);
@@ -430,19 +547,21 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         const float *s1 = m->params.fold_ln ? L->ln1_w : NULL, *s2 = m->params.fold_ln ? L->ln2_w : NULL;
         if (S) linear_stored(f, S + ST_Q, 3, s1, f->ln1, BT, L->b_Q, f->pre);   /* b_Q|b_K|b_V are contiguous */
         else linear(f->ln1, BT, M, m->qkv[l].W, m->qkv[l].b, QKV, f->pre);
-        #pragma omp parallel for schedule(static)
-        for (int r = 0; r < BT; r++) {
-            const float *row = f->pre + (size_t)r * QKV;
-            memcpy(f->q + (size_t)r * HD, row, sizeof(float) * (size_t)HD);
-            memcpy(f->k + (size_t)r * KD, row + HD, sizeof(float) * (size_t)KD);
-            memcpy(f->v + (size_t)r * KD, row + HD + KD, sizeof(float) * (size_t)KD);
+        /* hook_q/k/v: [B, T, H|KV, D] copies of the q|k|v rows, made only for a consumer (attention reads f->pre) */
+        if (want[HK_Q] || want[HK_K] || want[HK_V]) {
+            #pragma omp parallel for schedule(static)
+            for (int r = 0; r < BT; r++) {
+                const float *row = f->pre + (size_t)r * QKV;
+                memcpy(f->q + (size_t)r * HD, row, sizeof(float) * (size_t)HD);
+                memcpy(f->k + (size_t)r * KD, row + HD, sizeof(float) * (size_t)KD);
+                memcpy(f->v + (size_t)r * KD, row + HD + KD, sizeof(float) * (size_t)KD);
+            }
         }
         GIVE(HK_Q, 4, sh_bthd, f->q);
         GIVE(HK_K, 4, sh_btkd, f->k);
         GIVE(HK_V, 4, sh_btkd, f->v);
         if (c->rotary_dim) {
-            rotary(f, f->q, f->rq, B, T, H);
-            rotary(f, f->k, f->rk, B, T, KV);
+            rotary(f, f->pre, B, T);
             GIVE(HK_ROT_Q, 4, sh_bthd, f->rq);
             GIVE(HK_ROT_K, 4, sh_btkd, f->rk);
         }
@@ -454,13 +573,11 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         if (S) linear_stored(f, S + ST_O, 1, NULL, f->z, BT, L->b_O, f->attn_out);
         else linear(f->z, BT, HD, L->W_O, L->b_O, M, f->attn_out);
         GIVE(HK_ATTN_OUT, 3, sh_btm, f->attn_out);
-        const float *mlp_in = f->resid;
-        if (!c->parallel_residual) {
-            for (size_t i = 0; i < (size_t)BT * M; i++) f->resid_mid[i] = f->resid[i] + f->attn_out[i];
+        if (c->parallel_residual) norm(c, f->resid, BT, ln_w ? L->ln2_w : NULL, ln_w ? L->ln2_b : NULL, f->ln2, f->scale2);
+        else {   /* resid_mid = resid_pre + attn_out and its ln2 in one pass */
+            add_norm(c, f->resid, f->attn_out, NULL, BT, f->resid_mid, ln_w ? L->ln2_w : NULL, ln_w ? L->ln2_b : NULL, f->ln2, f->scale2);
             GIVE(HK_RESID_MID, 3, sh_btm, f->resid_mid);
-            mlp_in = f->resid_mid;
         }
-        norm(c, mlp_in, BT, ln_w ? L->ln2_w : NULL, ln_w ? L->ln2_b : NULL, f->ln2, f->scale2);
         GIVE(HK_LN2_SCALE, 3, sh_bt1, f->scale2);
         GIVE(HK_LN2_NORM, 3, sh_btm, f->ln2);
         if (c->rms_norm && ln_w) apply_weight(f->ln2, BT, M, L->ln2_w);
@@ -490,14 +607,13 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         if (S) linear_stored(f, S + ST_DOWN, 1, NULL, f->post, BT, L->b_out, f->mlp_out);
         else linear(f->post, BT, F, L->W_out, L->b_out, M, f->mlp_out);
         GIVE(HK_MLP_OUT, 3, sh_btm, f->mlp_out);
-        /* TL: resid_post = resid_pre + attn_out + mlp_out (left to right), or resid_mid + mlp_out */
-        if (c->parallel_residual) {
-            #pragma omp parallel for schedule(static)
-            for (size_t i = 0; i < (size_t)BT * M; i++) f->resid[i] = (f->resid[i] + f->attn_out[i]) + f->mlp_out[i];
-        } else {
-            #pragma omp parallel for schedule(static)
-            for (size_t i = 0; i < (size_t)BT * M; i++) f->resid[i] = f->resid_mid[i] + f->mlp_out[i];
-        }
+        /* TL: resid_post = resid_pre + attn_out + mlp_out (left to right), or resid_mid + mlp_out; with
+           it, in the same pass, the next block's ln1 (into ln1, scale1) or ln_final (into ln1, scalef) */
+        const bool last = l + 1 == c->n_layers;
+        const float *nw = last ? w->lnf_w : w->layers[l + 1].ln1_w, *nb = last ? w->lnf_b : w->layers[l + 1].ln1_b;
+        add_norm(c, c->parallel_residual ? f->resid : f->resid_mid, c->parallel_residual ? f->attn_out : f->mlp_out,
+                 c->parallel_residual ? f->mlp_out : NULL, BT, f->resid, ln_w ? nw : NULL, ln_w ? nb : NULL, f->ln1,
+                 last ? f->scalef : f->scale1);
         GIVE(HK_RESID_POST, 3, sh_btm, f->resid);
 #undef GIVE
     }
@@ -506,20 +622,23 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         hs_error_copy(f->err, sizeof f->err);
         return HS_ERR_CANCELLED;
     }
-    /* final LN (ln1 buffer reused) and unembed */
-    norm(c, f->resid, BT, ln_w ? w->lnf_w : NULL, ln_w ? w->lnf_b : NULL, f->ln1, f->scalef);
+    /* final LN (computed with the last resid_post, in the ln1 buffer) and unembed */
     if (hook_ask(&hc, -1, global_hook_names[GH_LNF_SCALE], 3, sh_bt1)) hook_give(&hc, -1, global_hook_names[GH_LNF_SCALE], 3, sh_bt1, f->scalef, 0);
     if (!hc.stopped && hook_ask(&hc, -1, global_hook_names[GH_LNF_NORM], 3, sh_btm))
         hook_give(&hc, -1, global_hook_names[GH_LNF_NORM], 3, sh_btm, f->ln1, 0);
     if (c->rms_norm && ln_w) apply_weight(f->ln1, BT, M, w->lnf_w);
     int64_t sh_logits[3] = {1, T, V};
     bool want_logits = !hc.stopped && hook_ask(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits);
-    if (!hc.stopped && (want_logits || p->loss || p->logits)) {
+    const int nthr = hs_get_num_threads();
+    /* float32 only: loss_blocked calls sgemm directly; a bf16 pass unembeds through the helpers */
+    if (!hc.stopped && !tl_bf16 && !want_logits && !p->logits && p->loss && T > 1 && B >= nthr && (size_t)nthr * vocab_block(c) <= (size_t)V) {
+        loss_blocked(f, f->ln1, B, T, tokens, p->loss, nthr);
+    } else if (!hc.stopped && (want_logits || p->loss || p->logits)) {
         for (int b = 0; b < B && !hc.stopped; b++) {
             float *lg = p->logits ? p->logits + (size_t)b * T * V : f->logits;
             if (m->st) unembed_stored(f, f->ln1 + (size_t)b * T * M, T, lg);
             else linear(f->ln1 + (size_t)b * T * M, T, M, w->W_U, w->b_U, V, lg);
-            if (p->loss && T > 1) loss_rows(lg, T, V, tokens + (size_t)b * T, p->loss + (size_t)b * (T - 1));
+            if (p->loss && T > 1) loss_rows(c, lg, T, tokens + (size_t)b * T, p->loss + (size_t)b * (T - 1));
             if (want_logits) hook_give(&hc, -1, global_hook_names[GH_LOGITS], 3, sh_logits, lg, b);
         }
     }

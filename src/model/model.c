@@ -499,9 +499,11 @@ hs_memory_estimate hs_model_estimate_memory(const hs_model_config *c, int B, int
     int threads = hs_get_num_threads();
     size_t HD = H * (size_t)c->d_head;
     /* resid, ln1, ln2, attn_out, mlp_out, resid_mid: M each; q k v rq rk z: H·D each; mlp pre/post
-       (and pre_linear when gated); pattern; scales; one logits row-block per sequence [T, V]; per-thread scratch */
+       (and pre_linear when gated); pattern; scales; one logits row-block per sequence [T, V]; per-thread scratch;
+       the loss's per-token state */
     e.workspace = sizeof(float) * (BT * M * 6 + BT * HD * 6 + BT * (F > HD3 ? F : HD3) + BT * F * (c->gated_mlp ? 2 : 1) +
-                                   (size_t)B * H * T * T + BT * 4 + (size_t)T * c->d_vocab + (size_t)threads * 64);
+                                   (size_t)B * H * T * T + BT * 4 + (size_t)T * c->d_vocab + (size_t)threads * 64) +
+                  BT * (sizeof(float) + 16);   /* the loss's next-token logit and log-sum-exp (forward.c lse_acc) */
     e.workspace += e.workspace_extra;
     e.total = e.weights + e.workspace;
     return (hs_memory_estimate){.weights = e.weights, .workspace = e.workspace, .total = e.total};
