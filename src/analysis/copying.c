@@ -8,7 +8,7 @@
  * stored BF16/F16/F32 rows are widened a block at a time, hs_model_vocab_rows; no float32
  * W_E or W_U is made). pme [V, M] is needed once per layer (A = pme @ W_V): it is kept in
  * memory when it takes at most HS_PME_MEMORY_MB (default 256) MB, else written once to an
- * unlinked temporary file (tmpfile(), so TMPDIR) and read back a block at a time. Per layer
+ * unlinked temporary file in TMPDIR (default /tmp) and read back a block at a time. Per layer
  * the factors are A [KV, V, D] (one per KV group: the query heads of a group share W_V)
  * and B^T for a chunk of query heads [hb, V, D], hb·V·D floats ≤ 256 MB; the argmax's
  * workspace is allocated once per call. Each float32 value is the same as when the whole
@@ -190,6 +190,19 @@ static hs_status pme_block(const pme_store *ps, int64_t v0, int64_t n, float *bu
     return HS_OK;
 }
 
+/* An unlinked read/write temporary file in TMPDIR (default /tmp); NULL on failure. */
+static FILE *spill_file(void) {
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/headscan-pme-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) close(fd);
+    return f;
+}
+
 /* One pass over the vocabulary: pme into ps (when `store` and not given) and, when G is
  * not NULL, G [M, M] = W_U [M, V] @ pme [V, M] in double (the V-long contraction). */
 static hs_status vocab_pass(const hs_model *m, pme_store *ps, bool store, double *G) {
@@ -208,8 +221,9 @@ static hs_status vocab_pass(const hs_model *m, pme_store *ps, bool store, double
         if (mb <= cap) {
             if (!(ps->own = hs_aligned_alloc(sizeof(float) * (size_t)V * M))) return HS_ERR_NOMEM;
             ps->rows = ps->own;
-        } else if (!(ps->f = tmpfile()))
-            return hs_errorf(HS_ERR_IO, "post_mlp_embed: cannot create a temporary file for its %.0f MB (TMPDIR)", mb);
+        } else if (!(ps->f = spill_file()))
+            return hs_errorf(HS_ERR_IO, "post_mlp_embed: cannot create a temporary file for its %.0f MB in %s (TMPDIR)", mb,
+                             getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     }
     const bool compute = !ps->rows || ps->own;   /* not the caller's */
     if (compute) {
