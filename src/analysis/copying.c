@@ -106,9 +106,11 @@ static void pme_rows(pme_ctx *p, int64_t r0, int R, float *o) {
     const int M = c->d_model, F = c->d_mlp;
     float *x = p->x, *h = p->h, *hg = p->hg;
     const float *E = p->E ? p->E + (size_t)r0 * M : p->e;
+    /* threads only where the work pays for a parallel region (small models: thousands of chunks) */
+    const bool big_m = (size_t)R * M >= (1u << 16), big_f = (size_t)R * F >= (1u << 16);
     if (!p->E) hs_model_vocab_rows(p->m, false, r0, R, p->e);
     /* LNPre of each embedding row (model.md §5, eps = ln_eps); RMSPre (no mean) for RMSNorm models */
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (big_m)
     for (int r = 0; r < R; r++) {
         const float *e = E + (size_t)r * M;
         float *xo = x + (size_t)r * M;
@@ -120,28 +122,28 @@ static void pme_rows(pme_ctx *p, int64_t r0, int R, float *o) {
         float sc = sqrtf((float)(s2 / M) + c->ln_eps);
         for (int i = 0; i < M; i++) xo[i] /= sc;
     }
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (big_f)
     for (int r = 0; r < R; r++) memcpy(h + (size_t)r * F, p->bi, sizeof(float) * (size_t)F);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, p->Wi, F, 1.0f, h, F);
     /* block 0's own activation: exact GELU (Pythia), gelu_new (GPT-2), gated SiLU (Llama) */
     if (c->gated_mlp) {
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (big_f)
         for (int r = 0; r < R; r++) memcpy(hg + (size_t)r * F, p->bg, sizeof(float) * (size_t)F);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, p->Wg, F, 1.0f, hg, F);
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (big_f)
         for (size_t i = 0; i < (size_t)R * F; i++) h[i] = hg[i] / (1.0f + expf(-hg[i])) * h[i];
     } else if (c->act == HS_ACT_GELU_NEW) {
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (big_f)
         for (int r = 0; r < R; r++) hs_gelu_new(h + (size_t)r * F, h + (size_t)r * F, (size_t)F);
     } else {
         const float inv_sqrt2 = 0.70710678118654752440f;
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (big_f)
         for (size_t i = 0; i < (size_t)R * F; i++) h[i] = 0.5f * h[i] * (1.0f + hs_erff(h[i] * inv_sqrt2));
     }
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (big_m)
     for (int r = 0; r < R; r++) memcpy(o + (size_t)r * M, p->bo, sizeof(float) * (size_t)M);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, M, F, 1.0f, h, F, p->Wo, M, 1.0f, o, M);
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (big_m)
     for (size_t i = 0; i < (size_t)R * M; i++) o[i] = E[i] + o[i];
 }
 
