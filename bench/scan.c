@@ -23,10 +23,40 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* VmHWM of this process in bytes (0 where /proc is absent). */
+static size_t vm_hwm(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = strtoull(line + 6, NULL, 10);
+    if (f) fclose(f);
+    return kb * 1024;
+}
+
+/* Peak RSS of the scan's stages: once induction is done (the last forward), the peak so far
+ * is the per-token and induction stages'; VmHWM is then reset (/proc/self/clear_refs) so
+ * the peak at the end is the model-level stages' (eigenvalues, frac_copy_argmax). */
+static size_t peak_forward;
 static int progress(const char *stage, int64_t done, int64_t total, void *u) {
     (void)u;
     fprintf(stderr, "  [%s %lld/%lld]\n", stage, (long long)done, (long long)total);
+    if (!strcmp(stage, "induction") && done == total) {
+        peak_forward = vm_hwm();
+        FILE *f = fopen("/proc/self/clear_refs", "w");
+        if (f) { fputs("5", f); fclose(f); }
+    }
     return 0;
+}
+
+/* Bytes of the model folder's *.safetensors files. */
+static double model_file_bytes(const char *dir) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "du -cb '%s'/*.safetensors 2>/dev/null | tail -1", dir);
+    FILE *p = popen(cmd, "r");
+    double b = 0;
+    if (p) { if (fscanf(p, "%lf", &b) != 1) b = 0; pclose(p); }
+    return b;
 }
 
 static double sgemm_rate(void) {   /* GFLOP/s of a 2048^3 sgemm, best of 3 */
@@ -98,7 +128,15 @@ int main(int argc, char **argv) {
         printf("  induction scores             %8.2f s\n", r->t_induction);
         printf("  eigenvalue scores            %8.2f s\n", r->t_eigen);
         printf("  frac_copy_argmax (%d heads)  %8.2f s\n", G, r->t_frac);
-        printf("  total                        %8.2f s   peak RSS %.0f MB\n", tt, r->peak_rss / 1048576.0);
+        /* the reset after induction also resets getrusage's maximum (r->peak_rss): the whole
+         * scan's peak is the larger of the two parts' */
+        const double fb = model_file_bytes(model), pm = (double)vm_hwm();
+        const double peak = peak_forward > r->peak_rss ? (double)peak_forward : (double)r->peak_rss;
+        printf("  total                        %8.2f s   peak RSS %.0f MB\n", tt, peak / 1048576.0);
+        if (fb > 0 && peak_forward > 0)
+            printf("  peak RSS - model file size (%.0f MB): whole scan %+.0f MB; forward + induction stages %+.0f MB;"
+                   " eigenvalues + frac_copy_argmax stages %+.0f MB (goal <= +1536 MB)\n", fb / 1048576.0,
+                   (peak - fb) / 1048576.0, (peak_forward - fb) / 1048576.0, (pm - fb) / 1048576.0);
         printf("  total / forward GEMM-bound ideal = %.2f (goal <= 1.2); shares of the total: forward %.0f%%, quantiles %.1f%%,"
                " induction %.1f%%, eigenvalues %.1f%%, frac_copy_argmax %.1f%%, other %.1f%%\n",
                tt / ideal, 100 * r->t_forward / tt, 100 * r->t_quantiles / tt, 100 * r->t_induction / tt, 100 * r->t_eigen / tt,
@@ -113,7 +151,8 @@ int main(int argc, char **argv) {
             if (f) {
                 fprintf(f, "{\"forward\": %.4f, \"quantiles\": %.4f, \"induction\": %.4f, \"eigen\": %.4f, \"frac\": %.4f, \"total\": %.4f,"
                            " \"peak_rss\": %zu, \"fwd_ideal\": %.4f, \"sgemm_gflops\": %.2f, \"load\": %.4f, \"tokens\": %.0f}\n",
-                        r->t_forward, r->t_quantiles, r->t_induction, r->t_eigen, r->t_frac, tt, r->peak_rss, ideal, rate, t_load, N * T);
+                        r->t_forward, r->t_quantiles, r->t_induction, r->t_eigen, r->t_frac, tt,
+                        peak_forward > r->peak_rss ? peak_forward : r->peak_rss, ideal, rate, t_load, N * T);
                 fclose(f);
             }
         }

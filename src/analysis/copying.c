@@ -2,6 +2,19 @@
  * scores via LAPACKE_dgeev on the d_head x d_head products, and frac_copy_argmax,
  * computed exactly without the [V, V] matrix.
  *
+ * Memory. Nothing of size [V, d_model] is kept but the post-MLP embedding itself, and that
+ * only when it is small: pme, the Gram matrix G = W_U @ pme and the factors are built in
+ * blocks of vocabulary rows read straight from the model's weights (a Llama-family model's
+ * stored BF16/F16/F32 rows are widened a block at a time, hs_model_vocab_rows; no float32
+ * W_E or W_U is made). pme [V, M] is needed once per layer (A = pme @ W_V): it is kept in
+ * memory when it takes at most HS_PME_MEMORY_MB (default 256) MB, else written once to an
+ * unlinked temporary file in TMPDIR (default /tmp) and read back a block at a time. Per layer
+ * the factors are A [KV, V, D] (one per KV group: the query heads of a group share W_V)
+ * and B^T for a chunk of query heads [hb, V, D], hb·V·D floats ≤ 256 MB; the argmax's
+ * workspace is allocated once per call. Each float32 value is the same as when the whole
+ * matrices were formed (same products, same order: BLAS splits rows and columns, not
+ * the contraction).
+ *
  * frac_copy_argmax. S[i, j] = fma-chain over k of A[i, k]·B[k, j] (float32). Row i is
  * a hit iff no j < i has S[i, j] >= S[i, i] and no j > i has S[i, j] > S[i, i]
  * (argmax takes the first index). Columns are visited in decreasing norm |B[:, j]|.
@@ -17,12 +30,15 @@
 #include "core/internal.h"
 #include "analysis/scan_internal.h"
 #include "core/vmath.h"
+#include "model/model_access.h"
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -30,97 +46,222 @@
 #include <immintrin.h>
 #endif
 
-#define TW 64   /* columns per tile */
+#define TW 64     /* columns per tile */
+#define CH 512    /* post_mlp_embed rows per MLP chunk: bounds the [CH, F] hidden activations */
+#define VB 1024   /* vocabulary rows per block of pme and G (a multiple of CH) */
+#define FB 4096   /* vocabulary rows per block of the factors */
+
+typedef struct argmax_ws argmax_ws;
+static argmax_ws *argmax_ws_new(int64_t V, int D);
+static void argmax_ws_free(argmax_ws *w);
+static hs_status copy_argmax(const float *A, const float *Bt, int64_t V, int D, argmax_ws *ws, int64_t *count);
 
 /* ------------------------------------------------------------------ post_mlp_embed */
-hs_status hs_post_mlp_embed(const hs_model *m, float **out) {
-    *out = NULL;
-    const hs_model_config *c = hs_model_get_config(m);
-    const int V = c->d_vocab, M = c->d_model, F = c->d_mlp;
+/* Block 0's MLP applied to LNPre of embedding rows, CH rows at a time. */
+typedef struct pme_ctx {
+    const hs_model_config *c;
+    const hs_model *m;
+    const float *E;                        /* W_E [V, M] when the model holds it in float32, else NULL */
+    const float *Wi, *bi, *Wo, *bo, *Wg, *bg;
+    float *own[3];                         /* W_in, W_out, W_gate materialised for this call (stored models) */
+    float *e, *x, *h, *hg;                 /* [CH, M] widened rows; [CH, M]; [CH, F] x 2 */
+} pme_ctx;
+
+static void pme_free(pme_ctx *p) {
+    for (int i = 0; i < 3; i++) hs_aligned_free(p->own[i]);
+    hs_aligned_free(p->e); hs_aligned_free(p->x); hs_aligned_free(p->h); hs_aligned_free(p->hg);
+}
+
+static hs_status pme_init(const hs_model *m, pme_ctx *p) {
+    memset(p, 0, sizeof *p);
+    const hs_model_config *c = p->c = hs_model_get_config(m);
+    p->m = m;
+    const int M = c->d_model, F = c->d_mlp;
     hs_array WE, Win, bin, Wout, bout, Wg = {0}, bg = {0};
     hs_status s;
     /* gated MLP (Llama family, llama.md §8): silu(x W_gate + b_gate) * (x W_in + b_up) */
-    if ((s = hs_model_weight(m, "W_E", &WE)) || (s = hs_model_weight(m, "blocks.0.mlp.W_in", &Win)) ||
+    if ((s = hs_model_weight_tmp(m, "blocks.0.mlp.W_in", &Win, &p->own[0])) ||
+        (s = hs_model_weight_tmp(m, "blocks.0.mlp.W_out", &Wout, &p->own[1])) ||
+        (c->gated_mlp && (s = hs_model_weight_tmp(m, "blocks.0.mlp.W_gate", &Wg, &p->own[2]))) ||
         (s = hs_model_weight(m, c->gated_mlp ? "blocks.0.mlp.b_up" : "blocks.0.mlp.b_in", &bin)) ||
-        (s = hs_model_weight(m, "blocks.0.mlp.W_out", &Wout)) || (s = hs_model_weight(m, "blocks.0.mlp.b_out", &bout)) ||
-        (c->gated_mlp && ((s = hs_model_weight(m, "blocks.0.mlp.W_gate", &Wg)) || (s = hs_model_weight(m, "blocks.0.mlp.b_gate", &bg)))))
+        (s = hs_model_weight(m, "blocks.0.mlp.b_out", &bout)) ||
+        (c->gated_mlp && (s = hs_model_weight(m, "blocks.0.mlp.b_gate", &bg))) ||
+        (!hs_model_stored(m) && (s = hs_model_weight(m, "W_E", &WE)))) {
+        pme_free(p);
         return s;
-    const float *E = WE.data, *Wi = Win.data, *bi = bin.data, *Wo = Wout.data, *bo = bout.data;
-    const int CH = 512;   /* rows per chunk: bounds the [CH, F] hidden activations */
+    }
+    p->E = hs_model_stored(m) ? NULL : WE.data;
+    p->Wi = Win.data; p->bi = bin.data; p->Wo = Wout.data; p->bo = bout.data; p->Wg = Wg.data; p->bg = bg.data;
+    p->e = p->E ? NULL : hs_aligned_alloc(sizeof(float) * (size_t)CH * M);
+    p->x = hs_aligned_alloc(sizeof(float) * (size_t)CH * M);
+    p->h = hs_aligned_alloc(sizeof(float) * (size_t)CH * F);
+    p->hg = c->gated_mlp ? hs_aligned_alloc(sizeof(float) * (size_t)CH * F) : NULL;
+    if ((!p->E && !p->e) || !p->x || !p->h || (c->gated_mlp && !p->hg)) { pme_free(p); return HS_ERR_NOMEM; }
+    return HS_OK;
+}
+
+/* o [R, M] = post_mlp_embed rows r0 .. r0+R−1 (R ≤ CH). */
+static void pme_rows(pme_ctx *p, int64_t r0, int R, float *o) {
+    const hs_model_config *c = p->c;
+    const int M = c->d_model, F = c->d_mlp;
+    float *x = p->x, *h = p->h, *hg = p->hg;
+    const float *E = p->E ? p->E + (size_t)r0 * M : p->e;
+    /* threads only where the work pays for a parallel region (small models: thousands of chunks) */
+    const bool big_m = (size_t)R * M >= (1u << 16), big_f = (size_t)R * F >= (1u << 16);
+    if (!p->E) hs_model_vocab_rows(p->m, false, r0, R, p->e);
+    /* LNPre of each embedding row (model.md §5, eps = ln_eps); RMSPre (no mean) for RMSNorm models */
+    #pragma omp parallel for schedule(static) if (big_m)
+    for (int r = 0; r < R; r++) {
+        const float *e = E + (size_t)r * M;
+        float *xo = x + (size_t)r * M;
+        double sm = 0;
+        for (int i = 0; i < M && !c->rms_norm; i++) sm += e[i];
+        float mean = (float)(sm / M);
+        double s2 = 0;
+        for (int i = 0; i < M; i++) { xo[i] = e[i] - mean; s2 += (double)xo[i] * xo[i]; }
+        float sc = sqrtf((float)(s2 / M) + c->ln_eps);
+        for (int i = 0; i < M; i++) xo[i] /= sc;
+    }
+    #pragma omp parallel for schedule(static) if (big_f)
+    for (int r = 0; r < R; r++) memcpy(h + (size_t)r * F, p->bi, sizeof(float) * (size_t)F);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, p->Wi, F, 1.0f, h, F);
+    /* block 0's own activation: exact GELU (Pythia), gelu_new (GPT-2), gated SiLU (Llama) */
+    if (c->gated_mlp) {
+        #pragma omp parallel for schedule(static) if (big_f)
+        for (int r = 0; r < R; r++) memcpy(hg + (size_t)r * F, p->bg, sizeof(float) * (size_t)F);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, p->Wg, F, 1.0f, hg, F);
+        #pragma omp parallel for schedule(static) if (big_f)
+        for (size_t i = 0; i < (size_t)R * F; i++) h[i] = hg[i] / (1.0f + expf(-hg[i])) * h[i];
+    } else if (c->act == HS_ACT_GELU_NEW) {
+        #pragma omp parallel for schedule(static) if (big_f)
+        for (int r = 0; r < R; r++) hs_gelu_new(h + (size_t)r * F, h + (size_t)r * F, (size_t)F);
+    } else {
+        const float inv_sqrt2 = 0.70710678118654752440f;
+        #pragma omp parallel for schedule(static) if (big_f)
+        for (size_t i = 0; i < (size_t)R * F; i++) h[i] = 0.5f * h[i] * (1.0f + hs_erff(h[i] * inv_sqrt2));
+    }
+    #pragma omp parallel for schedule(static) if (big_m)
+    for (int r = 0; r < R; r++) memcpy(o + (size_t)r * M, p->bo, sizeof(float) * (size_t)M);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, M, F, 1.0f, h, F, p->Wo, M, 1.0f, o, M);
+    #pragma omp parallel for schedule(static) if (big_m)
+    for (size_t i = 0; i < (size_t)R * M; i++) o[i] = E[i] + o[i];
+}
+
+hs_status hs_post_mlp_embed(const hs_model *m, float **out) {
+    *out = NULL;
+    const hs_model_config *c = hs_model_get_config(m);
+    const int V = c->d_vocab, M = c->d_model;
+    pme_ctx p;
+    hs_status s = pme_init(m, &p);
+    if (s) return s;
     float *pme = hs_aligned_alloc(sizeof(float) * (size_t)V * M);
-    float *x = hs_aligned_alloc(sizeof(float) * (size_t)CH * M);
-    float *h = hs_aligned_alloc(sizeof(float) * (size_t)CH * F);
-    float *hg = c->gated_mlp ? hs_aligned_alloc(sizeof(float) * (size_t)CH * F) : NULL;
-    if (!pme || !x || !h || (c->gated_mlp && !hg)) {
-        hs_aligned_free(pme); hs_aligned_free(x); hs_aligned_free(h); hs_aligned_free(hg);
-        return HS_ERR_NOMEM;
-    }
-    for (int r0 = 0; r0 < V; r0 += CH) {
-        int R = V - r0 < CH ? V - r0 : CH;
-        /* LNPre of each embedding row (model.md §5, eps = ln_eps); RMSPre (no mean) for RMSNorm models */
-        #pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; r++) {
-            const float *e = E + (size_t)(r0 + r) * M;
-            float *o = x + (size_t)r * M;
-            double sm = 0;
-            for (int i = 0; i < M && !c->rms_norm; i++) sm += e[i];
-            float mean = (float)(sm / M);
-            double s2 = 0;
-            for (int i = 0; i < M; i++) { o[i] = e[i] - mean; s2 += (double)o[i] * o[i]; }
-            float sc = sqrtf((float)(s2 / M) + c->ln_eps);
-            for (int i = 0; i < M; i++) o[i] /= sc;
-        }
-        #pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; r++) memcpy(h + (size_t)r * F, bi, sizeof(float) * (size_t)F);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, Wi, F, 1.0f, h, F);
-        /* block 0's own activation: exact GELU (Pythia), gelu_new (GPT-2), gated SiLU (Llama) */
-        if (c->gated_mlp) {
-            #pragma omp parallel for schedule(static)
-            for (int r = 0; r < R; r++) memcpy(hg + (size_t)r * F, bg.data, sizeof(float) * (size_t)F);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, Wg.data, F, 1.0f, hg, F);
-            #pragma omp parallel for schedule(static)
-            for (size_t i = 0; i < (size_t)R * F; i++) h[i] = hg[i] / (1.0f + expf(-hg[i])) * h[i];
-        } else if (c->act == HS_ACT_GELU_NEW) {
-            #pragma omp parallel for schedule(static)
-            for (int r = 0; r < R; r++) hs_gelu_new(h + (size_t)r * F, h + (size_t)r * F, (size_t)F);
-        } else {
-            const float inv_sqrt2 = 0.70710678118654752440f;
-            #pragma omp parallel for schedule(static)
-            for (size_t i = 0; i < (size_t)R * F; i++) h[i] = 0.5f * h[i] * (1.0f + hs_erff(h[i] * inv_sqrt2));
-        }
-        float *o = pme + (size_t)r0 * M;
-        #pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; r++) memcpy(o + (size_t)r * M, bo, sizeof(float) * (size_t)M);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, M, F, 1.0f, h, F, Wo, M, 1.0f, o, M);
-        #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < (size_t)R * M; i++) o[i] = E[(size_t)r0 * M + i] + o[i];
-    }
-    hs_aligned_free(x);
-    hs_aligned_free(h);
-    hs_aligned_free(hg);
+    if (!pme) { pme_free(&p); return HS_ERR_NOMEM; }
+    for (int r0 = 0; r0 < V; r0 += CH) pme_rows(&p, r0, V - r0 < CH ? V - r0 : CH, pme + (size_t)r0 * M);
+    pme_free(&p);
     *out = pme;
     return HS_OK;
 }
 
-/* Per layer, for all heads at once (one GEMM each instead of 2·H thin ones):
- * Aall = pme @ [W_V[l,0] | ... | W_V[l,H-1]]  [V, H·D] and
- * Ball = W_U^T @ [W_O[l,0]^T | ...]            [V, H·D], so that head h's factors
- * A = pme @ W_V[l,h] and Bt = (W_O[l,h] @ W_U)^T are the columns h·D .. h·D+D-1.
- * Wp: scratch [M, H·D]. */
-static void layer_factors(const float *pme, const float *WV, const float *WO, const float *WU, int V, int M, int H, int D,
-                          float *Wp, float *Aall, float *Ball) {
-    const int HD = H * D;
-    for (int h = 0; h < H; h++)
-        for (int k = 0; k < M; k++) memcpy(Wp + (size_t)k * HD + h * D, WV + ((size_t)h * M + k) * D, sizeof(float) * (size_t)D);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, V, HD, M, 1.0f, pme, M, Wp, HD, 0.0f, Aall, HD);
-    /* W_O [H·D, M] (heads stacked) is exactly [W_O[l,0]; ...]: Ball = W_U^T @ W_O^T */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, V, HD, M, 1.0f, WU, V, WO, M, 0.0f, Ball, HD);
+/* pme [V, M] for the layers' factors: the caller's, kept in memory, or spilled to a
+ * temporary file (see the header comment). */
+typedef struct pme_store {
+    const float *rows;   /* [V, M] in memory, or NULL */
+    float *own;          /* rows when this call made them */
+    FILE *f;             /* spilled: V x M float32 */
+    int64_t V;
+    int M;
+} pme_store;
+
+static void pme_store_close(pme_store *ps) {
+    hs_aligned_free(ps->own);
+    if (ps->f) fclose(ps->f);
+    memset(ps, 0, sizeof *ps);
 }
 
-/* Copies head h's D columns of X [V, H·D] into x [V, D]. */
-static void head_slice(const float *X, int V, int H, int D, int h, float *x) {
-    #pragma omp parallel for schedule(static)
-    for (int v = 0; v < V; v++) memcpy(x + (size_t)v * D, X + (size_t)v * H * D + h * D, sizeof(float) * (size_t)D);
+/* *out = rows v0 .. v0+n−1: a pointer into memory, or read into buf [n, M]. */
+static hs_status pme_block(const pme_store *ps, int64_t v0, int64_t n, float *buf, const float **out) {
+    if (ps->rows) { *out = ps->rows + (size_t)v0 * ps->M; return HS_OK; }
+    const size_t bytes = sizeof(float) * (size_t)n * ps->M;
+    off_t off = (off_t)(sizeof(float) * (size_t)v0 * ps->M);
+    for (size_t got = 0; got < bytes;) {
+        ssize_t k = pread(fileno(ps->f), (char *)buf + got, bytes - got, off + (off_t)got);
+        if (k <= 0) return hs_errorf(HS_ERR_IO, "post_mlp_embed: reading its temporary file failed");
+        got += (size_t)k;
+    }
+    *out = buf;
+    return HS_OK;
+}
+
+/* An unlinked read/write temporary file in TMPDIR (default /tmp); NULL on failure. */
+static FILE *spill_file(void) {
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/headscan-pme-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+b");
+    if (!f) close(fd);
+    return f;
+}
+
+/* One pass over the vocabulary: pme into ps (when `store` and not given) and, when G is
+ * not NULL, G [M, M] = W_U [M, V] @ pme [V, M] in double (the V-long contraction). */
+static hs_status vocab_pass(const hs_model *m, pme_store *ps, bool store, double *G) {
+    const hs_model_config *c = hs_model_get_config(m);
+    const int64_t V = c->d_vocab;
+    const int M = c->d_model;
+    pme_ctx p = {0};
+    bool have_p = false;
+    hs_status s = HS_OK;
+    double *u = NULL, *pd = NULL;
+    float *blk = NULL, *ub = NULL;
+    if (store && !ps->rows) {
+        const double mb = (double)sizeof(float) * V * M / 1048576.0;
+        const char *env = getenv("HS_PME_MEMORY_MB");
+        const double cap = env && *env ? atof(env) : 256.0;
+        if (mb <= cap) {
+            if (!(ps->own = hs_aligned_alloc(sizeof(float) * (size_t)V * M))) return HS_ERR_NOMEM;
+            ps->rows = ps->own;
+        } else if (!(ps->f = spill_file()))
+            return hs_errorf(HS_ERR_IO, "post_mlp_embed: cannot create a temporary file for its %.0f MB in %s (TMPDIR)", mb,
+                             getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    }
+    const bool compute = !ps->rows || ps->own;   /* not the caller's */
+    if (compute) {
+        if ((s = pme_init(m, &p))) return s;
+        have_p = true;
+    }
+    blk = hs_aligned_alloc(sizeof(float) * (size_t)VB * M);
+    if (G) {
+        u = hs_aligned_alloc(sizeof(double) * (size_t)M * VB);
+        pd = hs_aligned_alloc(sizeof(double) * (size_t)VB * M);
+        ub = hs_aligned_alloc(sizeof(float) * (size_t)VB * M);
+    }
+    if (!blk || (G && (!u || !pd || !ub))) s = HS_ERR_NOMEM;
+    for (int64_t v0 = 0; v0 < V && !s; v0 += VB) {
+        const int n = (int)(V - v0 < VB ? V - v0 : VB);
+        const float *pb = NULL;
+        if (compute) {
+            float *dst = ps->own ? ps->own + (size_t)v0 * M : blk;
+            for (int r = 0; r < n; r += CH) pme_rows(&p, v0 + r, n - r < CH ? n - r : CH, dst + (size_t)r * M);
+            if (ps->f && fwrite(dst, sizeof(float) * (size_t)M, (size_t)n, ps->f) != (size_t)n)
+                s = hs_errorf(HS_ERR_IO, "post_mlp_embed: writing its temporary file failed (disk full? TMPDIR)");
+            pb = dst;
+        } else if ((s = pme_block(ps, v0, n, blk, &pb))) break;
+        if (G && !s) {
+            hs_model_vocab_rows(m, true, v0, n, ub);
+            /* serial: memory-bound, and a parallel region costs a time slice on a loaded machine */
+            for (int j = 0; j < n; j++)
+                for (int k = 0; k < M; k++) u[(size_t)k * VB + j] = ub[(size_t)j * M + k];
+            for (size_t i = 0; i < (size_t)n * M; i++) pd[i] = pb[i];
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, n, 1.0, u, VB, pd, M, v0 ? 1.0 : 0.0, G, M);
+        }
+    }
+    if (!s && ps->f && fflush(ps->f)) s = hs_errorf(HS_ERR_IO, "post_mlp_embed: writing its temporary file failed (disk full? TMPDIR)");
+    if (have_p) pme_free(&p);
+    hs_aligned_free(blk); hs_aligned_free(u); hs_aligned_free(pd); hs_aligned_free(ub);
+    return s;
 }
 
 /* Re(Σλ / Σ|λ|) of a D x D real matrix (row-major, double); Σ|λ| into *abs_out (may be NULL). */
@@ -138,139 +279,182 @@ static hs_status copy_score(double *Mx, int D, float *out, float *abs_out) {
     return HS_OK;
 }
 
-typedef struct head_w { const float *WV, *WO; } head_w;
-static hs_status layer_weights(const hs_model *m, int l, const float **WV, const float **WO) {
-    char name[64];
-    hs_array a;
-    hs_status s;
-    snprintf(name, sizeof name, "blocks.%d.attn.W_V", l);
-    if ((s = hs_model_weight(m, name, &a))) return s;
-    *WV = a.data;
-    snprintf(name, sizeof name, "blocks.%d.attn.W_O", l);
-    if ((s = hs_model_weight(m, name, &a))) return s;
-    *WO = a.data;
-    return HS_OK;
-}
-
-/* One pass over the heads computing whatever of (eig_resid, eig_vocab, frac) is asked. */
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* G = W_U [M, V] @ pme [V, M] in double (the V-long contraction), in chunks of columns. */
-static hs_status vocab_gram(const float *WU, const float *pme, int V, int M, double *G) {
-    const int C = 1024;
-    double *u = hs_aligned_alloc(sizeof(double) * (size_t)M * C), *p = hs_aligned_alloc(sizeof(double) * (size_t)C * M);
-    if (!u || !p) { hs_aligned_free(u); hs_aligned_free(p); return HS_ERR_NOMEM; }
-    for (int v0 = 0; v0 < V; v0 += C) {
-        const int n = V - v0 < C ? V - v0 : C;
-        #pragma omp parallel for schedule(static)
-        for (int k = 0; k < M; k++)
-            for (int j = 0; j < n; j++) u[(size_t)k * C + j] = WU[(size_t)k * V + v0 + j];
-        #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < (size_t)n * M; i++) p[i] = pme[(size_t)v0 * M + i];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, n, 1.0, u, C, p, M, v0 ? 1.0 : 0.0, G, M);
-    }
-    hs_aligned_free(u);
-    hs_aligned_free(p);
+/* Query heads per B^T chunk: hb·V·D floats ≤ 256 MB (at least 1). */
+static int heads_per_chunk(int64_t V, int D, int H) {
+    int64_t hb = ((int64_t)256 << 20) / ((int64_t)sizeof(float) * V * D);
+    return hb < 1 ? 1 : hb > H ? H : (int)hb;
+}
+
+/* Workspace of one layer's frac_copy_argmax factors, allocated once per call. */
+typedef struct factor_ws {
+    float *A;     /* [KV, V, D]: pme @ W_V[l, g] */
+    float *Bt;    /* [hb, V, D]: (W_O[l, h] @ W_U)^T for the heads of the current chunk */
+    float *Wp;    /* [M, KV·D] W_V packed by columns */
+    float *tmp;   /* [FB, max(KV, hb)·D] one block's products */
+    float *pb;    /* [FB, M] pme rows read back (spilled) */
+    float *ub;    /* [FB, M] widened unembedding rows (stored models) */
+    int hb;
+    argmax_ws *am;
+} factor_ws;
+
+static void factor_ws_free(factor_ws *f) {
+    hs_aligned_free(f->A); hs_aligned_free(f->Bt); hs_aligned_free(f->Wp); hs_aligned_free(f->tmp);
+    hs_aligned_free(f->pb); hs_aligned_free(f->ub);
+    argmax_ws_free(f->am);
+}
+
+static hs_status factor_ws_init(const hs_model_config *c, bool spilled, bool stored, factor_ws *f) {
+    const int64_t V = c->d_vocab;
+    const int M = c->d_model, D = c->d_head, H = c->n_heads, KV = c->n_kv_heads;
+    memset(f, 0, sizeof *f);
+    f->hb = heads_per_chunk(V, D, H);
+    const int wide = (KV > f->hb ? KV : f->hb) * D;
+    f->A = hs_aligned_alloc(sizeof(float) * (size_t)KV * V * D);
+    f->Bt = hs_aligned_alloc(sizeof(float) * (size_t)f->hb * V * D);
+    f->Wp = hs_aligned_alloc(sizeof(float) * (size_t)M * KV * D);
+    f->tmp = hs_aligned_alloc(sizeof(float) * (size_t)FB * wide);
+    f->pb = spilled ? hs_aligned_alloc(sizeof(float) * (size_t)FB * M) : NULL;
+    f->ub = stored ? hs_aligned_alloc(sizeof(float) * (size_t)FB * M) : NULL;
+    f->am = argmax_ws_new(V, D);
+    if (!f->A || !f->Bt || !f->Wp || !f->tmp || (spilled && !f->pb) || (stored && !f->ub) || !f->am) { factor_ws_free(f); return HS_ERR_NOMEM; }
     return HS_OK;
 }
 
+/* f->A = pme @ W_V[l, g] for every KV group g, a vocabulary block at a time (one GEMM
+ * per block for all groups). WV: [KV, M, D]. */
+static hs_status layer_A(const hs_model_config *c, const pme_store *ps, const float *WV, factor_ws *f) {
+    const int64_t V = c->d_vocab;
+    const int M = c->d_model, D = c->d_head, KV = c->n_kv_heads, KD = KV * D;
+    for (int g = 0; g < KV; g++)
+        for (int k = 0; k < M; k++) memcpy(f->Wp + (size_t)k * KD + g * D, WV + ((size_t)g * M + k) * D, sizeof(float) * (size_t)D);
+    for (int64_t v0 = 0; v0 < V; v0 += FB) {
+        const int n = (int)(V - v0 < FB ? V - v0 : FB);
+        const float *pb = NULL;
+        hs_status s = pme_block(ps, v0, n, f->pb, &pb);
+        if (s) return s;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, KD, M, 1.0f, pb, M, f->Wp, KD, 0.0f, f->tmp, KD);
+        for (int r = 0; r < n; r++)
+            for (int g = 0; g < KV; g++)
+                memcpy(f->A + ((size_t)g * V + v0 + r) * D, f->tmp + (size_t)r * KD + g * D, sizeof(float) * (size_t)D);
+    }
+    return HS_OK;
+}
+
+/* f->Bt[hh] = W_U^T @ W_O[l, h0 + hh]^T for hh < nh, a vocabulary block at a time.
+ * WO: [H, D, M]; WU: W_U [M, V] when the model holds it in float32, else NULL (stored
+ * rows widened per block). */
+static void layer_Bt(const hs_model *m, const float *WU, const float *WO, int h0, int nh, factor_ws *f) {
+    const hs_model_config *c = hs_model_get_config(m);
+    const int64_t V = c->d_vocab;
+    const int M = c->d_model, D = c->d_head, ND = nh * D;
+    const float *wo = WO + (size_t)h0 * D * M;
+    for (int64_t v0 = 0; v0 < V; v0 += FB) {
+        const int n = (int)(V - v0 < FB ? V - v0 : FB);
+        if (WU)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, n, ND, M, 1.0f, WU + v0, (int)V, wo, M, 0.0f, f->tmp, ND);
+        else {
+            hs_model_vocab_rows(m, true, v0, n, f->ub);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, ND, M, 1.0f, f->ub, M, wo, M, 0.0f, f->tmp, ND);
+        }
+        for (int r = 0; r < n; r++)
+            for (int hh = 0; hh < nh; hh++)
+                memcpy(f->Bt + ((size_t)hh * V + v0 + r) * D, f->tmp + (size_t)r * ND + hh * D, sizeof(float) * (size_t)D);
+    }
+}
+
+/* One pass over the layers computing whatever of (eig_resid, eig_vocab, frac) is asked. */
 static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig_resid, float *eig_vocab, float *frac,
                               int64_t *count, const hs_copying_abs *abs, hs_scan_progress_fn progress, void *puser,
                               double *t_frac) {
     const hs_model_config *c = hs_model_get_config(m);
-    const int L = c->n_layers, H = c->n_heads, D = c->d_head, M = c->d_model, V = c->d_vocab, HD = H * D;
-    hs_array WUa;
-    hs_status s = hs_model_weight(m, "W_U", &WUa);
-    if (s) return s;
-    const float *WU = WUa.data;
-    float *pme = (float *)pme_in;
-    bool own_pme = false;
-    double *Md = hs_malloc(sizeof(double) * (size_t)D * D);
+    const int L = c->n_layers, H = c->n_heads, KV = c->n_kv_heads, D = c->d_head, M = c->d_model, V = c->d_vocab, HD = H * D;
+    const int rep = H / KV;   /* query heads per KV group: head h reads W_V[l, h / rep] */
+    hs_status s = HS_OK;
+    pme_store ps = {.rows = pme_in, .V = V, .M = M};
+    factor_ws fw = {0};
+    const float *WU = NULL;
+    double *Md = hs_malloc(sizeof(double) * (size_t)D * D), *G = NULL, *Wd = NULL, *OG = NULL, *Vd = NULL;
     if (!Md) return HS_ERR_NOMEM;
-    if (eig_resid) {
-        for (int l = 0; l < L && !s; l++) {
-            const float *WV, *WO;
-            if ((s = layer_weights(m, l, &WV, &WO))) break;
-            for (int h = 0; h < H && !s; h++) {
-                const float *wv = WV + (size_t)h * M * D, *wo = WO + (size_t)h * D * M;
-                /* W_O[l,h] [D, M] @ W_V[l,h] [M, D], in double */
-                for (int i = 0; i < D; i++)
-                    for (int j = 0; j < D; j++) {
-                        double acc = 0;
-                        for (int k = 0; k < M; k++) acc += (double)wo[(size_t)i * M + k] * wv[(size_t)k * D + j];
-                        Md[i * D + j] = acc;
-                    }
-                s = copy_score(Md, D, &eig_resid[l * H + h], abs && abs->resid ? &abs->resid[l * H + h] : NULL);
-            }
-        }
-    }
-    if (!s && (eig_vocab || frac) && !pme) {
-        if ((s = hs_post_mlp_embed(m, &pme)) == HS_OK) own_pme = true;
+    if (eig_vocab) {
+        G = hs_aligned_alloc(sizeof(double) * (size_t)M * M);
+        Wd = hs_aligned_alloc(sizeof(double) * (size_t)HD * M);
+        OG = hs_aligned_alloc(sizeof(double) * (size_t)HD * M);
+        Vd = hs_aligned_alloc(sizeof(double) * (size_t)M * D);
+        if (!G || !Wd || !OG || !Vd) s = HS_ERR_NOMEM;
     }
     /* eigenvals_vocab: B @ A = (W_O W_U)(pme W_V) = W_O (W_U pme) W_V, so with the
      * [M, M] G = W_U @ pme (once, in double) each head is W_O[h] [D, M] @ G @ W_V[h]
      * [M, D]: d_head x d_head problems, no d_vocab-sized work per head. */
-    if (!s && eig_vocab) {
-        double *G = hs_aligned_alloc(sizeof(double) * (size_t)M * M), *Wd = hs_aligned_alloc(sizeof(double) * (size_t)HD * M),
-               *OG = hs_aligned_alloc(sizeof(double) * (size_t)HD * M), *Vd = hs_aligned_alloc(sizeof(double) * (size_t)M * D);
-        if (!G || !Wd || !OG || !Vd) s = HS_ERR_NOMEM;
-        if (!s) s = vocab_gram(WU, pme, V, M, G);
-        for (int l = 0; l < L && !s; l++) {
-            const float *WV, *WO;
-            if ((s = layer_weights(m, l, &WV, &WO))) break;
+    if (!s && (eig_vocab || frac)) s = vocab_pass(m, &ps, frac != NULL, G);
+    if (!s && frac) {
+        double t0 = now_s();
+        hs_array a;
+        if (!hs_model_stored(m) && !(s = hs_model_weight(m, "W_U", &a))) WU = a.data;
+        if (!s) s = factor_ws_init(c, ps.f != NULL, hs_model_stored(m), &fw);
+        if (t_frac) *t_frac += now_s() - t0;
+    }
+    for (int l = 0; l < L && !s; l++) {
+        char name[64];
+        hs_array WVa, WOa;
+        float *own_v = NULL, *own_o = NULL;
+        snprintf(name, sizeof name, "blocks.%d.attn._W_V", l);
+        if ((s = hs_model_weight_tmp(m, name, &WVa, &own_v))) break;
+        snprintf(name, sizeof name, "blocks.%d.attn.W_O", l);
+        if ((s = hs_model_weight_tmp(m, name, &WOa, &own_o))) { hs_aligned_free(own_v); break; }
+        const float *WV = WVa.data, *WO = WOa.data;   /* [KV, M, D], [H, D, M] */
+        for (int h = 0; h < H && !s && eig_resid; h++) {
+            const float *wv = WV + (size_t)(h / rep) * M * D, *wo = WO + (size_t)h * D * M;
+            /* W_O[l,h] [D, M] @ W_V[l,h] [M, D], in double */
+            for (int i = 0; i < D; i++)
+                for (int j = 0; j < D; j++) {
+                    double acc = 0;
+                    for (int k = 0; k < M; k++) acc += (double)wo[(size_t)i * M + k] * wv[(size_t)k * D + j];
+                    Md[i * D + j] = acc;
+                }
+            s = copy_score(Md, D, &eig_resid[l * H + h], abs && abs->resid ? &abs->resid[l * H + h] : NULL);
+        }
+        if (!s && eig_vocab) {
             for (size_t i = 0; i < (size_t)HD * M; i++) Wd[i] = WO[i];   /* W_O[l] [H·D, M] */
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, HD, M, M, 1.0, Wd, M, G, M, 0.0, OG, M);
             for (int h = 0; h < H && !s; h++) {
-                for (size_t i = 0; i < (size_t)M * D; i++) Vd[i] = WV[(size_t)h * M * D + i];
+                for (size_t i = 0; i < (size_t)M * D; i++) Vd[i] = WV[(size_t)(h / rep) * M * D + i];
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, D, D, M, 1.0, OG + (size_t)h * D * M, M, Vd, D, 0.0, Md, D);
                 s = copy_score(Md, D, &eig_vocab[l * H + h], abs && abs->vocab ? &abs->vocab[l * H + h] : NULL);
                 if (!s && !frac && progress && progress("eigenvalues", l * H + h + 1, L * H, puser))
                     s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
             }
         }
-        hs_aligned_free(G);
-        hs_aligned_free(Wd);
-        hs_aligned_free(OG);
-        hs_aligned_free(Vd);
-    }
-    float *A = NULL, *Bt = NULL, *Aall = NULL, *Ball = NULL, *Wp = NULL;
-    if (!s && frac) {
-        double t0 = now_s();
-        A = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
-        Bt = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
-        Aall = hs_aligned_alloc(sizeof(float) * (size_t)V * HD);
-        Ball = hs_aligned_alloc(sizeof(float) * (size_t)V * HD);
-        Wp = hs_aligned_alloc(sizeof(float) * (size_t)M * HD);
-        if (!A || !Bt || !Aall || !Ball || !Wp) s = HS_ERR_NOMEM;
-        for (int l = 0; l < L && !s; l++) {
-            const float *WV, *WO;
-            if ((s = layer_weights(m, l, &WV, &WO))) break;
-            layer_factors(pme, WV, WO, WU, V, M, H, D, Wp, Aall, Ball);
-            for (int h = 0; h < H && !s; h++) {
-                head_slice(Aall, V, H, D, h, A);
-                head_slice(Ball, V, H, D, h, Bt);
-                int64_t cnt;
-                if ((s = hs_copy_argmax_count(A, Bt, V, D, false, &cnt))) break;
-                /* mean = count · fl32(1/V) (analysis.md §10) */
-                frac[l * H + h] = (float)cnt * (1.0f / (float)V);
-                if (count) count[l * H + h] = cnt;
-                if (progress && progress("frac_copy_argmax", l * H + h + 1, L * H, puser))
-                    s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
+        if (!s && frac) {
+            /* the factors A = pme @ W_V, B = W_O @ W_U are frac_copy_argmax's own work */
+            double t0 = now_s();
+            s = layer_A(c, &ps, WV, &fw);
+            for (int h0 = 0; h0 < H && !s; h0 += fw.hb) {
+                const int nh = H - h0 < fw.hb ? H - h0 : fw.hb;
+                layer_Bt(m, WU, WO, h0, nh, &fw);
+                for (int h = h0; h < h0 + nh && !s; h++) {
+                    int64_t cnt;
+                    if ((s = copy_argmax(fw.A + (size_t)(h / rep) * V * D, fw.Bt + (size_t)(h - h0) * V * D, V, D, fw.am, &cnt))) break;
+                    /* mean = count · fl32(1/V) (analysis.md §10) */
+                    frac[l * H + h] = (float)cnt * (1.0f / (float)V);
+                    if (count) count[l * H + h] = cnt;
+                    if (progress && progress("frac_copy_argmax", l * H + h + 1, L * H, puser))
+                        s = hs_errorf(HS_ERR_CANCELLED, "scan cancelled");
+                }
             }
+            if (t_frac) *t_frac += now_s() - t0;
         }
-        /* the factors A = pme @ W_V, B = W_O @ W_U are frac_copy_argmax's own work */
-        if (t_frac) *t_frac += now_s() - t0;
+        hs_aligned_free(own_v);
+        hs_aligned_free(own_o);
     }
-    hs_aligned_free(A);
-    hs_aligned_free(Bt);
-    hs_aligned_free(Aall);
-    hs_aligned_free(Ball);
-    hs_aligned_free(Wp);
-    if (own_pme) hs_aligned_free(pme);
+    factor_ws_free(&fw);
+    pme_store_close(&ps);
+    hs_aligned_free(G); hs_aligned_free(Wd); hs_aligned_free(OG); hs_aligned_free(Vd);
     free(Md);
     return s;
 }
@@ -418,6 +602,46 @@ static float row_max(const float *x, int64_t n) {
     return m[0];
 }
 
+struct argmax_ws {   /* count_screened's buffers, for any head of V x D */
+    int64_t V;
+    int D, nt;
+    norm_idx *ord;
+    float *Bs;            /* B's columns in norm order, [V, D] */
+    double *na, *nb;      /* [V], [V + 1] */
+    int64_t *tj;
+    float *dg;
+    int64_t *act;         /* per thread: [RB] */
+    float *Ab, *S;        /* per thread: [RB, D], [RB, CWMAX] */
+};
+enum { SC_RB = 512, SC_CW0 = 128, SC_CWMAX = 2048 };
+
+static void argmax_ws_free(argmax_ws *w) {
+    if (!w) return;
+    free(w->ord); hs_aligned_free(w->Bs); free(w->na); free(w->nb); free(w->tj); free(w->dg);
+    free(w->act); hs_aligned_free(w->Ab); hs_aligned_free(w->S);
+    free(w);
+}
+
+static argmax_ws *argmax_ws_new(int64_t V, int D) {
+    argmax_ws *w = hs_calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->V = V;
+    w->D = D;
+    w->nt = hs_get_num_threads() > 0 ? hs_get_num_threads() : 1;
+    const size_t nt = (size_t)w->nt;
+    w->ord = hs_malloc(sizeof(norm_idx) * (size_t)V);
+    w->Bs = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
+    w->na = hs_malloc(sizeof(double) * (size_t)V);
+    w->nb = hs_malloc(sizeof(double) * (size_t)(V + 1));
+    w->tj = hs_malloc(sizeof(int64_t) * (size_t)V);
+    w->dg = hs_malloc(sizeof(float) * (size_t)V);
+    w->act = hs_malloc(sizeof(int64_t) * SC_RB * nt);
+    w->Ab = hs_aligned_alloc(sizeof(float) * (size_t)SC_RB * D * nt);
+    w->S = hs_aligned_alloc(sizeof(float) * (size_t)SC_RB * SC_CWMAX * nt);
+    if (!w->ord || !w->Bs || !w->na || !w->nb || !w->tj || !w->dg || !w->act || !w->Ab || !w->S) { argmax_ws_free(w); return NULL; }
+    return w;
+}
+
 /* BLAS-screened version (finite input). Columns in decreasing norm, visited in chunks
  * that double from 128 to 2048. For a block of still-undecided rows, one sgemm gives
  * S~ = A_act @ B_chunk^T in BLAS's own summation order; both S~ and the fma chain S are
@@ -429,22 +653,15 @@ static float row_max(const float *x, int64_t n) {
  * at its first beating entry, or as a hit once |a_i|·|b_next|·(1 + 2γ_D) < d_i
  * (Cauchy–Schwarz: no remaining column can reach d_i). The result is the dense
  * argmax's over the fma-chain entries whatever the BLAS kernel; its cost is the BLAS's
- * sgemm rate times the columns the rows need. */
-static hs_status count_screened(const float *A, const float *Bt, int64_t V, int D, int64_t *count) {
-    norm_idx *ord = hs_malloc(sizeof(norm_idx) * (size_t)V);
-    float *Bs = hs_aligned_alloc(sizeof(float) * (size_t)V * D);   /* B's columns in norm order, [V, D] */
-    double *na = hs_malloc(sizeof(double) * (size_t)V), *nb = hs_malloc(sizeof(double) * (size_t)(V + 1));
-    int64_t *tj = hs_malloc(sizeof(int64_t) * (size_t)V);
-    float *dg = hs_malloc(sizeof(float) * (size_t)V);
-    if (!ord || !Bs || !na || !nb || !tj || !dg) {
-        free(ord); hs_aligned_free(Bs); free(na); free(nb); free(tj); free(dg);
-        return HS_ERR_NOMEM;
-    }
+ * sgemm rate times the columns the rows need. ws: from argmax_ws_new(V, D). */
+static hs_status count_screened(const float *A, const float *Bt, int64_t V, int D, argmax_ws *ws, int64_t *count) {
+    norm_idx *ord = ws->ord;
+    float *Bs = ws->Bs;
+    double *na = ws->na, *nb = ws->nb;
+    int64_t *tj = ws->tj;
+    float *dg = ws->dg;
     const double na_max = row_stats(A, Bt, V, D, ord, na, dg);
-    if (na_max * ord[0].n > 1e37) {   /* a partial sum could overflow (inf, or NaN in BLAS's order): the tile path */
-        free(ord); hs_aligned_free(Bs); free(na); free(nb); free(tj); free(dg);
-        return HS_ERR_UNSUPPORTED;
-    }
+    if (na_max * ord[0].n > 1e37) return HS_ERR_UNSUPPORTED;   /* a partial sum could overflow (inf, or NaN in BLAS's order): the tile path */
     #pragma omp parallel for schedule(static)
     for (int64_t q = 0; q < V; q++) {
         tj[q] = ord[q].j;
@@ -452,62 +669,54 @@ static hs_status count_screened(const float *A, const float *Bt, int64_t V, int 
         memcpy(Bs + q * D, Bt + ord[q].j * D, sizeof(float) * (size_t)D);
     }
     nb[V] = 0.0;
-    free(ord);
     const double u = 5.9604644775390625e-08, gam = (D * u) / (1.0 - D * u), slack = 1.0 + 2.0 * gam + 1e-12, tiny = 1e-36;
-    enum { RB = 512, CW0 = 128, CWMAX = 2048 };
+    enum { RB = SC_RB, CW0 = SC_CW0, CWMAX = SC_CWMAX };
     int64_t cnt = 0;
-    int nomem = 0;
-    #pragma omp parallel reduction(+ : cnt)
+    #pragma omp parallel num_threads(ws->nt) reduction(+ : cnt)
     {
-        int64_t *act = malloc(sizeof(int64_t) * RB);
-        float *Ab = hs_aligned_alloc(sizeof(float) * (size_t)RB * D), *S = hs_aligned_alloc(sizeof(float) * (size_t)RB * CWMAX);
-        if (!act || !Ab || !S) {
-            #pragma omp atomic write
-            nomem = 1;
-        } else {
-            #pragma omp for schedule(dynamic, 1)
-            for (int64_t i0 = 0; i0 < V; i0 += RB) {
-                int64_t n = 0;
-                for (int64_t i = i0; i < V && i < i0 + RB; i++) act[n++] = i;
-                for (int64_t q0 = 0, cw = CW0; q0 < V && n > 0; q0 += cw, cw = cw * 2 < CWMAX ? cw * 2 : CWMAX) {
-                    const int64_t w = V - q0 < cw ? V - q0 : cw;
-                    for (int64_t r = 0; r < n; r++) memcpy(Ab + r * D, A + act[r] * D, sizeof(float) * (size_t)D);
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)w, D, 1.0f, Ab, D, Bs + q0 * D, D, 0.0f, S,
-                                (int)w);
-                    const double nbmax = nb[q0], nb_next = nb[q0 + w];
-                    int64_t keep = 0;
-                    for (int64_t r = 0; r < n; r++) {
-                        const int64_t i = act[r];
-                        const float d = dg[i];
-                        /* rounded down, so S~ < thr implies S~ < d − bound exactly */
-                        const float thr = nextafterf((float)((double)d - 2.0 * gam * na[i] * nbmax - tiny), -INFINITY);
-                        const float *row = S + r * w;
-                        bool beaten = false;
-                        if (row_max(row, w) < thr) goto decided;   /* the common case, vectorised */
-                        for (int64_t c = 0; c < w && !beaten; c++) {
-                            if (!(row[c] >= thr)) continue;   /* certainly below d */
-                            const int64_t j = tj[q0 + c];
-                            if (j == i) continue;
-                            const float e = dot_chain(A + i * D, Bs + (q0 + c) * D, D);
-                            beaten = e > d || (e == d && j < i);
-                        }
-                        if (beaten) continue;                                            /* miss */
-                    decided:
-                        if (na[i] * nb_next * slack + tiny < (double)d) { cnt++; continue; }   /* hit */
-                        act[keep++] = i;
+#ifdef _OPENMP
+        const size_t tid = (size_t)omp_get_thread_num();
+#else
+        const size_t tid = 0;
+#endif
+        int64_t *act = ws->act + tid * RB;
+        float *Ab = ws->Ab + tid * RB * (size_t)D, *S = ws->S + tid * (size_t)RB * CWMAX;
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t i0 = 0; i0 < V; i0 += RB) {
+            int64_t n = 0;
+            for (int64_t i = i0; i < V && i < i0 + RB; i++) act[n++] = i;
+            for (int64_t q0 = 0, cw = CW0; q0 < V && n > 0; q0 += cw, cw = cw * 2 < CWMAX ? cw * 2 : CWMAX) {
+                const int64_t w = V - q0 < cw ? V - q0 : cw;
+                for (int64_t r = 0; r < n; r++) memcpy(Ab + r * D, A + act[r] * D, sizeof(float) * (size_t)D);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)w, D, 1.0f, Ab, D, Bs + q0 * D, D, 0.0f, S,
+                            (int)w);
+                const double nbmax = nb[q0], nb_next = nb[q0 + w];
+                int64_t keep = 0;
+                for (int64_t r = 0; r < n; r++) {
+                    const int64_t i = act[r];
+                    const float d = dg[i];
+                    /* rounded down, so S~ < thr implies S~ < d − bound exactly */
+                    const float thr = nextafterf((float)((double)d - 2.0 * gam * na[i] * nbmax - tiny), -INFINITY);
+                    const float *row = S + r * w;
+                    bool beaten = false;
+                    if (row_max(row, w) < thr) goto decided;   /* the common case, vectorised */
+                    for (int64_t c = 0; c < w && !beaten; c++) {
+                        if (!(row[c] >= thr)) continue;   /* certainly below d */
+                        const int64_t j = tj[q0 + c];
+                        if (j == i) continue;
+                        const float e = dot_chain(A + i * D, Bs + (q0 + c) * D, D);
+                        beaten = e > d || (e == d && j < i);
                     }
-                    n = keep;
+                    if (beaten) continue;                                            /* miss */
+                decided:
+                    if (na[i] * nb_next * slack + tiny < (double)d) { cnt++; continue; }   /* hit */
+                    act[keep++] = i;
                 }
-                cnt += n;   /* survived every column */
+                n = keep;
             }
+            cnt += n;   /* survived every column */
         }
-        free(act);
-        hs_aligned_free(Ab);
-        hs_aligned_free(S);
     }
-    hs_aligned_free(Bs);
-    free(na); free(nb); free(tj); free(dg);
-    if (nomem) return hs_errorf(HS_ERR_NOMEM, "out of memory in the copy argmax workers");
     *count = cnt;
     return HS_OK;
 }
@@ -523,11 +732,15 @@ hs_status hs_copy_argmax_count(const float *A, const float *Bt, int64_t V, int D
     *count = 0;
     if (V < 1 || D < 1 || D > 4096) return hs_errorf(HS_ERR_INVALID_ARG, "copy argmax: bad shape [%lld, %d]", (long long)V, D);
     if (dense) return dense_count(A, Bt, V, D, count);
-    /* non-finite entries (NaN ordering, inf - inf) and HS_COPY_ARGMAX_TILES take the tile path below */
-    if (!getenv("HS_COPY_ARGMAX_TILES") && all_finite(A, (size_t)V * D) && all_finite(Bt, (size_t)V * D)) {
-        hs_status s = count_screened(A, Bt, V, D, count);
-        if (s != HS_ERR_UNSUPPORTED) return s;
-    }
+    argmax_ws *ws = argmax_ws_new(V, D);
+    if (!ws) return HS_ERR_NOMEM;
+    hs_status s = copy_argmax(A, Bt, V, D, ws, count);
+    argmax_ws_free(ws);
+    return s;
+}
+
+/* The tile path: every visited entry computed as the fma chain (any input). */
+static hs_status count_tiles(const float *A, const float *Bt, int64_t V, int D, int64_t *count) {
     const int64_t NT = (V + TW - 1) / TW;
     norm_idx *ord = hs_malloc(sizeof(norm_idx) * (size_t)V);
     float *Bp = hs_aligned_alloc(sizeof(float) * (size_t)NT * TW * D);       /* tiles [NT][D][TW] */
@@ -607,4 +820,14 @@ hs_status hs_copy_argmax_count(const float *A, const float *Bt, int64_t V, int D
     if (nomem) return hs_errorf(HS_ERR_NOMEM, "out of memory in the copy argmax workers");
     *count = cnt;
     return HS_OK;
+}
+
+static hs_status copy_argmax(const float *A, const float *Bt, int64_t V, int D, argmax_ws *ws, int64_t *count) {
+    *count = 0;
+    /* non-finite entries (NaN ordering, inf - inf) and HS_COPY_ARGMAX_TILES take the tile path */
+    if (!getenv("HS_COPY_ARGMAX_TILES") && all_finite(A, (size_t)V * D) && all_finite(Bt, (size_t)V * D)) {
+        hs_status s = count_screened(A, Bt, V, D, ws, count);
+        if (s != HS_ERR_UNSUPPORTED) return s;
+    }
+    return count_tiles(A, Bt, V, D, count);
 }

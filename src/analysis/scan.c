@@ -17,6 +17,7 @@
  *     after the last layer. Sums run in double, results are rounded to float32.
  */
 #include "analysis/scan_internal.h"
+#include "model/model_access.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ typedef struct batch_ctx {
     int32_t *cp_off, *cp_j;       /* CSR of copies: [B·P + 1], entries */
     double *hd, *md;              /* unscaled head / mover DLA [L, H, B, P] */
     const float *const *WO;       /* [L] → [H·D, M] */
-    const float *WU;              /* [M, V] */
+    const hs_model *m;            /* W_U's columns are gathered from it (no float32 W_U is made) */
     hs_scan_batch_out o;          /* where this batch's per-token results go */
     bool scaled;
 } batch_ctx;
@@ -197,7 +198,7 @@ static hs_status batch_prepare(batch_ctx *c, int32_t *seen /* [V], all -1 */) {
     /* gathered unembedding columns WUg [U, M] */
     #pragma omp parallel for schedule(static)
     for (int u = 0; u < c->U; u++)
-        for (int mm = 0; mm < c->M; mm++) c->WUg[(size_t)u * c->M + mm] = c->WU[(size_t)mm * c->V + c->uniq[u]];
+        hs_model_vocab_rows(c->m, true, c->uniq[u], 1, c->WUg + (size_t)u * c->M);
     c->G_layer = -1;
     return HS_OK;
 }
@@ -493,8 +494,6 @@ hs_status hs_scanner_new(const hs_model *m, const hs_scan_plan *pl, hs_scanner *
         snprintf(name, sizeof name, "blocks.%d.attn.W_O", l);
         if (!(s = hs_model_weight(m, name, &a))) sc->WO[l] = a.data;
     }
-    hs_array WUa;
-    if (!s) s = hs_model_weight(m, "W_U", &WUa);
     const size_t Umax = (size_t)B * P < (size_t)V ? (size_t)B * P : (size_t)V;
     batch_ctx *c = &sc->c;
     *c = (batch_ctx){.L = L, .H = H, .KV = cfg->n_kv_heads, .D = D, .M = M, .V = V, .HD = HD, .T = T, .P = P, .N = (int)pl->N, .WO = sc->WO};
@@ -513,7 +512,7 @@ hs_status hs_scanner_new(const hs_model *m, const hs_scan_plan *pl, hs_scanner *
     if (!s && (!sc->tok32 || !sc->seen || !c->uniq || !c->uidx || !c->WUg || !c->G || !c->v || !c->cp_off || !c->hd || !c->md))
         s = HS_ERR_NOMEM;
     if (!s) {
-        c->WU = WUa.data;
+        c->m = m;
         for (int i = 0; i < V; i++) sc->seen[i] = -1;
         s = hs_forward_create(m, B, T, &sc->f);
     }

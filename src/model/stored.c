@@ -13,6 +13,7 @@
  * fold_value_biases changes only b_O (small, float32). hs_model_weight() materialises
  * the processed TL weights from these on request. */
 #include "model/model_internal.h"
+#include "model/model_access.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,7 @@ static inline float widen1(const hs_stored *s, size_t i) {
 
 void hs_stored_widen(const hs_stored *s, int64_t r0, int64_t nr, const float *scale, const float *sub, float *dst) {
     const int64_t C = s->cols;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (nr * C >= (1 << 16))
     for (int64_t r = 0; r < nr; r++) {
         const size_t base = (size_t)(r0 + r) * (size_t)C;
         float *o = dst + (size_t)r * (size_t)C;
@@ -164,18 +165,24 @@ static float *materialise(const hs_model *m, const char *name, int *ndim, int64_
     return NULL;
 }
 
-hs_status hs_stored_weight(const hs_model *m, const char *name, float **out, int *ndim, int64_t *shape) {
-    *out = NULL;
+/* The materialised copy of name kept with the model, if any. */
+static float *cached(const hs_model *m, const char *name, int *ndim, int64_t *shape) {
     struct hs_rep_cache *rc = m->rep_lock;
+    float *out = NULL;
     pthread_mutex_lock(&rc->mu);
-    for (int i = 0; i < rc->n_mat && !*out; i++)
+    for (int i = 0; i < rc->n_mat && !out; i++)
         if (!strcmp(rc->mat[i].name, name)) {
-            *out = rc->mat[i].data;
+            out = rc->mat[i].data;
             *ndim = rc->mat[i].ndim;
             memcpy(shape, rc->mat[i].shape, sizeof rc->mat[i].shape);
         }
     pthread_mutex_unlock(&rc->mu);
-    if (*out) return HS_OK;
+    return out;
+}
+
+hs_status hs_stored_weight(const hs_model *m, const char *name, float **out, int *ndim, int64_t *shape) {
+    struct hs_rep_cache *rc = m->rep_lock;
+    if ((*out = cached(m, name, ndim, shape))) return HS_OK;
     if (strlen(name) >= sizeof rc->mat[0].name) return HS_ERR_NOT_FOUND;
     float *data = materialise(m, name, ndim, shape);
     if (!data) return *ndim ? hs_errorf(HS_ERR_NOMEM, "%s: out of memory materialising %s", m->dir, name) : HS_ERR_NOT_FOUND;
@@ -197,4 +204,38 @@ hs_status hs_stored_weight(const hs_model *m, const char *name, float **out, int
     } else hs_aligned_free(data);
     pthread_mutex_unlock(&rc->mu);
     return s;
+}
+
+/* ------------------------------------------------------------------ access without copies */
+bool hs_model_stored(const hs_model *m) { return m->st != NULL; }
+
+void hs_model_vocab_rows(const hs_model *m, bool unembed, int64_t v0, int64_t n, float *dst) {
+    const int64_t M = m->cfg.d_model, V = m->cfg.d_vocab;
+    if (m->st) {   /* the widening transposed() and materialise() apply */
+        if (unembed) hs_stored_widen(hs_stored_unembed(m), v0, n, m->params.fold_ln ? m->w.lnf_w : NULL, m->st->mu, dst);
+        else hs_stored_widen(&m->st->embed, v0, n, NULL, NULL, dst);
+    } else if (unembed) {
+        for (int64_t k = 0; k < M; k++)
+            for (int64_t r = 0; r < n; r++) dst[r * M + k] = m->w.W_U[k * V + v0 + r];
+    } else memcpy(dst, m->w.W_E + v0 * M, sizeof(float) * (size_t)(n * M));
+}
+
+hs_status hs_model_weight_tmp(const hs_model *m, const char *name, hs_array *v, float **owned) {
+    *owned = NULL;
+    if (m->st) {
+        int nd = 0;
+        int64_t shp[3] = {0, 0, 0};
+        float *data = cached(m, name, &nd, shp);
+        if (!data && (data = materialise(m, name, &nd, shp))) *owned = data;
+        if (data) {
+            memset(v, 0, sizeof *v);
+            v->dtype = HS_F32;
+            v->ndim = nd;
+            memcpy(v->shape, shp, sizeof shp);
+            v->data = data;
+            return HS_OK;
+        }
+        if (nd) return hs_errorf(HS_ERR_NOMEM, "%s: out of memory materialising %s", m->dir, name);
+    }
+    return hs_model_weight(m, name, v);
 }
