@@ -83,13 +83,14 @@ int main(void) {
     double chi = 0, e = 3200.0 / 511;
     for (int i = 1; i < 512; i++) chi += (hist[i] - e) * (hist[i] - e) / e;
     CHECK(chi < 511 + 6 * sqrt(2 * 511.0), "uniformity: chi2 %.1f", chi);
-    /* the stripe mean vs a full-cache computation on the tiny model */
+    /* the stripe mean vs a full-cache computation on the tiny model; 60 rows of 19 tokens run
+     * in two chunks inside hs_induction_scores (1024 tokens: 53 rows, then 7), the cache in one pass */
     hs_model_params mp = hs_model_default_params();
     hs_model *m = NULL;
     CHECK_OK(hs_model_load(HS_SOURCE_DIR "/tests/fixtures/neox-tiny-f32", &mp, &m));
     if (m) {
         hs_array it;
-        const int R = 9, B = 3, T = 1 + 2 * R;
+        const int R = 9, B = 60, T = 1 + 2 * R;
         CHECK_OK(hs_induction_tokens(p2, n2, B, R, 7, 0, &it));
         float sc[8];
         CHECK_OK(hs_induction_scores(m, &it, sc));
@@ -98,7 +99,7 @@ int main(void) {
         hs_forward *f;
         CHECK_OK(hs_cache_create(pats, 2, &cache));
         CHECK_OK(hs_forward_create(m, B, T, &f));
-        int32_t tk[3 * 19];
+        int32_t tk[60 * 19];
         for (int i = 0; i < B * T; i++) tk[i] = (int32_t)((int64_t *)it.data)[i];
         hs_forward_params fp = hs_forward_default_params();
         fp.hook = hs_cache_hook;

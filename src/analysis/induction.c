@@ -123,13 +123,21 @@ hs_status hs_induction_scores(const hs_model *m, const hs_array *ind, float *out
                           (long long)(i / T), (long long)(i % T), cfg->d_vocab - 1);
         else tok[i] = (int32_t)v;
     }
-    if (!s) s = hs_forward_create(m, B, T, &f);
+    /* rows in chunks of at most IND_CHUNK_TOKENS tokens (at least one row): the workspace of
+     * [16, 401] at once is a batch of 25 x 256 (1.7 GB at Llama-3.2-1B's shapes); the sums
+     * are added in the same row order, so the scores do not depend on the chunking */
+    enum { IND_CHUNK_TOKENS = 1024 };
+    const int chunk = T >= IND_CHUNK_TOKENS ? 1 : (B < IND_CHUNK_TOKENS / T ? B : IND_CHUNK_TOKENS / T);
+    if (!s) s = hs_forward_create(m, chunk, T, &f);
     if (!s) {
-        ind_ctx c = {.L = cfg->n_layers, .H = cfg->n_heads, .B = B, .T = T, .off = seq - 1, .sum = sum};
+        ind_ctx c = {.L = cfg->n_layers, .H = cfg->n_heads, .T = T, .off = seq - 1, .sum = sum};
         hs_forward_params fp = hs_forward_default_params();
         fp.hook = ind_hook;
         fp.hook_user = &c;
-        s = hs_forward_run(f, tok, B, T, &fp);
+        for (int b0 = 0; !s && b0 < B; b0 += chunk) {
+            c.B = B - b0 < chunk ? B - b0 : chunk;
+            s = hs_forward_run(f, tok + (size_t)b0 * T, c.B, T, &fp);
+        }
         /* mean = fl32(sum) * fl32(1/count), count = B * (T - off) diagonal entries */
         float recip = 1.0f / (float)((int64_t)B * (T - c.off));
         for (int g = 0; !s && g < cfg->n_layers * cfg->n_heads; g++) out[g] = (float)sum[g] * recip;
