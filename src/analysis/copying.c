@@ -251,11 +251,11 @@ static hs_status vocab_pass(const hs_model *m, pme_store *ps, bool store, double
         } else if ((s = pme_block(ps, v0, n, blk, &pb))) break;
         if (G && !s) {
             hs_model_vocab_rows(m, true, v0, n, ub);
-            /* serial: memory-bound, and a parallel region costs a time slice on a loaded machine */
-            for (int j = 0; j < n; j++)
-                for (int k = 0; k < M; k++) u[(size_t)k * VB + j] = ub[(size_t)j * M + k];
+            /* serial: memory-bound, and a parallel region costs a time slice on a loaded machine;
+               G += ub^T pd, the transpose left to dgemm (no strided copy) */
+            for (size_t i = 0; i < (size_t)n * M; i++) u[i] = ub[i];
             for (size_t i = 0; i < (size_t)n * M; i++) pd[i] = pb[i];
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, n, 1.0, u, VB, pd, M, v0 ? 1.0 : 0.0, G, M);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, M, n, 1.0, u, M, pd, M, v0 ? 1.0 : 0.0, G, M);
         }
     }
     if (!s && ps->f && fflush(ps->f)) s = hs_errorf(HS_ERR_IO, "post_mlp_embed: writing its temporary file failed (disk full? TMPDIR)");
