@@ -52,6 +52,41 @@ int main(void) {
         sums_ok &= fabs(hs_sum_f64(x, n) - r1) <= 1e-12 * (1 + fabs(r1)) && fabs(hs_sumsq_f64(x, n, 0.5f) - r2) <= 1e-12 * r2;
     }
     CHECK(lens_ok, "max / exp_inplace at every length 1..100");
+    /* The sums' order is defined over 16 logical lanes (vmath.c), whatever the register width
+       the build targets: the same bits as this scalar model of it, on every CPU. */
+    {
+        int order_ok = 1;
+        for (int n = 1; n <= N; n += 37) {
+            double tot = 0;
+            int j = 0;
+            for (; j + 256 <= n; j += 256) {
+                float a0[16] = {0}, a1[16] = {0}, t = 0;
+                for (int k = 0; k < 256; k += 32)
+                    for (int l = 0; l < 16; l++) { a0[l] += hs_expf(x[j + k + l] - mx); a1[l] += hs_expf(x[j + k + 16 + l] - mx); }
+                for (int l = 0; l < 16; l++) t += a0[l] + a1[l];
+                tot += t;
+            }
+            for (; j < n; j++) tot += hs_expf(x[j] - mx);
+            order_ok &= hs_sum_exp(x, n, mx) == tot;
+            float z[N], acc[16] = {0}, t = 0;
+            memcpy(z, x, sizeof(float) * (size_t)n);
+            for (int i = 0; i < n; i++) acc[i % 16] += hs_expf(x[i] - mx);
+            for (int l = 0; l < 16; l++) t += acc[l];
+            order_ok &= hs_exp_inplace(z, n, mx) == t;
+            double d0[8] = {0}, d1[8] = {0}, q0[8] = {0}, q1[8] = {0}, s1 = 0, s2 = 0;
+            int i = 0;
+            for (; i + 16 <= n; i += 16)
+                for (int l = 0; l < 8; l++) {
+                    double u = x[i + l] - 0.5f, w = x[i + 8 + l] - 0.5f;
+                    d0[l] += x[i + l]; d1[l] += x[i + 8 + l];
+                    q0[l] += u * u; q1[l] += w * w;
+                }
+            for (int l = 0; l < 8; l++) { s1 += d0[l] + d1[l]; s2 += q0[l] + q1[l]; }
+            for (; i < n; i++) { s1 += x[i]; s2 += (double)(x[i] - 0.5f) * (x[i] - 0.5f); }
+            order_ok &= hs_sum_f64(x, n) == s1 && hs_sumsq_f64(x, n, 0.5f) == s2;
+        }
+        CHECK(order_ok, "sum_exp / exp_inplace / sum_f64 / sumsq_f64 add in their documented 16/8-lane order");
+    }
     CHECK(sums_ok, "sum_f64 / sumsq_f64 equal the double loops (to 1e-12)");
     /* gelu_new against the double-precision formula: absolute error below 4e-7·(1 + |x|) */
     enum { G = 4001 };

@@ -381,12 +381,15 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
     const float *WU = NULL;
     double *Md = hs_malloc(sizeof(double) * (size_t)D * D), *G = NULL, *Wd = NULL, *OG = NULL, *Vd = NULL;
     if (!Md) return HS_ERR_NOMEM;
+    if (eig_resid || eig_vocab) {
+        Wd = hs_aligned_alloc(sizeof(double) * (size_t)HD * M);
+        Vd = hs_aligned_alloc(sizeof(double) * (size_t)M * D);
+        if (!Wd || !Vd) s = HS_ERR_NOMEM;
+    }
     if (eig_vocab) {
         G = hs_aligned_alloc(sizeof(double) * (size_t)M * M);
-        Wd = hs_aligned_alloc(sizeof(double) * (size_t)HD * M);
         OG = hs_aligned_alloc(sizeof(double) * (size_t)HD * M);
-        Vd = hs_aligned_alloc(sizeof(double) * (size_t)M * D);
-        if (!G || !Wd || !OG || !Vd) s = HS_ERR_NOMEM;
+        if (!G || !OG) s = HS_ERR_NOMEM;
     }
     /* eigenvals_vocab: B @ A = (W_O W_U)(pme W_V) = W_O (W_U pme) W_V, so with the
      * [M, M] G = W_U @ pme (once, in double) each head is W_O[h] [D, M] @ G @ W_V[h]
@@ -408,22 +411,17 @@ static hs_status copying_pass(const hs_model *m, const float *pme_in, float *eig
         snprintf(name, sizeof name, "blocks.%d.attn.W_O", l);
         if ((s = hs_model_weight_tmp(m, name, &WOa, &own_o))) { hs_aligned_free(own_v); break; }
         const float *WV = WVa.data, *WO = WOa.data;   /* [KV, M, D], [H, D, M] */
-        for (int h = 0; h < H && !s && eig_resid; h++) {
-            const float *wv = WV + (size_t)(h / rep) * M * D, *wo = WO + (size_t)h * D * M;
-            /* W_O[l,h] [D, M] @ W_V[l,h] [M, D], in double */
-            for (int i = 0; i < D; i++)
-                for (int j = 0; j < D; j++) {
-                    double acc = 0;
-                    for (int k = 0; k < M; k++) acc += (double)wo[(size_t)i * M + k] * wv[(size_t)k * D + j];
-                    Md[i * D + j] = acc;
-                }
-            s = copy_score(Md, D, &eig_resid[l * H + h], abs && abs->resid ? &abs->resid[l * H + h] : NULL);
-        }
-        if (!s && eig_vocab) {
-            for (size_t i = 0; i < (size_t)HD * M; i++) Wd[i] = WO[i];   /* W_O[l] [H·D, M] */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, HD, M, M, 1.0, Wd, M, G, M, 0.0, OG, M);
-            for (int h = 0; h < H && !s; h++) {
-                for (size_t i = 0; i < (size_t)M * D; i++) Vd[i] = WV[(size_t)(h / rep) * M * D + i];
+        if (eig_resid || eig_vocab)
+            for (size_t i = 0; i < (size_t)HD * M; i++) Wd[i] = WO[i];   /* W_O[l] [H·D, M] in double */
+        if (eig_vocab) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, HD, M, M, 1.0, Wd, M, G, M, 0.0, OG, M);
+        for (int h = 0; h < H && !s && (eig_resid || eig_vocab); h++) {
+            if (h % rep == 0)
+                for (size_t i = 0; i < (size_t)M * D; i++) Vd[i] = WV[(size_t)(h / rep) * M * D + i];   /* W_V[l, h] [M, D] */
+            if (eig_resid) {   /* W_O[l,h] [D, M] @ W_V[l,h] [M, D], in double */
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, D, D, M, 1.0, Wd + (size_t)h * D * M, M, Vd, D, 0.0, Md, D);
+                s = copy_score(Md, D, &eig_resid[l * H + h], abs && abs->resid ? &abs->resid[l * H + h] : NULL);
+            }
+            if (!s && eig_vocab) {
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, D, D, M, 1.0, OG + (size_t)h * D * M, M, Vd, D, 0.0, Md, D);
                 s = copy_score(Md, D, &eig_vocab[l * H + h], abs && abs->vocab ? &abs->vocab[l * H + h] : NULL);
                 if (!s && !frac && progress && progress("eigenvalues", l * H + h + 1, L * H, puser))
@@ -536,19 +534,6 @@ static tile_fn pick_kernel(void) {
     return tile_scalar;
 }
 
-typedef struct norm_idx { double n; int64_t j; } norm_idx;
-static int cmp_norm_desc(const void *x, const void *y) {
-    const norm_idx *a = x, *b = y;
-    if (a->n != b->n) return a->n > b->n ? -1 : 1;
-    return a->j < b->j ? -1 : a->j > b->j;
-}
-
-static float dot_chain(const float *a, const float *b, int D) {
-    float acc = 0.0f;
-    for (int k = 0; k < D; k++) acc = fmaf(a[k], b[k], acc);
-    return acc;
-}
-
 /* Dense baseline: sgemm in row blocks + first-max argmax (the benchmark's comparison;
  * its entries are BLAS's, not the fma chain, so it can differ on near-tied rows). */
 static hs_status dense_count(const float *A, const float *Bt, int64_t V, int D, int64_t *count) {
@@ -574,20 +559,87 @@ static hs_status dense_count(const float *A, const float *Bt, int64_t V, int D, 
     return HS_OK;
 }
 
+typedef struct norm_idx { double n; int64_t j; } norm_idx;
+
+static float dot_chain(const float *a, const float *b, int D) {
+    float acc = 0.0f;
+    for (int k = 0; k < D; k++) acc = fmaf(a[k], b[k], acc);
+    return acc;
+}
+
+/* Σ x[k]² in double, four lanes (the lanes' order differs from a sequential sum by far less
+ * than the 1e-12 the bounds below allow). */
+static double sumsq_d(const float *x, int D) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int k = 0;
+    for (; k + 4 <= D; k += 4) {
+        s0 += (double)x[k] * x[k];
+        s1 += (double)x[k + 1] * x[k + 1];
+        s2 += (double)x[k + 2] * x[k + 2];
+        s3 += (double)x[k + 3] * x[k + 3];
+    }
+    for (; k < D; k++) s0 += (double)x[k] * x[k];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* ord sorted by decreasing n, ties by increasing j (a stable LSD radix sort, 16 bits a pass, on
+ * the complemented bit pattern: for n >= 0 the unsigned order of the bits is the numeric order;
+ * NaN norms, from non-finite input, come first). tmp: V more entries; cnt: 4 x 65536 counts. */
+static void sort_norms_desc(norm_idx *ord, norm_idx *tmp, uint32_t (*cnt)[65536], int64_t V) {
+    memset(cnt, 0, sizeof(uint32_t) * 4 * 65536);
+    for (int64_t q = 0; q < V; q++) {
+        uint64_t b;
+        memcpy(&b, &ord[q].n, sizeof b);
+        b = ~b;
+        for (int d = 0; d < 4; d++) cnt[d][(b >> (16 * d)) & 0xffff]++;
+    }
+    norm_idx *src = ord, *dst = tmp;
+    for (int d = 0; d < 4; d++) {
+        uint64_t b0;
+        memcpy(&b0, &src[0].n, sizeof b0);
+        if (cnt[d][((~b0) >> (16 * d)) & 0xffff] == (uint32_t)V) continue;   /* every key has this digit */
+        uint32_t sum = 0;
+        for (int k = 0; k < 65536; k++) { uint32_t c = cnt[d][k]; cnt[d][k] = sum; sum += c; }
+        for (int64_t q = 0; q < V; q++) {
+            uint64_t b;
+            memcpy(&b, &src[q].n, sizeof b);
+            dst[cnt[d][((~b) >> (16 * d)) & 0xffff]++] = src[q];
+        }
+        norm_idx *t = src; src = dst; dst = t;
+    }
+    if (src != ord) memcpy(ord, src, sizeof *ord * (size_t)V);
+}
+
 /* Both paths' set-up: column norms |B[:, j]| sorted decreasing (ties by index) into
- * ord, row norms |A[i]| into na, the diagonal chains into dg; returns max |A[i]|. */
-static double row_stats(const float *A, const float *Bt, int64_t V, int D, norm_idx *ord, double *na, float *dg) {
-    #pragma omp parallel for schedule(static)
-    for (int64_t j = 0; j < V; j++) {
-        double s = 0, t = 0;
-        for (int k = 0; k < D; k++) { s += (double)Bt[j * D + k] * Bt[j * D + k]; t += (double)A[j * D + k] * A[j * D + k]; }
-        ord[j] = (norm_idx){sqrt(s), j};
-        na[j] = sqrt(t);
-        dg[j] = dot_chain(A + j * D, Bt + j * D, D);
+ * ord (tmp, cnt: sort_norms_desc's scratch), row norms |A[i]| into na, the diagonal chains into dg;
+ * returns max |A[i]|, and in *finite whether every entry of A and Bt is finite. The
+ * diagonal chains run eight rows at a time (independent chains, each the fma order of
+ * dot_chain). */
+static double row_stats(const float *A, const float *Bt, int64_t V, int D, norm_idx *ord, norm_idx *tmp, uint32_t (*cnt)[65536],
+                        double *na, float *dg, bool *finite) {
+    int bad = 0;
+    #pragma omp parallel for schedule(static) reduction(| : bad)
+    for (int64_t j0 = 0; j0 < V; j0 += 8) {
+        const int R = V - j0 < 8 ? (int)(V - j0) : 8;
+        for (int r = 0; r < R; r++) {
+            const float *a = A + (j0 + r) * D, *b = Bt + (j0 + r) * D;
+            const double s = sumsq_d(b, D), t = sumsq_d(a, D);
+            bad |= !isfinite(s) || !isfinite(t);   /* a finite sum of squares has finite terms; overflow only sends more to the tile path */
+            ord[j0 + r] = (norm_idx){sqrt(s), j0 + r};
+            na[j0 + r] = sqrt(t);
+        }
+        if (R == 8) {
+            float acc[8] = {0};
+            for (int k = 0; k < D; k++)
+                for (int r = 0; r < 8; r++) acc[r] = fmaf(A[(j0 + r) * D + k], Bt[(j0 + r) * D + k], acc[r]);
+            for (int r = 0; r < 8; r++) dg[j0 + r] = acc[r];
+        } else
+            for (int r = 0; r < R; r++) dg[j0 + r] = dot_chain(A + (j0 + r) * D, Bt + (j0 + r) * D, D);
     }
     double na_max = 0;
     for (int64_t j = 0; j < V; j++) na_max = na[j] > na_max ? na[j] : na_max;
-    qsort(ord, (size_t)V, sizeof *ord, cmp_norm_desc);
+    sort_norms_desc(ord, tmp, cnt, V);
+    *finite = !bad;
     return na_max;
 }
 
@@ -605,19 +657,21 @@ static float row_max(const float *x, int64_t n) {
 struct argmax_ws {   /* count_screened's buffers, for any head of V x D */
     int64_t V;
     int D, nt;
-    norm_idx *ord;
-    float *Bs;            /* B's columns in norm order, [V, D] */
+    norm_idx *ord, *ord2; /* [V] each: the sort and its scratch */
+    uint32_t (*cnt)[65536];
+    float *Bs;            /* B's columns in norm order, [V, D], filled a chunk at a time as rows need them */
+    int *ready;           /* per chunk of the screen: its columns are in Bs */
     double *na, *nb;      /* [V], [V + 1] */
     int64_t *tj;
     float *dg;
     int64_t *act;         /* per thread: [RB] */
     float *Ab, *S;        /* per thread: [RB, D], [RB, CWMAX] */
 };
-enum { SC_RB = 512, SC_CW0 = 128, SC_CWMAX = 2048 };
+enum { SC_RB = 512, SC_CW0 = 32, SC_CWMAX = 2048 };
 
 static void argmax_ws_free(argmax_ws *w) {
     if (!w) return;
-    free(w->ord); hs_aligned_free(w->Bs); free(w->na); free(w->nb); free(w->tj); free(w->dg);
+    free(w->ord); free(w->ord2); free(w->cnt); free(w->ready); hs_aligned_free(w->Bs); free(w->na); free(w->nb); free(w->tj); free(w->dg);
     free(w->act); hs_aligned_free(w->Ab); hs_aligned_free(w->S);
     free(w);
 }
@@ -630,6 +684,9 @@ static argmax_ws *argmax_ws_new(int64_t V, int D) {
     w->nt = hs_get_num_threads() > 0 ? hs_get_num_threads() : 1;
     const size_t nt = (size_t)w->nt;
     w->ord = hs_malloc(sizeof(norm_idx) * (size_t)V);
+    w->ord2 = hs_malloc(sizeof(norm_idx) * (size_t)V);
+    w->cnt = hs_malloc(sizeof(uint32_t) * 4 * 65536);
+    w->ready = hs_malloc(sizeof(int) * (size_t)(V / SC_CW0 + 2));
     w->Bs = hs_aligned_alloc(sizeof(float) * (size_t)V * D);
     w->na = hs_malloc(sizeof(double) * (size_t)V);
     w->nb = hs_malloc(sizeof(double) * (size_t)(V + 1));
@@ -638,7 +695,7 @@ static argmax_ws *argmax_ws_new(int64_t V, int D) {
     w->act = hs_malloc(sizeof(int64_t) * SC_RB * nt);
     w->Ab = hs_aligned_alloc(sizeof(float) * (size_t)SC_RB * D * nt);
     w->S = hs_aligned_alloc(sizeof(float) * (size_t)SC_RB * SC_CWMAX * nt);
-    if (!w->ord || !w->Bs || !w->na || !w->nb || !w->tj || !w->dg || !w->act || !w->Ab || !w->S) { argmax_ws_free(w); return NULL; }
+    if (!w->ord || !w->ord2 || !w->cnt || !w->ready || !w->Bs || !w->na || !w->nb || !w->tj || !w->dg || !w->act || !w->Ab || !w->S) { argmax_ws_free(w); return NULL; }
     return w;
 }
 
@@ -660,15 +717,15 @@ static hs_status count_screened(const float *A, const float *Bt, int64_t V, int 
     double *na = ws->na, *nb = ws->nb;
     int64_t *tj = ws->tj;
     float *dg = ws->dg;
-    const double na_max = row_stats(A, Bt, V, D, ord, na, dg);
-    if (na_max * ord[0].n > 1e37) return HS_ERR_UNSUPPORTED;   /* a partial sum could overflow (inf, or NaN in BLAS's order): the tile path */
-    #pragma omp parallel for schedule(static)
-    for (int64_t q = 0; q < V; q++) {
-        tj[q] = ord[q].j;
-        nb[q] = ord[q].n;
-        memcpy(Bs + q * D, Bt + ord[q].j * D, sizeof(float) * (size_t)D);
-    }
+    int *ready = ws->ready;
+    bool finite;
+    const double na_max = row_stats(A, Bt, V, D, ord, ws->ord2, ws->cnt, na, dg, &finite);
+    /* non-finite entries (NaN ordering, inf - inf), or a partial sum that could overflow (inf,
+       or NaN in BLAS's order): the tile path */
+    if (!finite || na_max * ord[0].n > 1e37) return HS_ERR_UNSUPPORTED;
+    for (int64_t q = 0; q < V; q++) { tj[q] = ord[q].j; nb[q] = ord[q].n; }
     nb[V] = 0.0;
+    for (int64_t k = 0; k < V / SC_CW0 + 2; k++) ready[k] = 0;
     const double u = 5.9604644775390625e-08, gam = (D * u) / (1.0 - D * u), slack = 1.0 + 2.0 * gam + 1e-12, tiny = 1e-36;
     enum { RB = SC_RB, CW0 = SC_CW0, CWMAX = SC_CWMAX };
     int64_t cnt = 0;
@@ -685,10 +742,28 @@ static hs_status count_screened(const float *A, const float *Bt, int64_t V, int 
         for (int64_t i0 = 0; i0 < V; i0 += RB) {
             int64_t n = 0;
             for (int64_t i = i0; i < V && i < i0 + RB; i++) act[n++] = i;
-            for (int64_t q0 = 0, cw = CW0; q0 < V && n > 0; q0 += cw, cw = cw * 2 < CWMAX ? cw * 2 : CWMAX) {
+            for (int64_t q0 = 0, cw = CW0, ci = 0; q0 < V && n > 0; q0 += cw, cw = cw * 2 < CWMAX ? cw * 2 : CWMAX, ci++) {
                 const int64_t w = V - q0 < cw ? V - q0 : cw;
-                for (int64_t r = 0; r < n; r++) memcpy(Ab + r * D, A + act[r] * D, sizeof(float) * (size_t)D);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)w, D, 1.0f, Ab, D, Bs + q0 * D, D, 0.0f, S,
+                /* the chunk's columns into Bs on first use: most heads' rows are all decided
+                   within the first few chunks */
+                int rd;
+                #pragma omp atomic read seq_cst
+                rd = ready[ci];
+                if (!rd) {
+                    #pragma omp critical(hs_copy_argmax_bs)
+                    if (!ready[ci]) {
+                        for (int64_t q = q0; q < q0 + w; q++) memcpy(Bs + q * D, Bt + tj[q] * D, sizeof(float) * (size_t)D);
+                        #pragma omp atomic write seq_cst
+                        ready[ci] = 1;
+                    }
+                }
+                /* the first chunk reads the block's rows in place */
+                const float *Ar = A + i0 * D;
+                if (q0 > 0 || n != (V - i0 < RB ? V - i0 : RB)) {
+                    for (int64_t r = 0; r < n; r++) memcpy(Ab + r * D, A + act[r] * D, sizeof(float) * (size_t)D);
+                    Ar = Ab;
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)w, D, 1.0f, Ar, D, Bs + q0 * D, D, 0.0f, S,
                             (int)w);
                 const double nbmax = nb[q0], nb_next = nb[q0 + w];
                 int64_t keep = 0;
@@ -721,13 +796,6 @@ static hs_status count_screened(const float *A, const float *Bt, int64_t V, int 
     return HS_OK;
 }
 
-static bool all_finite(const float *x, size_t n) {
-    int bad = 0;
-    #pragma omp parallel for schedule(static) reduction(| : bad)
-    for (size_t i = 0; i < n; i++) bad |= !isfinite(x[i]);
-    return !bad;
-}
-
 hs_status hs_copy_argmax_count(const float *A, const float *Bt, int64_t V, int D, bool dense, int64_t *count) {
     *count = 0;
     if (V < 1 || D < 1 || D > 4096) return hs_errorf(HS_ERR_INVALID_ARG, "copy argmax: bad shape [%lld, %d]", (long long)V, D);
@@ -748,11 +816,16 @@ static hs_status count_tiles(const float *A, const float *Bt, int64_t V, int D, 
     double *tmax = hs_malloc(sizeof(double) * (size_t)(NT + 1));             /* largest norm in tile t */
     double *na = hs_malloc(sizeof(double) * (size_t)V);
     float *dg = hs_malloc(sizeof(float) * (size_t)V);
-    if (!ord || !Bp || !tj || !tmax || !na || !dg) {
-        free(ord); hs_aligned_free(Bp); free(tj); free(tmax); free(na); free(dg);
+    norm_idx *ord2 = hs_malloc(sizeof(norm_idx) * (size_t)V);
+    uint32_t (*rc)[65536] = hs_malloc(sizeof(uint32_t) * 4 * 65536);
+    if (!ord || !Bp || !tj || !tmax || !na || !dg || !ord2 || !rc) {
+        free(ord); hs_aligned_free(Bp); free(tj); free(tmax); free(na); free(dg); free(ord2); free(rc);
         return HS_ERR_NOMEM;
     }
-    row_stats(A, Bt, V, D, ord, na, dg);
+    bool finite;
+    row_stats(A, Bt, V, D, ord, ord2, rc, na, dg, &finite);
+    free(ord2);
+    free(rc);
     for (int64_t t = 0; t < NT; t++) {
         tmax[t] = ord[t * TW].n;
         for (int c = 0; c < TW; c++) {
@@ -824,8 +897,8 @@ static hs_status count_tiles(const float *A, const float *Bt, int64_t V, int D, 
 
 static hs_status copy_argmax(const float *A, const float *Bt, int64_t V, int D, argmax_ws *ws, int64_t *count) {
     *count = 0;
-    /* non-finite entries (NaN ordering, inf - inf) and HS_COPY_ARGMAX_TILES take the tile path */
-    if (!getenv("HS_COPY_ARGMAX_TILES") && all_finite(A, (size_t)V * D) && all_finite(Bt, (size_t)V * D)) {
+    /* HS_COPY_ARGMAX_TILES, and what count_screened cannot take, go to the tile path */
+    if (!getenv("HS_COPY_ARGMAX_TILES")) {
         hs_status s = count_screened(A, Bt, V, D, ws, count);
         if (s != HS_ERR_UNSUPPORTED) return s;
     }
