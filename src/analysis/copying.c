@@ -700,7 +700,7 @@ static argmax_ws *argmax_ws_new(int64_t V, int D) {
 }
 
 /* BLAS-screened version (finite input). Columns in decreasing norm, visited in chunks
- * that double from 128 to 2048. For a block of still-undecided rows, one sgemm gives
+ * that double from 32 (SC_CW0) to 2048. For a block of still-undecided rows, one sgemm gives
  * S~ = A_act @ B_chunk^T in BLAS's own summation order; both S~ and the fma chain S are
  * within γ_D·Σ_k|a_k b_k| <= γ_D·|a||b| of the exact dot product (any order; plus
  * underflow, < D·2^-149 each), so an entry with S~[i, j] < d_i − 2γ_D·|a_i|·max|b_chunk| − 1e-36
