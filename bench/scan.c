@@ -59,6 +59,12 @@ static double model_file_bytes(const char *dir) {
     return b;
 }
 
+/* The forward's GEMM-bound ideal for n sequences of T tokens in batches of `batch` (full
+ * batches, then the remainder). */
+static double scan_ideal(const hs_model_config *c, int n, int batch, int T) {
+    return (n / batch) * bench_forward_ideal_cfg(c, batch, T) + (n % batch ? bench_forward_ideal_cfg(c, n % batch, T) : 0.0);
+}
+
 static double sgemm_rate(void) {   /* GFLOP/s of a 2048^3 sgemm, best of 3 */
     const int n = 2048;
     float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n), *c = malloc(sizeof(float) * n * n);
@@ -111,8 +117,7 @@ int main(int argc, char **argv) {
     double ideal_before = 0;
     if (!skip_scan) {
         const int n0 = (int)(prompts < tokens.shape[0] ? prompts : tokens.shape[0]), T0 = (int)tokens.shape[1];
-        const int b0 = batch < n0 ? batch : n0;
-        ideal_before = (n0 / b0) * bench_forward_ideal_cfg(c, b0, T0) + (n0 % b0 ? bench_forward_ideal_cfg(c, n0 % b0, T0) : 0.0);
+        ideal_before = scan_ideal(c, n0, batch < n0 ? batch : n0, T0);
     }
     if (!skip_scan) {
         hs_scan_params sp = hs_scan_default_params();
@@ -125,9 +130,7 @@ int main(int argc, char **argv) {
         const double T = (double)r->T, N = r->N;
         /* forward matrix-product FLOPs per sequence (sgemm work the runtime does) */
         double fwd_flop = bench_forward_flops(c, (int)N, r->T);
-        /* full batches of `batch` sequences, then the remainder */
-        int full = r->N / batch, rest = r->N % batch;
-        const double ideal_after = full * bench_forward_ideal_cfg(c, batch, r->T) + (rest ? bench_forward_ideal_cfg(c, rest, r->T) : 0.0);
+        const double ideal_after = scan_ideal(c, r->N, batch, r->T);
         const double ideal = 0.5 * (ideal_before + ideal_after);
         printf("\nscan of %d x %d tokens (load %.2fs, not included):\n", r->N, r->T, t_load);
         printf("  forward GEMM-bound ideal measured before / after the scan: %.2f / %.2f s (the ratios use their mean;"

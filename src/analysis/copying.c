@@ -757,9 +757,9 @@ static hs_status count_screened(const float *A, const float *Bt, int64_t V, int 
                         ready[ci] = 1;
                     }
                 }
-                /* the first chunk reads the block's rows in place */
+                /* the first chunk reads the block's rows in place (all of them are still active) */
                 const float *Ar = A + i0 * D;
-                if (q0 > 0 || n != (V - i0 < RB ? V - i0 : RB)) {
+                if (q0 > 0) {
                     for (int64_t r = 0; r < n; r++) memcpy(Ab + r * D, A + act[r] * D, sizeof(float) * (size_t)D);
                     Ar = Ab;
                 }
