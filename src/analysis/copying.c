@@ -232,13 +232,16 @@ static hs_status vocab_pass(const hs_model *m, pme_store *ps, bool store, double
         if ((s = pme_init(m, &p))) return s;
         have_p = true;
     }
+    const float *WU = NULL;   /* W_U [M, V] when the model holds it in float32 */
+    hs_array a;
+    if (G && !hs_model_stored(m) && !(s = hs_model_weight(m, "W_U", &a))) WU = a.data;
     blk = hs_aligned_alloc(sizeof(float) * (size_t)VB * M);
     if (G) {
         u = hs_aligned_alloc(sizeof(double) * (size_t)M * VB);
         pd = hs_aligned_alloc(sizeof(double) * (size_t)VB * M);
-        ub = hs_aligned_alloc(sizeof(float) * (size_t)VB * M);
+        ub = WU ? NULL : hs_aligned_alloc(sizeof(float) * (size_t)VB * M);
     }
-    if (!blk || (G && (!u || !pd || !ub))) s = HS_ERR_NOMEM;
+    if (!s && (!blk || (G && (!u || !pd || (!WU && !ub))))) s = HS_ERR_NOMEM;
     for (int64_t v0 = 0; v0 < V && !s; v0 += VB) {
         const int n = (int)(V - v0 < VB ? V - v0 : VB);
         const float *pb = NULL;
@@ -250,12 +253,27 @@ static hs_status vocab_pass(const hs_model *m, pme_store *ps, bool store, double
             pb = dst;
         } else if ((s = pme_block(ps, v0, n, blk, &pb))) break;
         if (G && !s) {
-            hs_model_vocab_rows(m, true, v0, n, ub);
-            /* serial: memory-bound, and a parallel region costs a time slice on a loaded machine;
-               G += ub^T pd, the transpose left to dgemm (no strided copy) */
-            for (size_t i = 0; i < (size_t)n * M; i++) u[i] = ub[i];
-            for (size_t i = 0; i < (size_t)n * M; i++) pd[i] = pb[i];
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, M, n, 1.0, u, M, pd, M, v0 ? 1.0 : 0.0, G, M);
+            /* G += U_blk @ pd in double. A float32 W_U [M, V] gives U_blk [M, n] row by row
+               (contiguous reads, no transpose); stored rows are widened to [n, M] and the
+               transpose is left to dgemm. */
+            if (WU) {
+                #pragma omp parallel for schedule(static)
+                for (int k = 0; k < M; k++) {
+                    const float *src = WU + (size_t)k * V + v0;
+                    double *dst = u + (size_t)k * n;
+                    for (int r = 0; r < n; r++) dst[r] = src[r];
+                }
+            } else {
+                hs_model_vocab_rows(m, true, v0, n, ub);
+                #pragma omp parallel for schedule(static)
+                for (int r = 0; r < n; r++)
+                    for (int k = 0; k < M; k++) u[(size_t)r * M + k] = ub[(size_t)r * M + k];
+            }
+            #pragma omp parallel for schedule(static)
+            for (int r = 0; r < n; r++)
+                for (int k = 0; k < M; k++) pd[(size_t)r * M + k] = pb[(size_t)r * M + k];
+            if (WU) cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, n, 1.0, u, n, pd, M, v0 ? 1.0 : 0.0, G, M);
+            else cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, M, n, 1.0, u, M, pd, M, v0 ? 1.0 : 0.0, G, M);
         }
     }
     if (!s && ps->f && fflush(ps->f)) s = hs_errorf(HS_ERR_IO, "post_mlp_embed: writing its temporary file failed (disk full? TMPDIR)");
@@ -339,6 +357,7 @@ static hs_status layer_A(const hs_model_config *c, const pme_store *ps, const fl
         hs_status s = pme_block(ps, v0, n, f->pb, &pb);
         if (s) return s;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, KD, M, 1.0f, pb, M, f->Wp, KD, 0.0f, f->tmp, KD);
+        #pragma omp parallel for schedule(static)
         for (int r = 0; r < n; r++)
             for (int g = 0; g < KV; g++)
                 memcpy(f->A + ((size_t)g * V + v0 + r) * D, f->tmp + (size_t)r * KD + g * D, sizeof(float) * (size_t)D);
@@ -362,6 +381,7 @@ static void layer_Bt(const hs_model *m, const float *WU, const float *WO, int h0
             hs_model_vocab_rows(m, true, v0, n, f->ub);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, ND, M, 1.0f, f->ub, M, wo, M, 0.0f, f->tmp, ND);
         }
+        #pragma omp parallel for schedule(static)
         for (int r = 0; r < n; r++)
             for (int hh = 0; hh < nh; hh++)
                 memcpy(f->Bt + ((size_t)hh * V + v0 + r) * D, f->tmp + (size_t)r * ND + hh * D, sizeof(float) * (size_t)D);

@@ -52,10 +52,12 @@ typedef struct batch_ctx {
     const int32_t *tok;           /* [B, T] */
     int U;
     int32_t *uniq, *uidx;         /* [U] token ids; [B·P] index into uniq */
+    int32_t *tidx;                /* [B·T] index into uniq of each token (−1: no next token equals it) */
+    double *vg;                   /* [B·H, T] v_j · W_OU[:, tok[j]] of layer vg_layer (hook_v) */
+    int vg_layer;
     float *WUg;                   /* [U, M] gathered W_U columns */
     float *G;                     /* [U, HD] W_OU columns of the current layer */
     int G_layer;
-    float *v;                     /* [B, T, KV, D] copy of hook_v */
     int32_t *cp_off, *cp_j;       /* CSR of copies: [B·P + 1], entries */
     double *hd, *md;              /* unscaled head / mover DLA [L, H, B, P] */
     const float *const *WO;       /* [L] → [H·D, M] */
@@ -89,9 +91,28 @@ static bool scan_hook(const hs_hook_tensor *t, bool ask, void *user) {
     const int B = c->B, T = c->T, P = c->P, H = c->H, D = c->D, HD = c->HD, l = t->layer;
     const size_t NP = c->o.head_stride;   /* floats from one head's rows to the next head's */
     if (is_v) {
-        memcpy(c->v, t->data, sizeof(float) * (size_t)B * T * c->KV * D);
+        /* fz · W_OU[:, t] = Σ_j pattern[p, j] · (v_j · W_OU[:, t]) over the copies j of t =
+           tok[p+1], and there tok[j] = t: the dot vg[j] = v_j · W_OU[:, tok[j]] depends on j
+           alone, so it is made once per key here and each query of the pattern hook sums
+           pattern-weighted dots (in double, as fz) */
         layer_G(c, l);
+        #pragma omp parallel for schedule(static)
+        for (int bh = 0; bh < B * H; bh++) {
+            int b = bh / H, h = bh % H;
+            double *vg = c->vg + (size_t)bh * T;
+            for (int j = 0; j < P; j++) {
+                const int32_t u = c->tidx[b * T + j];
+                if (u < 0) continue;
+                const float *vj = t->data + ((size_t)(b * T + j) * c->KV + h / (H / c->KV)) * D;
+                const float *g = c->G + (size_t)u * HD + h * D;
+                double s = 0;
+                for (int d = 0; d < D; d++) s += (double)vj[d] * g[d];
+                vg[j] = s;
+            }
+        }
+        c->vg_layer = l;
     } else if (is_pat) {
+        if (c->vg_layer != l) return false;   /* hook_v of this layer not seen: stop (an internal error below) */
         layer_G(c, l);
         #pragma omp parallel for schedule(dynamic, 1)
         for (int bh = 0; bh < B * H; bh++) {
@@ -99,23 +120,16 @@ static bool scan_hook(const hs_hook_tensor *t, bool ask, void *user) {
             const float *pat = t->data + (size_t)bh * T * T;
             float *ma = c->o.mover_attn + (size_t)(l * H + h) * NP + (size_t)b * P;
             double *md = c->md + ((size_t)(l * H + h) * B + b) * P;
-            double fz[1024];
+            const double *vg = c->vg + (size_t)bh * T;
             for (int p = 0; p < P; p++) {
                 const int32_t *J = c->cp_j + c->cp_off[b * P + p];
                 const int nj = c->cp_off[b * P + p + 1] - c->cp_off[b * P + p];
-                if (nj == 0) { ma[p] = 0.0f; md[p] = 0.0; continue; }
-                double sa = 0;
-                for (int d = 0; d < D; d++) fz[d] = 0;
+                double sa = 0, s = 0;
                 for (int q = 0; q < nj; q++) {
-                    const int j = J[q];
-                    const double w = pat[(size_t)p * T + j];
+                    const double w = pat[(size_t)p * T + J[q]];
                     sa += w;
-                    const float *vj = c->v + ((size_t)(b * T + j) * c->KV + h / (H / c->KV)) * D;
-                    for (int d = 0; d < D; d++) fz[d] += w * vj[d];
+                    s += w * vg[J[q]];
                 }
-                const float *g = c->G + (size_t)c->uidx[b * P + p] * HD + h * D;
-                double s = 0;
-                for (int d = 0; d < D; d++) s += fz[d] * g[d];
                 ma[p] = (float)sa;
                 md[p] = s;
             }
@@ -164,6 +178,7 @@ static hs_status batch_prepare(batch_ctx *c, int32_t *seen /* [V], all -1 */) {
             if (seen[t] < 0) { seen[t] = c->U; c->uniq[c->U++] = t; }
             c->uidx[b * P + p] = seen[t];
         }
+    for (int i = 0; i < B * T; i++) c->tidx[i] = seen[tok[i]];
     for (int u = 0; u < c->U; u++) seen[c->uniq[u]] = -1;
     /* count, then fill */
     int64_t total = 0;
@@ -474,8 +489,8 @@ void hs_scanner_free(hs_scanner *sc) {
     if (!sc) return;
     hs_forward_free(sc->f);
     batch_ctx *c = &sc->c;
-    free(sc->tok32); free(sc->seen); free(c->uniq); free(c->uidx); hs_aligned_free(c->WUg); hs_aligned_free(c->G);
-    hs_aligned_free(c->v); free(c->cp_off); free(c->cp_j); free(c->hd); free(c->md);
+    free(sc->tok32); free(sc->seen); free(c->uniq); free(c->uidx); free(c->tidx); free(c->vg); hs_aligned_free(c->WUg); hs_aligned_free(c->G);
+    free(c->cp_off); free(c->cp_j); free(c->hd); free(c->md);
     free(sc);
 }
 
@@ -503,13 +518,14 @@ hs_status hs_scanner_new(const hs_model *m, const hs_scan_plan *pl, hs_scanner *
     sc->seen = hs_malloc(sizeof(int32_t) * (size_t)V);
     c->uniq = hs_malloc(sizeof(int32_t) * Umax);
     c->uidx = hs_malloc(sizeof(int32_t) * (size_t)B * P);
+    c->tidx = hs_malloc(sizeof(int32_t) * (size_t)B * T);
+    c->vg = hs_malloc(sizeof(double) * (size_t)B * H * T);
     c->WUg = hs_aligned_alloc(sizeof(float) * Umax * M);
     c->G = hs_aligned_alloc(sizeof(float) * Umax * HD);
-    c->v = hs_aligned_alloc(sizeof(float) * (size_t)B * T * HD);
     c->cp_off = hs_malloc(sizeof(int32_t) * ((size_t)B * P + 1));
     c->hd = hs_malloc(sizeof(double) * G * (size_t)B * P);
     c->md = hs_malloc(sizeof(double) * G * (size_t)B * P);
-    if (!s && (!sc->tok32 || !sc->seen || !c->uniq || !c->uidx || !c->WUg || !c->G || !c->v || !c->cp_off || !c->hd || !c->md))
+    if (!s && (!sc->tok32 || !sc->seen || !c->uniq || !c->uidx || !c->tidx || !c->vg || !c->WUg || !c->G || !c->cp_off || !c->hd || !c->md))
         s = HS_ERR_NOMEM;
     if (!s) {
         c->m = m;
@@ -529,6 +545,7 @@ hs_status hs_scanner_run(hs_scanner *sc, const int64_t *tok, int Bb, const hs_sc
     c->tok = sc->tok32;
     c->o = *o;
     c->scaled = false;
+    c->vg_layer = -1;
     hs_status s = batch_prepare(c, sc->seen);
     if (s) return s;
     hs_forward_params fp = hs_forward_default_params();
@@ -536,7 +553,8 @@ hs_status hs_scanner_run(hs_scanner *sc, const int64_t *tok, int Bb, const hs_sc
     fp.hook_user = c;
     fp.loss = o->loss;
     fp.compute = sc->compute;
-    if ((s = hs_forward_run(sc->f, sc->tok32, Bb, T, &fp))) return s;
+    if ((s = hs_forward_run(sc->f, sc->tok32, Bb, T, &fp)))
+        return s == HS_ERR_CANCELLED ? hs_errorf(HS_ERR_INTERNAL, "the forward pass gave a layer's attn.hook_pattern before its attn.hook_v") : s;
     if (!c->scaled) return hs_errorf(HS_ERR_INTERNAL, "the forward pass did not deliver ln_final.hook_scale");
     return HS_OK;
 }

@@ -4,6 +4,9 @@
  * results equal hs_expf lane by lane. */
 #include "core/vmath.h"
 #include "core/internal.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 /* The sums are defined over 16 logical lanes (LL): accumulator lane l gathers the elements
  * ≡ l (mod 16) of its stream and lanes are added 0..15 at the end. Each logical vector is
@@ -27,25 +30,50 @@ typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
 static inline vf vsel(vi mask, vf a, vf b) { return (vf)((mask & (vi)a) | (~mask & (vi)b)); }
 static inline vf vsplat(float x) { return (vf){0} + x; }
 
+/* a·b + c lane-wise, fused where the target has FMA (as HS_MADD in hs_expf) */
+static inline vf vmadd(vf a, vf b, vf c) {
+#if VL == 16
+    return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif VL == 8 && defined(__FMA__)
+    return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+#elif VL == 4 && defined(__FMA__)
+    return (vf)_mm_fmadd_ps((__m128)a, (__m128)b, (__m128)c);
+#else
+    return a * b + c;
+#endif
+}
+
+/* floor lane-wise (|t| < 2^23 here): one rounding instruction where there is one */
+static inline vf vfloor(vf t) {
+#if VL == 16
+    return (vf)_mm512_roundscale_ps((__m512)t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+#elif VL == 8
+    return (vf)_mm256_round_ps((__m256)t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+#elif defined(__SSE4_1__)
+    return (vf)_mm_round_ps((__m128)t, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+#else
+    vi n = __builtin_convertvector(t, vi);            /* truncation toward zero */
+    vf fx = __builtin_convertvector(n, vf);
+    vi adj = fx > t;                                   /* -1 where truncation rounded up (t < 0) */
+    return __builtin_convertvector(n + adj, vf);
+#endif
+}
+
 static inline vf vexp(vf x) {
     const vf lo = vsplat(-87.33654f), hi = vsplat(88.3762626647949f);
     x = vsel(x < lo, lo, x);
     x = vsel(x > hi, hi, x);
-    vf t = x * 1.44269504088896341f + 0.5f;
-    vi n = __builtin_convertvector(t, vi);            /* truncation toward zero */
-    vf fx = __builtin_convertvector(n, vf);
-    vi adj = fx > t;                                   /* -1 where truncation rounded up (t < 0) */
-    n = n + adj;
-    fx = __builtin_convertvector(n, vf);               /* = floorf(t) */
-    vf r = x - fx * 0.693359375f;
-    r = r - fx * -2.12194440e-4f;
+    vf fx = vfloor(vmadd(x, vsplat(1.44269504088896341f), vsplat(0.5f)));
+    vi n = __builtin_convertvector(fx, vi);           /* exact: fx is integral */
+    vf r = vmadd(fx, vsplat(-0.693359375f), x);
+    r = vmadd(fx, vsplat(2.12194440e-4f), r);
     vf z = r * r;
-    vf y = r * 1.9875691500e-4f + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * z + r + 1.0f;
+    vf y = vmadd(r, vsplat(1.9875691500e-4f), vsplat(1.3981999507e-3f));
+    y = vmadd(y, r, vsplat(8.3334519073e-3f));
+    y = vmadd(y, r, vsplat(4.1665795894e-2f));
+    y = vmadd(y, r, vsplat(1.6666665459e-1f));
+    y = vmadd(y, r, vsplat(5.0000001201e-1f));
+    y = vmadd(y, z, r) + 1.0f;
     vi e = (n + 127) << 23;
     return y * (vf)e;
 }

@@ -12,20 +12,27 @@
 #include <stddef.h>
 #include <string.h>
 
+/* a·b + c: one fused rounding where the target has FMA (the vector loops in vmath.c fuse the
+ * same operations, so hs_expf equals them lane by lane), two roundings elsewhere. */
+#if defined(__FMA__)
+#define HS_MADD(a, b, c) fmaf(a, b, c)
+#else
+#define HS_MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* Cephes-style expf: x = n·ln2 + r, |r| <= ln2/2, degree-6 polynomial, scale by 2^n. */
 static inline float hs_expf(float x) {
     x = x < -87.33654f ? -87.33654f : (x > 88.3762626647949f ? 88.3762626647949f : x);
-    float fx = floorf(x * 1.44269504088896341f + 0.5f);
-    float r = x - fx * 0.693359375f;
-    r = r - fx * -2.12194440e-4f;
+    float fx = floorf(HS_MADD(x, 1.44269504088896341f, 0.5f));
+    float r = HS_MADD(fx, -0.693359375f, x);
+    r = HS_MADD(fx, 2.12194440e-4f, r);
     float z = r * r;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * z + r + 1.0f;
+    float y = HS_MADD(r, 1.9875691500e-4f, 1.3981999507e-3f);
+    y = HS_MADD(y, r, 8.3334519073e-3f);
+    y = HS_MADD(y, r, 4.1665795894e-2f);
+    y = HS_MADD(y, r, 1.6666665459e-1f);
+    y = HS_MADD(y, r, 5.0000001201e-1f);
+    y = HS_MADD(y, z, r) + 1.0f;
     union { int32_t i; float f; } scale = {.i = ((int32_t)fx + 127) << 23}; /* 2^fx (a union vectorises; memcpy does not) */
     return y * scale.f;
 }

@@ -552,9 +552,9 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
             #pragma omp parallel for schedule(static)
             for (int r = 0; r < BT; r++) {
                 const float *row = f->pre + (size_t)r * QKV;
-                memcpy(f->q + (size_t)r * HD, row, sizeof(float) * (size_t)HD);
-                memcpy(f->k + (size_t)r * KD, row + HD, sizeof(float) * (size_t)KD);
-                memcpy(f->v + (size_t)r * KD, row + HD + KD, sizeof(float) * (size_t)KD);
+                if (want[HK_Q]) memcpy(f->q + (size_t)r * HD, row, sizeof(float) * (size_t)HD);
+                if (want[HK_K]) memcpy(f->k + (size_t)r * KD, row + HD, sizeof(float) * (size_t)KD);
+                if (want[HK_V]) memcpy(f->v + (size_t)r * KD, row + HD + KD, sizeof(float) * (size_t)KD);
             }
         }
         GIVE(HK_Q, 4, sh_bthd, f->q);
@@ -569,6 +569,7 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         attention(m, f, B, T, &hc, l, want[HK_SCORES]);
         GIVE(HK_PATTERN, 4, sh_bhtt, f->pattern);
         GIVE(HK_Z, 4, sh_bthd, f->z);
+        if (hc.stopped) break;
         /* attn_out = z [BT, H*D] @ W_O [H*D, M] + b_O */
         if (S) linear_stored(f, S + ST_O, 1, NULL, f->z, BT, L->b_O, f->attn_out);
         else linear(f->z, BT, HD, L->W_O, L->b_O, M, f->attn_out);
