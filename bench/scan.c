@@ -4,13 +4,18 @@
  *     baseline (sgemm of the full [V, V] matrix in row blocks + row argmax) timed on
  *     --dense-heads heads and extrapolated to all heads; counts compared;
  *   - the forward's GEMM-bound ideal: the pass's own matrix products (every shape of
- *     the forward, each timed alone, bench_gemm.h) for all the batches of the scan.
+ *     the forward, each timed alone, bench_gemm.h) for all the batches of the scan;
+ *   - the study's GEMM-bound ideal: that plus the products the other stages cannot avoid
+ *     (the induction forward, post-MLP embeddings and their Gram matrix, frac_copy_argmax's
+ *     factors), each shape timed alone as the library runs it; total / it says how close the
+ *     whole study is to its own floor, total / the forward's ideal what the issue asks.
  * usage: bench_scan MODEL_DIR TOKENS.npy [--prompts 288] [--batch 32] [--dense-heads 2]
  *                   [--skip-scan] [--json OUT.json]
  * Run it with `nice`; bench/scan.sh runs it beside the torch reference. */
 #include "headscan/headscan.h"
 #include "bench_gemm.h"
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +68,43 @@ static double model_file_bytes(const char *dir) {
  * batches, then the remainder). */
 static double scan_ideal(const hs_model_config *c, int n, int batch, int T) {
     return (n / batch) * bench_forward_ideal_cfg(c, batch, T) + (n % batch ? bench_forward_ideal_cfg(c, n % batch, T) : 0.0);
+}
+
+/* Seconds for one [m,k]x[k,n] dgemm: best of 2 after a warm-up. */
+static double dgemm_time(int m, int n, int k) {
+    double *a = calloc((size_t)m * k, sizeof(double)), *b = calloc((size_t)k * n, sizeof(double)), *c = calloc((size_t)m * n, sizeof(double));
+    double best = 1e30;
+    for (int t = 0; t < 3; t++) {
+        double t0 = now_s();
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, a, k, b, n, 0.0, c, n);
+        if (t && now_s() - t0 < best) best = now_s() - t0;
+    }
+    free(a); free(b); free(c);
+    return best;
+}
+
+/* The GEMM-bound ideal of the study's products beyond the scan's forward, each shape timed
+ * alone as the library runs it (src/analysis/induction.c, copying.c: row chunks of 1024
+ * induction tokens, 512 post-MLP embedding rows, 1024-row Gram blocks in double, 4096-row
+ * factor blocks): ind = the induction forward's weight products (all layers to the last
+ * one's q|k|v, where it stops); eig = post-MLP embeddings + G = W_U·pme; frac = A = pme·W_V
+ * and Bᵀ = (W_O·W_U)ᵀ for every layer. */
+static void other_ideal(const hs_model_config *c, int ind_b, int ind_t, double *ind, double *eig, double *frac) {
+    const int L = c->n_layers, M = c->d_model, F = c->d_mlp, D = c->d_head, H = c->n_heads, V = c->d_vocab;
+    const int KV = c->n_kv_heads ? c->n_kv_heads : H, QKV = (H + 2 * KV) * D, HD = H * D, gated = c->gated_mlp ? 2 : 1;
+    const int chunk = ind_t >= 1024 ? 1 : (ind_b < 1024 / ind_t ? ind_b : 1024 / ind_t);
+    *ind = 0;
+    for (int b0 = 0; b0 < ind_b; b0 += chunk) {
+        const int R = (ind_b - b0 < chunk ? ind_b - b0 : chunk) * ind_t;
+        const double qkv = bench_gemm_time(R, QKV, M, 1);
+        *ind += L * qkv + (L - 1) * (bench_gemm_time(R, M, HD, 1) + bench_gemm_time(R, F, M, gated) + bench_gemm_time(R, M, F, 1));
+    }
+    const double chunks = V / 512.0, blocks = V / 1024.0, fblocks = V / 4096.0;
+    *eig = chunks * (bench_gemm_time(512, F, M, gated) + bench_gemm_time(512, M, F, 1)) + blocks * dgemm_time(M, M, 1024);
+    int hb = (int)(((int64_t)256 << 20) / ((int64_t)sizeof(float) * V * D));
+    hb = hb < 1 ? 1 : hb > H ? H : hb;
+    *frac = L * fblocks * (bench_gemm_time(4096, KV * D, M, 1) + (H / hb) * bench_gemm_time(4096, hb * D, M, 1) +
+                           (H % hb ? bench_gemm_time(4096, (H % hb) * D, M, 1) : 0.0));
 }
 
 static double sgemm_rate(void) {   /* GFLOP/s of a 2048^3 sgemm, best of 3 */
@@ -155,6 +197,15 @@ int main(int argc, char **argv) {
                " induction %.1f%%, eigenvalues %.1f%%, frac_copy_argmax %.1f%%, other %.1f%%\n",
                tt / ideal, 100 * r->t_forward / tt, 100 * r->t_quantiles / tt, 100 * r->t_induction / tt, 100 * r->t_eigen / tt,
                100 * r->t_frac / tt, 100 * (tt - r->t_forward - r->t_quantiles - r->t_induction - r->t_eigen - r->t_frac) / tt);
+        double oi_ind = 0, oi_eig = 0, oi_frac = 0;
+        if (r->ind_tokens.ndim == 2) other_ideal(c, (int)r->ind_tokens.shape[0], (int)r->ind_tokens.shape[1], &oi_ind, &oi_eig, &oi_frac);
+        const double study_ideal = ideal + oi_ind + oi_eig + oi_frac;
+        printf("  the study's other products, each shape timed alone: induction forward %.2f s, post-MLP embeddings + Gram %.2f s,"
+               " frac_copy_argmax factors %.2f s (%.0f%% on top of the forward's ideal)\n", oi_ind, oi_eig, oi_frac,
+               100 * (study_ideal / ideal - 1));
+        printf("  total / the study's GEMM-bound ideal (forward + those) = %.2f; stage / its own products: induction %.2f,"
+               " eigenvalues %.2f, frac_copy_argmax %.2f\n", tt / study_ideal, oi_ind > 0 ? r->t_induction / oi_ind : NAN,
+               oi_eig > 0 ? r->t_eigen / oi_eig : NAN, oi_frac > 0 ? r->t_frac / oi_frac : NAN);
         hs_blas_info bi;
         if (hs_blas_get_info(&bi) == HS_OK)
             printf("  BLAS: kernel %s%s%s%s%s, %d threads\n", bi.kernel, bi.switched ? " (set by headscan)" : "",
@@ -164,9 +215,9 @@ int main(int argc, char **argv) {
             FILE *f = fopen(json, "w");
             if (f) {
                 fprintf(f, "{\"forward\": %.4f, \"quantiles\": %.4f, \"induction\": %.4f, \"eigen\": %.4f, \"frac\": %.4f, \"total\": %.4f,"
-                           " \"peak_rss\": %zu, \"fwd_ideal\": %.4f, \"fwd_ideal_before\": %.4f, \"fwd_ideal_after\": %.4f, \"sgemm_gflops\": %.2f, \"load\": %.4f, \"tokens\": %.0f}\n",
+                           " \"peak_rss\": %zu, \"study_ideal\": %.4f, \"fwd_ideal\": %.4f, \"fwd_ideal_before\": %.4f, \"fwd_ideal_after\": %.4f, \"sgemm_gflops\": %.2f, \"load\": %.4f, \"tokens\": %.0f}\n",
                         r->t_forward, r->t_quantiles, r->t_induction, r->t_eigen, r->t_frac, tt,
-                        peak_forward > r->peak_rss ? peak_forward : r->peak_rss, ideal, ideal_before, ideal_after, rate, t_load, N * T);
+                        peak_forward > r->peak_rss ? peak_forward : r->peak_rss, study_ideal, ideal, ideal_before, ideal_after, rate, t_load, N * T);
                 fclose(f);
             }
         }
