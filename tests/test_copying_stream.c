@@ -7,8 +7,9 @@
  *     are gathered from the stored rows): the memory bound's regression test — the
  *     previous code kept float32 W_E and W_U ([V, M] each) and every layer's W_V;
  *   - the post-MLP embedding kept in memory, spilled to a temporary file
- *     (HS_PME_MEMORY_MB=0) or given by the caller (hs_post_mlp_embed) gives bit-identical
- *     scores and counts (no tolerance: the same float32 products in the same order). */
+ *     (HS_PME_MEMORY_MB=0) or given by the caller (hs_post_mlp_embed), and B^T made for
+ *     1 or 4 query heads at a time (HS_COPY_HEADS_PER_CHUNK), give bit-identical scores and
+ *     counts (no tolerance: the same float32 products in the same order). */
 #include "headscan/headscan.h"
 #include "model/model_internal.h"
 #include "test.h"
@@ -58,6 +59,18 @@ int main(void) {
         float *pme = NULL;
         CHECK_OK(hs_post_mlp_embed(m, &pme));
         if (pme) run(m, pme, &given);
+        /* B^T in chunks of 1 and 4 query heads (6 heads, 2 KV groups: uneven chunks, a chunk
+           crossing a group) read with their chunk's row stride */
+        for (int hb = 1; hb <= 4; hb += 3) {
+            char e[8];
+            snprintf(e, sizeof e, "%d", hb);
+            setenv("HS_COPY_HEADS_PER_CHUNK", e, 1);
+            scores ch;
+            run(m, NULL, &ch);
+            CHECK(same(&mem, &ch, G), "%s: B^T in chunks of %d heads gives different scores", fx[f], hb);
+            free_scores(&ch);
+        }
+        unsetenv("HS_COPY_HEADS_PER_CHUNK");
         CHECK(same(&mem, &spill, G), "%s: post_mlp_embed spilled to a file gives different scores", fx[f]);
         if (pme) CHECK(same(&mem, &given, G), "%s: the caller's post_mlp_embed gives different scores", fx[f]);
         int64_t hits = 0;

@@ -303,9 +303,11 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Query heads per B^T chunk: hb·V·D floats ≤ 256 MB (at least 1). */
+/* Query heads per B^T chunk: hb·V·D floats ≤ 256 MB (at least 1); HS_COPY_HEADS_PER_CHUNK
+ * sets it (the tests' way to reach uneven chunks on small models). */
 static int heads_per_chunk(int64_t V, int D, int H) {
-    int64_t hb = ((int64_t)256 << 20) / ((int64_t)sizeof(float) * V * D);
+    const char *env = getenv("HS_COPY_HEADS_PER_CHUNK");
+    int64_t hb = env && atoi(env) > 0 ? atoi(env) : ((int64_t)256 << 20) / ((int64_t)sizeof(float) * V * D);
     return hb < 1 ? 1 : hb > H ? H : (int)hb;
 }
 
