@@ -19,6 +19,27 @@ int main(void) {
     CHECK(worst_exp_ulp <= 2.0, "exp: %.2f ulp at %g", worst_exp_ulp, wx);
     CHECK(worst_erf <= 4e-7, "erf: %.3g absolute at %g", worst_erf, we);
     CHECK(hs_expf(-1000.0f) < 1e-37f && hs_expf(0.0f) == 1.0f, "exp limits");
+    /* a NaN logit gives a NaN sum and a NaN lane, in the vector loops (clamps keep NaN) and the
+       scalar tail alike; ±inf clamp to the ends */
+    {
+        float z[300];
+        const int ats[] = {0, 13, 200, 290};   /* vector blocks of sum_exp (256) and exp_inplace (16), and their tails */
+        for (int a = 0; a < 4; a++) {
+            const int at = ats[a];
+            for (int i = 0; i < 300; i++) z[i] = (float)i / 300.0f;
+            z[at] = NAN;
+            CHECK(isnan(hs_sum_exp(z, 300, 1.0f)), "sum_exp with a NaN at %d is not NaN", at);
+            float t = hs_exp_inplace(z, 300, 1.0f);
+            CHECK(isnan(t) && isnan(z[at]) && !isnan(z[at ? 0 : 1]), "exp_inplace with a NaN at %d", at);
+        }
+        CHECK(isnan(hs_expf(NAN)) && hs_expf(INFINITY) == hs_expf(88.3762626647949f) && hs_expf(-INFINITY) == hs_expf(-87.33654f),
+              "exp of NaN / inf");
+        for (int i = 0; i < 40; i++) z[i] = i % 2 ? INFINITY : -INFINITY;
+        hs_exp_inplace(z, 40, 0.0f);
+        int ends = 1;
+        for (int i = 0; i < 40; i++) ends &= z[i] == hs_expf(i % 2 ? 88.3762626647949f : -87.33654f);
+        CHECK(ends, "exp_inplace of ±inf clamps to the ends");
+    }
     /* the vector loops equal the scalar function lane by lane, and the sums are accurate */
     enum { N = 1000 };
     float x[N], y[N];

@@ -59,10 +59,23 @@ static inline vf vfloor(vf t) {
 #endif
 }
 
-static inline vf vexp(vf x) {
-    const vf lo = vsplat(-87.33654f), hi = vsplat(88.3762626647949f);
+/* x clamped to [lo, hi] lane-wise, NaN kept (x86 min/max return their second operand
+ * when either is NaN), as the compare-and-select below it does */
+static inline vf vclamp(vf x, vf lo, vf hi) {
+#if VL == 16
+    return (vf)_mm512_min_ps((__m512)hi, _mm512_max_ps((__m512)lo, (__m512)x));
+#elif VL == 8
+    return (vf)_mm256_min_ps((__m256)hi, _mm256_max_ps((__m256)lo, (__m256)x));
+#elif defined(__SSE__)
+    return (vf)_mm_min_ps((__m128)hi, _mm_max_ps((__m128)lo, (__m128)x));
+#else
     x = vsel(x < lo, lo, x);
-    x = vsel(x > hi, hi, x);
+    return vsel(x > hi, hi, x);
+#endif
+}
+
+static inline vf vexp(vf x) {
+    x = vclamp(x, vsplat(-87.33654f), vsplat(88.3762626647949f));
     vf fx = vfloor(vmadd(x, vsplat(1.44269504088896341f), vsplat(0.5f)));
     vi n = __builtin_convertvector(fx, vi);           /* exact: fx is integral */
     vf r = vmadd(fx, vsplat(-0.693359375f), x);
