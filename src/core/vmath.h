@@ -22,6 +22,7 @@
 
 /* Cephes-style expf: x = n·ln2 + r, |r| <= ln2/2, degree-6 polynomial, scale by 2^n. */
 static inline float hs_expf(float x) {
+    if (x != x) return x;   /* NaN (converting it to an integer below would be undefined) */
     x = x < -87.33654f ? -87.33654f : (x > 88.3762626647949f ? 88.3762626647949f : x);
     float fx = floorf(HS_MADD(x, 1.44269504088896341f, 0.5f));
     float r = HS_MADD(fx, -0.693359375f, x);
