@@ -131,7 +131,7 @@ static void pme_rows(pme_ctx *p, int64_t r0, int R, float *o) {
         for (int r = 0; r < R; r++) memcpy(hg + (size_t)r * F, p->bg, sizeof(float) * (size_t)F);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, F, M, 1.0f, x, M, p->Wg, F, 1.0f, hg, F);
         #pragma omp parallel for schedule(static) if (big_f)
-        for (size_t i = 0; i < (size_t)R * F; i++) h[i] = hg[i] / (1.0f + expf(-hg[i])) * h[i];
+        for (int r = 0; r < R; r++) hs_silu_mul(hg + (size_t)r * F, h + (size_t)r * F, h + (size_t)r * F, (size_t)F);
     } else if (c->act == HS_ACT_GELU_NEW) {
         #pragma omp parallel for schedule(static) if (big_f)
         for (int r = 0; r < R; r++) hs_gelu_new(h + (size_t)r * F, h + (size_t)r * F, (size_t)F);

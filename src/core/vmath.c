@@ -240,3 +240,12 @@ void hs_gelu_new(const float *x, float *y, size_t n) {
         y[j] = 0.5f * v * (1.0f + t);
     }
 }
+
+void hs_silu_mul(const float *g, const float *u, float *y, size_t n) {
+    size_t j = 0;
+    for (; j + VL <= n; j += VL) {
+        vf v = loadv(g + j);
+        storev(y + j, v / (vexp(-v) + 1.0f) * loadv(u + j));
+    }
+    for (; j < n; j++) y[j] = g[j] / (hs_expf(-g[j]) + 1.0f) * u[j];
+}

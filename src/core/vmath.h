@@ -62,6 +62,8 @@ double hs_sum_exp(const float *x, int n, float m);
 float hs_exp_inplace(float *x, int n, float m);
 /* y = gelu_new(x) (GPT-2's tanh GELU), vectorised. */
 void hs_gelu_new(const float *x, float *y, size_t n);
+/* y = silu(g) · u = g / (1 + exp(−g)) · u (the gated MLP, llama.md §8), vectorised; y may be g or u. */
+void hs_silu_mul(const float *g, const float *u, float *y, size_t n);
 /* Σ x[j] and Σ (x[j] - c)² (the difference in float, squares and sums in double), for the norms. */
 double hs_sum_f64(const float *x, int n);
 double hs_sumsq_f64(const float *x, int n, float c);

@@ -596,7 +596,8 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
         }
         if (c->gated_mlp) {
             #pragma omp parallel for schedule(static)
-            for (size_t i = 0; i < (size_t)BT * F; i++) f->post[i] = f->pre[i] / (1.0f + expf(-f->pre[i])) * f->pre_lin[i];
+            for (int r = 0; r < BT; r++)
+                hs_silu_mul(f->pre + (size_t)r * F, f->pre_lin + (size_t)r * F, f->post + (size_t)r * F, (size_t)F);
         } else if (c->act == HS_ACT_GELU_NEW) {
             #pragma omp parallel for schedule(static)
             for (int r = 0; r < BT; r++) hs_gelu_new(f->pre + (size_t)r * F, f->post + (size_t)r * F, (size_t)F);
