@@ -60,7 +60,7 @@ int main(void) {
         CHECK_OK(hs_post_mlp_embed(m, &pme));
         if (pme) run(m, pme, &given);
         /* B^T in chunks of 1 and 4 query heads (6 heads, 2 KV groups: uneven chunks, a chunk
-           crossing a group) read with their chunk's row stride */
+           crossing a group) */
         for (int hb = 1; hb <= 4; hb += 3) {
             char e[8];
             snprintf(e, sizeof e, "%d", hb);

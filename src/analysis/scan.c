@@ -51,8 +51,9 @@ typedef struct batch_ctx {
     int B, T, P, N;               /* this batch: B rows of T tokens (P scored positions) */
     const int32_t *tok;           /* [B, T] */
     int U;
-    int32_t *uniq, *uidx;         /* [U] token ids; [B·P] index into uniq */
-    int32_t *tidx;                /* [B·T] index into uniq of each token (−1: no next token equals it) */
+    int32_t *uniq;                /* [U] token ids: the batch's next tokens, once each */
+    int32_t *tidx;                /* [B·T] index into uniq of each token (−1: no next token equals it);
+                                     position p's next token is tidx[b·T + p + 1] */
     double *vg;                   /* [B·H, T] v_j · W_OU[:, tok[j]] of layer vg_layer (hook_v) */
     int vg_layer;
     float *WUg;                   /* [U, M] gathered W_U columns */
@@ -142,7 +143,7 @@ static bool scan_hook(const hs_hook_tensor *t, bool ask, void *user) {
             double *hd = c->hd + ((size_t)(l * H + h) * B + b) * P;
             for (int p = 0; p < P; p++) {
                 const float *z = t->data + ((size_t)(b * T + p) * H + h) * D;
-                const float *g = c->G + (size_t)c->uidx[b * P + p] * HD + h * D;
+                const float *g = c->G + (size_t)c->tidx[b * T + p + 1] * HD + h * D;
                 double s = 0;
                 for (int d = 0; d < D; d++) s += (double)z[d] * g[d];
                 hd[p] = s;
@@ -176,7 +177,6 @@ static hs_status batch_prepare(batch_ctx *c, int32_t *seen /* [V], all -1 */) {
         for (int p = 0; p < P; p++) {
             int32_t t = tok[b * T + p + 1];
             if (seen[t] < 0) { seen[t] = c->U; c->uniq[c->U++] = t; }
-            c->uidx[b * P + p] = seen[t];
         }
     for (int i = 0; i < B * T; i++) c->tidx[i] = seen[tok[i]];
     for (int u = 0; u < c->U; u++) seen[c->uniq[u]] = -1;
@@ -489,7 +489,7 @@ void hs_scanner_free(hs_scanner *sc) {
     if (!sc) return;
     hs_forward_free(sc->f);
     batch_ctx *c = &sc->c;
-    free(sc->tok32); free(sc->seen); free(c->uniq); free(c->uidx); free(c->tidx); free(c->vg); hs_aligned_free(c->WUg); hs_aligned_free(c->G);
+    free(sc->tok32); free(sc->seen); free(c->uniq); free(c->tidx); free(c->vg); hs_aligned_free(c->WUg); hs_aligned_free(c->G);
     free(c->cp_off); free(c->cp_j); free(c->hd); free(c->md);
     free(sc);
 }
@@ -517,7 +517,6 @@ hs_status hs_scanner_new(const hs_model *m, const hs_scan_plan *pl, hs_scanner *
     sc->tok32 = hs_malloc(sizeof(int32_t) * (size_t)B * T);
     sc->seen = hs_malloc(sizeof(int32_t) * (size_t)V);
     c->uniq = hs_malloc(sizeof(int32_t) * Umax);
-    c->uidx = hs_malloc(sizeof(int32_t) * (size_t)B * P);
     c->tidx = hs_malloc(sizeof(int32_t) * (size_t)B * T);
     c->vg = hs_malloc(sizeof(double) * (size_t)B * H * T);
     c->WUg = hs_aligned_alloc(sizeof(float) * Umax * M);
@@ -525,7 +524,7 @@ hs_status hs_scanner_new(const hs_model *m, const hs_scan_plan *pl, hs_scanner *
     c->cp_off = hs_malloc(sizeof(int32_t) * ((size_t)B * P + 1));
     c->hd = hs_malloc(sizeof(double) * G * (size_t)B * P);
     c->md = hs_malloc(sizeof(double) * G * (size_t)B * P);
-    if (!s && (!sc->tok32 || !sc->seen || !c->uniq || !c->uidx || !c->tidx || !c->vg || !c->WUg || !c->G || !c->cp_off || !c->hd || !c->md))
+    if (!s && (!sc->tok32 || !sc->seen || !c->uniq || !c->tidx || !c->vg || !c->WUg || !c->G || !c->cp_off || !c->hd || !c->md))
         s = HS_ERR_NOMEM;
     if (!s) {
         c->m = m;

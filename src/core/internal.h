@@ -9,6 +9,7 @@
 #include "headscan/common.h"
 #include <stdio.h>
 #include <stdarg.h>
+#include <string.h>
 
 #define HS_ERRMSG_MAX 1024
 
@@ -92,7 +93,12 @@ hs_status hs_npy_header_read(const char *path, hs_array *meta, size_t *data_offs
 
 /* Exact IEEE conversions. */
 float hs_f16_to_f32(uint16_t h);
-float hs_bf16_to_f32(uint16_t h);
+static inline float hs_bf16_to_f32(uint16_t h) {   /* inline: the widening loops vectorise it */
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
 uint16_t hs_f32_to_f16(float f);   /* round to nearest even */
 
 

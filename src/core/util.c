@@ -243,13 +243,6 @@ float hs_f16_to_f32(uint16_t h) {
     return f;
 }
 
-float hs_bf16_to_f32(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
 uint16_t hs_f32_to_f16(float f) {
     uint32_t x;
     memcpy(&x, &f, 4);

@@ -25,13 +25,6 @@ static inline float widen1(const hs_stored *s, size_t i) {
     }
 }
 
-static inline float bf16_bits(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
 void hs_stored_widen(const hs_stored *s, int64_t r0, int64_t nr, const float *scale, const float *sub, float *dst) {
     const int64_t C = s->cols;
     #pragma omp parallel for schedule(static) if (nr * C >= (1 << 16))
@@ -41,17 +34,18 @@ void hs_stored_widen(const hs_stored *s, int64_t r0, int64_t nr, const float *sc
         if (s->dtype == HS_BF16) {   /* widened, scaled and shifted in one pass (the same products) */
             const uint16_t *p = (const uint16_t *)s->data + base;
             if (scale && sub)
-                for (int64_t c = 0; c < C; c++) o[c] = bf16_bits(p[c]) * scale[c] - sub[c];
+                for (int64_t c = 0; c < C; c++) o[c] = hs_bf16_to_f32(p[c]) * scale[c] - sub[c];
             else if (scale)
-                for (int64_t c = 0; c < C; c++) o[c] = bf16_bits(p[c]) * scale[c];
+                for (int64_t c = 0; c < C; c++) o[c] = hs_bf16_to_f32(p[c]) * scale[c];
             else if (sub)
-                for (int64_t c = 0; c < C; c++) o[c] = bf16_bits(p[c]) - sub[c];
+                for (int64_t c = 0; c < C; c++) o[c] = hs_bf16_to_f32(p[c]) - sub[c];
             else
-                for (int64_t c = 0; c < C; c++) o[c] = bf16_bits(p[c]);
+                for (int64_t c = 0; c < C; c++) o[c] = hs_bf16_to_f32(p[c]);
             continue;
-        } else if (s->dtype == HS_F16) {
+        }
+        if (s->dtype == HS_F16)
             for (int64_t c = 0; c < C; c++) o[c] = widen1(s, base + (size_t)c);
-        } else memcpy(o, (const float *)s->data + base, sizeof(float) * (size_t)C);
+        else memcpy(o, (const float *)s->data + base, sizeof(float) * (size_t)C);
         if (scale) for (int64_t c = 0; c < C; c++) o[c] *= scale[c];
         if (sub) for (int64_t c = 0; c < C; c++) o[c] -= sub[c];
     }
