@@ -27,15 +27,21 @@ static bool hook(const hs_hook_tensor *t, bool ask, void *user) {
     return true;
 }
 
-/* Vocabulary-sized models: the loss alone (made a vocabulary block at a time for every
- * sequence, the [T, V] logits never whole) equals, bit for bit, the loss computed from the
- * logits the same pass hands over (hook "logits" and params.logits), on 1 and 2 threads. */
-static void loss_paths(const char *fixture) {
+/* tests/fixtures/NAME loaded with the default parameters (NULL, and a failed check, if not). */
+static hs_model *load_fixture(const char *fixture) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/tests/fixtures/%s", HS_SOURCE_DIR, fixture);
     hs_model_params mp = hs_model_default_params();
     hs_model *m = NULL;
     CHECK_OK(hs_model_load(dir, &mp, &m));
+    return m;
+}
+
+/* Vocabulary-sized models: the loss alone (made a vocabulary block at a time for every
+ * sequence, the [T, V] logits never whole) equals, bit for bit, the loss computed from the
+ * logits the same pass hands over (hook "logits" and params.logits), on 1 and 2 threads. */
+static void loss_paths(const char *fixture) {
+    hs_model *m = load_fixture(fixture);
     if (!m) return;
     const hs_model_config *c = hs_model_get_config(m);
     enum { B = 4, T = 12 };
@@ -76,7 +82,77 @@ static void loss_paths(const char *fixture) {
     hs_model_free(m);
 }
 
+/* Attention runs three ways: every score handed over first (hook_attn_scores), or a row block
+ * at a time through softmax and pattern @ v, writing the whole pattern row (hook_pattern) or
+ * only its causal columns (neither). The three give the same bits (hook_z of every layer, the
+ * loss), on T = 150: two full 64-row blocks and a partial one. Fixtures: d_head 16 (the
+ * 1/sqrt(d_head) scale is exact, in sgemm's alpha), 8 with a sliding window of 7 (divided), 24. */
+static void attention_paths(const char *fixture) {
+    hs_model *m = load_fixture(fixture);
+    if (!m) return;
+    const hs_model_config *c = hs_model_get_config(m);
+    enum { B = 2, T = 150 };
+    hs_forward *f = NULL;
+    CHECK_OK(hs_forward_create(m, B, T, &f));
+    int32_t tok[B * T];
+    for (int i = 0; i < B * T; i++) tok[i] = (int32_t)((i * 7919u + 5) % (unsigned)c->d_vocab);
+    float loss[3][B * (T - 1)];
+    hs_array zs[3][8];
+    const char *extra[3] = {NULL, "hook_pattern", "hook_attn_scores"};
+    int L = c->n_layers < 8 ? c->n_layers : 8;
+    for (int way = 0; way < 3; way++) {
+        char names[16][64];
+        const char *pat[16];
+        int n = 0;
+        for (int l = 0; l < L; l++) {
+            snprintf(names[n], sizeof names[n], "blocks.%d.attn.hook_z", l);
+            pat[n] = names[n];
+            n++;
+            if (extra[way]) {
+                snprintf(names[n], sizeof names[n], "blocks.%d.attn.%s", l, extra[way]);
+                pat[n] = names[n];
+                n++;
+            }
+        }
+        hs_cache *cache = NULL;
+        CHECK_OK(hs_cache_create(pat, n, &cache));
+        if (!cache) break;
+        hs_forward_params fp = hs_forward_default_params();
+        fp.hook = hs_cache_hook;
+        fp.hook_user = cache;
+        fp.loss = loss[way];
+        CHECK_OK(hs_forward_run(f, tok, B, T, &fp));
+        CHECK(hs_cache_count(cache) == n, "%s: cache holds %d of %d", fixture, hs_cache_count(cache), n);
+        for (int l = 0; l < L; l++) {
+            const hs_array *z = hs_cache_get(cache, names[extra[way] ? 2 * l : l]);
+            zs[way][l] = (hs_array){0};
+            if (!z) continue;
+            zs[way][l] = *z;
+            size_t bytes = sizeof(float) * (size_t)(z->shape[0] * z->shape[1] * z->shape[2] * z->shape[3]);
+            zs[way][l].data = malloc(bytes);
+            memcpy(zs[way][l].data, z->data, bytes);
+        }
+        hs_cache_free(cache);
+    }
+    for (int way = 1; way < 3; way++) {
+        CHECK(!memcmp(loss[0], loss[way], sizeof loss[0]), "%s: loss with %s = loss without, bit for bit", fixture, extra[way]);
+        for (int l = 0; l < L; l++) {
+            const hs_array *a = &zs[0][l], *b = &zs[way][l];
+            bool same = a->data && b->data && a->ndim == 4 && b->ndim == 4 && !memcmp(a->shape, b->shape, sizeof a->shape) &&
+                        !memcmp(a->data, b->data, sizeof(float) * (size_t)(a->shape[0] * a->shape[1] * a->shape[2] * a->shape[3]));
+            CHECK(same, "%s: blocks.%d hook_z with %s = without, bit for bit", fixture, l, extra[way]);
+        }
+    }
+    for (int way = 0; way < 3; way++)
+        for (int l = 0; l < L; l++) free(zs[way][l].data);
+    hs_forward_free(f);
+    hs_model_free(m);
+}
+
 int main(void) {
+    attention_paths("llama-tiny-f32");
+    attention_paths("mistral-tiny-f32");
+    attention_paths("llama3-tied-f32");
     loss_paths("neox-vocab-f16");     /* weights widened to float32 at load */
     loss_paths("llama-vocab-bf16");   /* weights kept as stored, widened a block at a time */
     hs_model_params mp = hs_model_default_params();

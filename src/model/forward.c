@@ -294,70 +294,87 @@ static void rotary(const hs_forward *f, const float *qkv, int B, int T) {
 
 #define ATT_RB 64   /* query rows per block: scores and pattern @ v multiply only the causal part */
 
-/* One (batch, head)'s scores into S [T, T]: q_i·k_j / sqrt(D) for visible keys (j <= i, inside the
- * sliding window), `masked` elsewhere. Row block [r0, r1) multiplies keys 0..r1 only. */
-static void head_scores(const hs_model_config *c, const float *Q, int ldq, const float *K, int ldk, int T, float *S) {
+/* 1/sqrt(D) when sqrt(D) is a power of two (D = 4^k: 16, 64, 256), else 0. Scaling by a power
+ * of two is exact (outside float32's subnormal range), so sgemm's alpha = 1/sqrt(D) gives the bits of
+ * TL's (q·k) / sqrt(D). */
+static float exact_inv_scale(int D) {
+    int e;
+    const float s = sqrtf((float)D);
+    return s * s == (float)D && frexpf(s, &e) == 0.5f ? 1.0f / s : 0.0f;
+}
+
+/* Rows [r0, r1) of one (batch, head)'s scores into S [T, T]: q_i·k_j / sqrt(D) for the visible
+ * keys (j <= i, inside the sliding window), `masked` elsewhere up to column `upto` (T when the
+ * whole row is handed over; r1 when only the causal block is read). */
+static void score_rows(const hs_model_config *c, const float *Q, int ldq, const float *K, int ldk, int T, int r0, int r1,
+                       float masked, int upto, float *S) {
     const int D = c->d_head, W = c->sliding_window;   /* key j visible from query i iff i - W < j (0: no window) */
-    const float attn_scale = sqrtf((float)D), masked = masked_score(c);
-    for (int r0 = 0; r0 < T; r0 += ATT_RB) {
-        int r1 = r0 + ATT_RB < T ? r0 + ATT_RB : T;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, r1, D, 1.0f, Q + (size_t)r0 * ldq, ldq, K, ldk, 0.0f,
-                    S + (size_t)r0 * T, T);
-        for (int i = r0; i < r1; i++) {
-            float *s = S + (size_t)i * T;
-            int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
-            for (int j = 0; j < j0; j++) s[j] = masked;
+    const float attn_scale = sqrtf((float)D), inv = exact_inv_scale(D);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, r1, D, inv > 0.0f ? inv : 1.0f, Q + (size_t)r0 * ldq, ldq, K,
+                ldk, 0.0f, S + (size_t)r0 * T, T);
+    for (int i = r0; i < r1; i++) {
+        float *s = S + (size_t)i * T;
+        int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
+        for (int j = 0; j < j0; j++) s[j] = masked;
+        if (inv == 0.0f)
             for (int j = j0; j <= i; j++) s[j] /= attn_scale;
-            for (int j = i + 1; j < T; j++) s[j] = masked;
-        }
+        for (int j = i + 1; j < upto; j++) s[j] = masked;
     }
 }
 
-/* Softmax over each row's visible keys (the pattern, zeros elsewhere), then Z = pattern @ V,
- * row block [r0, r1) over keys 0..r1 only (the rest of its pattern is zero). */
-static void head_softmax_pv(const hs_model_config *c, float *S, int T, const float *V, int ldv, float *Z, int ldz) {
+/* Softmax of rows [r0, r1) over their visible keys (the pattern, zeros elsewhere up to `upto`),
+ * then Z = pattern @ V for those rows over keys 0..r1 (the rest of their pattern is zero). */
+static void softmax_pv_rows(const hs_model_config *c, float *S, int T, int r0, int r1, int upto, const float *V, int ldv,
+                            float *Z, int ldz) {
     const int D = c->d_head, W = c->sliding_window;
-    for (int i = 0; i < T; i++) {
+    for (int i = r0; i < r1; i++) {
         float *s = S + (size_t)i * T;
         int j0 = W > 0 && i - W + 1 > 0 ? i - W + 1 : 0;
         float mx = hs_max(s + j0, i + 1 - j0);
         float sum = hs_exp_inplace(s + j0, i + 1 - j0, mx);
         for (int j = 0; j < j0; j++) s[j] = 0.0f;
         for (int j = j0; j <= i; j++) s[j] /= sum;
-        for (int j = i + 1; j < T; j++) s[j] = 0.0f;
+        for (int j = i + 1; j < upto; j++) s[j] = 0.0f;
     }
-    for (int r0 = 0; r0 < T; r0 += ATT_RB) {
-        int r1 = r0 + ATT_RB < T ? r0 + ATT_RB : T;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, D, r1, 1.0f, S + (size_t)r0 * T, T, V, ldv, 0.0f,
-                    Z + (size_t)r0 * ldz, ldz);
-    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, D, r1, 1.0f, S + (size_t)r0 * T, T, V, ldv, 0.0f,
+                Z + (size_t)r0 * ldz, ldz);
 }
 
-/* Attention per (batch, head) in parallel; query head h reads KV group h / G. Without a
- * hook_attn_scores consumer each head's scores go straight through softmax and pattern @ v
- * while its [T, T] block is in cache; with one, all scores are handed over first. Both orders
- * run the same arithmetic, so the results do not depend on the hooks asked for. */
-static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *hc, int layer, bool want_scores) {
+/* Attention per (batch, head) in parallel; query head h reads KV group h / G; ATT_RB query rows
+ * at a time, each block multiplying only keys 0..r1. Without a hook_attn_scores consumer each
+ * block goes straight through scores, softmax and pattern @ v while it is in cache (and, with
+ * no hook_pattern either, only its causal columns are written); with one, all scores are handed
+ * over first. Every order runs the same arithmetic, so the results do not depend on the hooks
+ * asked for. */
+static void attention(const hs_model *m, hs_forward *f, int B, int T, hook_ctx *hc, int layer, bool want_scores, bool want_pattern) {
     const hs_model_config *c = &m->cfg;
     const int H = c->n_heads, D = c->d_head, HD = H * D, KD = c->n_kv_heads * D, G = H / c->n_kv_heads;
     /* q, k, v read in place from the q|k|v GEMM's rows (f->pre), or q, k from the rotated copies */
     const int QKV = HD + 2 * KD, ldq = c->rotary_dim ? HD : QKV, ldk = c->rotary_dim ? KD : QKV;
     const float *Q = c->rotary_dim ? f->rq : f->pre, *K = c->rotary_dim ? f->rk : f->pre + HD, *V = f->pre + HD + KD;
+    const float masked = masked_score(c);
     #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H;
+        const int b = bh / H, h = bh % H;
         float *S = f->pattern + (size_t)bh * T * T;
-        head_scores(c, Q + (size_t)b * T * ldq + h * D, ldq, K + (size_t)b * T * ldk + (h / G) * D, ldk, T, S);
-        if (!want_scores) head_softmax_pv(c, S, T, V + (size_t)b * T * QKV + (h / G) * D, QKV, f->z + (size_t)b * T * HD + h * D, HD);
+        const float *q = Q + (size_t)b * T * ldq + h * D, *k = K + (size_t)b * T * ldk + (h / G) * D,
+                    *v = V + (size_t)b * T * QKV + (h / G) * D;
+        float *z = f->z + (size_t)b * T * HD + h * D;
+        for (int r0 = 0; r0 < T; r0 += ATT_RB) {
+            const int r1 = r0 + ATT_RB < T ? r0 + ATT_RB : T;
+            score_rows(c, q, ldq, k, ldk, T, r0, r1, masked, want_scores ? T : r1, S);
+            if (!want_scores) softmax_pv_rows(c, S, T, r0, r1, want_pattern ? T : r1, v, QKV, z, HD);
+        }
     }
     if (!want_scores) return;
     int64_t shp[4] = {B, H, T, T};
     hook_give(hc, layer, block_hook_names[HK_SCORES], 4, shp, f->pattern, 0);
     #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H;
-        head_softmax_pv(c, f->pattern + (size_t)bh * T * T, T, V + (size_t)b * T * QKV + (h / G) * D, QKV,
-                        f->z + (size_t)b * T * HD + h * D, HD);
+        const int b = bh / H, h = bh % H;
+        for (int r0 = 0; r0 < T; r0 += ATT_RB)
+            softmax_pv_rows(c, f->pattern + (size_t)bh * T * T, T, r0, r0 + ATT_RB < T ? r0 + ATT_RB : T, T,
+                            V + (size_t)b * T * QKV + (h / G) * D, QKV, f->z + (size_t)b * T * HD + h * D, HD);
     }
 }
 
@@ -566,7 +583,7 @@ hs_status hs_forward_run(hs_forward *f, const int32_t *tokens, int B, int T, con
             GIVE(HK_ROT_K, 4, sh_btkd, f->rk);
         }
         if (hc.stopped) break;
-        attention(m, f, B, T, &hc, l, want[HK_SCORES]);
+        attention(m, f, B, T, &hc, l, want[HK_SCORES], want[HK_PATTERN]);
         GIVE(HK_PATTERN, 4, sh_bhtt, f->pattern);
         GIVE(HK_Z, 4, sh_bthd, f->z);
         if (hc.stopped) break;
