@@ -48,13 +48,16 @@ static inline double bench_forward_ideal_cfg(const hs_model_config *c, int B, in
     return bench_forward_ideal_qkv(B, T, c->n_layers, c->d_model, c->d_mlp, hd, (c->n_heads + 2 * kv) * c->d_head,
                                    c->gated_mlp ? 2 : 1, c->d_vocab);
 }
-/* Matrix-product FLOPs of one forward of B x T tokens (attention counted causally). */
-static inline double bench_forward_flops(const hs_model_config *c, int B, int T) {
+/* Matrix-product FLOPs of one forward of B x T tokens: attention counted causally (the work
+ * the pass does), or in full (T x T scores and pattern @ v, as TransformerLens computes them and
+ * as issue 19 counts pythia-70m's 6.81 TFLOP). */
+static inline double bench_forward_flops_attn(const hs_model_config *c, int B, int T, int full) {
     double M = c->d_model, F = c->d_mlp, HD = (double)c->n_heads * c->d_head, V = c->d_vocab;
     double QKV = ((double)c->n_heads + 2.0 * (c->n_kv_heads ? c->n_kv_heads : c->n_heads)) * c->d_head;
     double per_tok = c->n_layers * 2.0 * (QKV * M + HD * M + (c->gated_mlp ? 3 : 2) * M * F) + 2.0 * M * V;
-    double attn = c->n_layers * 2.0 * 2.0 * HD * (T + 1) / 2.0;
+    double attn = c->n_layers * 2.0 * 2.0 * HD * (full ? T : (T + 1) / 2.0);
     return (per_tok + attn) * B * T;
 }
+static inline double bench_forward_flops(const hs_model_config *c, int B, int T) { return bench_forward_flops_attn(c, B, T, 0); }
 #endif
 #endif

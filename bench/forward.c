@@ -181,6 +181,9 @@ int main(int argc, char **argv) {
                "its forward rate %.1f GFLOP/s\n", g_bf, B * T, c->d_mlp, c->d_model, g_bf / g_mlp, flops / best_c / 1e9);
     }
     printf("GEMM-bound ideal %.3f s (the pass's own products alone, best of %d between the passes): forward at %.2f of it\n", ideal, iters, ideal / best);
+    const double flops_full = bench_forward_flops_attn(c, B, T, 1);
+    printf("issue's measure  %.3f s (the pass's FLOPs with attention in full, %.1f GFLOP, at sgemm 2048^3's rate): forward at %.2f of it\n",
+           flops_full / (g_sq * 1e9), flops_full / 1e9, flops_full / (g_sq * 1e9) / best);
     printf("peak RSS         %.1f MB; weights %.1f MB; RSS - weights = %.1f MB (target < 1536 MB); estimate %.1f MB\n",
            ru.ru_maxrss / 1024.0, e.weights / 1048576.0, ru.ru_maxrss / 1024.0 - e.weights / 1048576.0, e.total / 1048576.0);
     hs_forward_free(f);

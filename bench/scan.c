@@ -198,13 +198,10 @@ int main(int argc, char **argv) {
                tt / ideal, 100 * r->t_forward / tt, 100 * r->t_quantiles / tt, 100 * r->t_induction / tt, 100 * r->t_eigen / tt,
                100 * r->t_frac / tt, 100 * (tt - r->t_forward - r->t_quantiles - r->t_induction - r->t_eigen - r->t_frac) / tt);
         /* the issue's own measure: the forward's matrix-product FLOPs with attention counted in
-           full (T x T scores and pattern @ v, as the issue's 6.81 TFLOP for pythia-70m does) at
-           this run's sgemm 2048^3 rate */
-        const double attn_full = (double)c->n_layers * 2.0 * 2.0 * c->n_heads * c->d_head * T * N * T,
-                     attn_causal = (double)c->n_layers * 2.0 * 2.0 * c->n_heads * c->d_head * (T + 1) / 2.0 * N * T;
-        const double issue_ideal = (fwd_flop - attn_causal + attn_full) / (rate * 1e9);
+           full at this run's sgemm 2048^3 rate */
+        const double fwd_flop_full = bench_forward_flops_attn(c, (int)N, r->T, 1), issue_ideal = fwd_flop_full / (rate * 1e9);
         printf("  the issue's measure: forward work %.2f TFLOP (attention in full) at sgemm 2048^3's %.0f GFLOP/s = %.2f s;"
-               " total / it = %.2f\n", (fwd_flop - attn_causal + attn_full) / 1e12, rate, issue_ideal, tt / issue_ideal);
+               " total / it = %.2f\n", fwd_flop_full / 1e12, rate, issue_ideal, tt / issue_ideal);
         double oi_ind = 0, oi_eig = 0, oi_frac = 0;
         if (r->ind_tokens.ndim == 2) other_ideal(c, (int)r->ind_tokens.shape[0], (int)r->ind_tokens.shape[1], &oi_ind, &oi_eig, &oi_frac);
         const double study_ideal = ideal + oi_ind + oi_eig + oi_frac;
