@@ -9,8 +9,12 @@
  *     (the induction forward, post-MLP embeddings and their Gram matrix, frac_copy_argmax's
  *     factors), each shape timed alone as the library runs it; total / it says how close the
  *     whole study is to its own floor, total / the forward's ideal what the issue asks.
+ * With --interleave the forward's products are also timed between the scan's batches (from its
+ * progress callback, each shape once per batch, the callback's time taken out of the scan's): a
+ * baseline under the same load as the batches it is compared with, where the before / after one
+ * is minutes away from them on a shared machine.
  * usage: bench_scan MODEL_DIR TOKENS.npy [--prompts 288] [--batch 32] [--dense-heads 2]
- *                   [--skip-scan] [--json OUT.json]
+ *                   [--skip-scan] [--interleave] [--json OUT.json]
  * Run it with `nice`; bench/scan.sh runs it beside the torch reference. */
 #include "headscan/headscan.h"
 #include "bench_gemm.h"
@@ -43,9 +47,55 @@ static size_t vm_hwm(void) {
  * is the per-token and induction stages'; VmHWM is then reset (/proc/self/clear_refs) so
  * the peak at the end is the model-level stages' (eigenvalues, frac_copy_argmax). */
 static size_t peak_forward;
+
+/* --interleave: the forward's products timed after each batch of the scan (inter_*). */
+static struct {
+    const hs_model_config *c;
+    int T, on;
+    int64_t done;          /* sequences of the forward stage seen so far */
+    double ideal, spent;   /* summed per-batch ideal; seconds the callback took */
+    float *a, *b, *out;    /* operands of the largest shape, allocated once */
+    size_t bytes;
+} inter;
+
+/* Seconds of one sgemm [m,k]x[k,n] on inter's buffers (no warm-up: the forward's own GEMMs
+ * run just as cold). */
+static double inter_gemm(int m, int n, int k, int reps) {
+    double t0 = now_s();
+    for (int r = 0; r < reps; r++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, inter.a, k, inter.b, n, 0.0f, inter.out, n);
+    return now_s() - t0;
+}
+
+/* One batch of B sequences: every shape of bench_forward_ideal_cfg, timed once. */
+static double inter_ideal(int B) {
+    const hs_model_config *c = inter.c;
+    const int T = inter.T, BT = B * T, M = c->d_model, F = c->d_mlp, HD = c->n_heads * c->d_head;
+    const int kv = c->n_kv_heads ? c->n_kv_heads : c->n_heads, QKV = (c->n_heads + 2 * kv) * c->d_head;
+    if (!inter.a) {   /* sized for the first (largest) batch: [m, k] x [k, n] = [m, n] of every shape */
+        const size_t K = (size_t)(M > HD ? M : HD) > (size_t)F ? (size_t)(M > HD ? M : HD) : (size_t)F,
+                     N = (size_t)(QKV > F ? QKV : F) > (size_t)M ? (size_t)(QKV > F ? QKV : F) : (size_t)M;
+        inter.a = calloc((size_t)BT * K, sizeof(float));
+        inter.b = calloc(K * (N > (size_t)c->d_vocab ? N : (size_t)c->d_vocab), sizeof(float));
+        inter.out = calloc((size_t)BT * N > (size_t)T * c->d_vocab ? (size_t)BT * N : (size_t)T * c->d_vocab, sizeof(float));
+        if (!inter.a || !inter.b || !inter.out) return NAN;
+        inter.bytes = sizeof(float) * ((size_t)BT * K + K * (N > (size_t)c->d_vocab ? N : (size_t)c->d_vocab) +
+                                       ((size_t)BT * N > (size_t)T * c->d_vocab ? (size_t)BT * N : (size_t)T * c->d_vocab));
+    }
+    return c->n_layers * (inter_gemm(BT, QKV, M, 1) + inter_gemm(BT, M, HD, 1) + inter_gemm(BT, F, M, c->gated_mlp ? 2 : 1) +
+                          inter_gemm(BT, M, F, 1)) +
+           inter_gemm(T, c->d_vocab, M, B);
+}
+
 static int progress(const char *stage, int64_t done, int64_t total, void *u) {
     (void)u;
     fprintf(stderr, "  [%s %lld/%lld]\n", stage, (long long)done, (long long)total);
+    if (inter.on && !strcmp(stage, "forward")) {
+        const double t0 = now_s();
+        inter.ideal += inter_ideal((int)(done - inter.done));
+        inter.done = done;
+        inter.spent += now_s() - t0;
+    }
     if (!strcmp(stage, "induction") && done == total) {
         peak_forward = vm_hwm();
         FILE *f = fopen("/proc/self/clear_refs", "w");
@@ -125,7 +175,7 @@ static double sgemm_rate(void) {   /* GFLOP/s of a 2048^3 sgemm, best of 3 */
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_scan MODEL_DIR TOKENS.npy [--prompts 288] [--batch 32] [--dense-heads 2] [--skip-scan] [--json OUT]\n");
+        fprintf(stderr, "usage: bench_scan MODEL_DIR TOKENS.npy [--prompts 288] [--batch 32] [--dense-heads 2] [--skip-scan] [--interleave] [--json OUT]\n");
         return 2;
     }
     const char *model = argv[1], *tokpath = argv[2], *json = NULL;
@@ -136,6 +186,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--dense-heads") && i + 1 < argc) dense_heads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--skip-scan")) skip_scan = 1;
+        else if (!strcmp(argv[i], "--interleave")) inter.on = 1;
         else if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
     }
     hs_model_params mp = hs_model_default_params();
@@ -162,13 +213,16 @@ int main(int argc, char **argv) {
         ideal_before = scan_ideal(c, n0, batch < n0 ? batch : n0, T0);
     }
     if (!skip_scan) {
+        inter.c = c;
+        inter.T = (int)tokens.shape[1];
         hs_scan_params sp = hs_scan_default_params();
         sp.prompts = prompts;
         sp.batch = batch;
         sp.progress = progress;
         t = now_s();
         if (hs_scan_run(m, &tokens, &sp, &r)) { fprintf(stderr, "scan: %s\n", hs_last_error()); return 1; }
-        double tt = now_s() - t;
+        double tt = now_s() - t - inter.spent;   /* the interleaved timing is not the scan's */
+        r->t_forward -= inter.spent;
         const double T = (double)r->T, N = r->N;
         /* forward matrix-product FLOPs per sequence (sgemm work the runtime does) */
         double fwd_flop = bench_forward_flops(c, (int)N, r->T);
@@ -180,6 +234,10 @@ int main(int argc, char **argv) {
         printf("  forward + per-token metrics  %8.2f s   = %.0f tokens/s (forward GEMM work %.2f TFLOP; GEMM-bound ideal %.2f s"
                " = %.0f tokens/s => %.0f%% of ideal)\n",
                r->t_forward, N * T / r->t_forward, fwd_flop / 1e12, ideal, N * T / ideal, 100.0 * ideal / r->t_forward);
+        if (inter.on)
+            printf("  forward GEMM-bound ideal timed between the batches (--interleave, each shape once per batch): %.2f s"
+                   " => forward + per-token metrics at %.0f%% of it, total / it = %.2f\n", inter.ideal,
+                   100.0 * inter.ideal / r->t_forward, tt / inter.ideal);
         printf("  quantile tables              %8.2f s\n", r->t_quantiles);
         printf("  induction scores             %8.2f s\n", r->t_induction);
         printf("  eigenvalue scores            %8.2f s\n", r->t_eigen);
@@ -191,8 +249,10 @@ int main(int argc, char **argv) {
         printf("  total                        %8.2f s   peak RSS %.0f MB\n", tt, peak / 1048576.0);
         if (fb > 0 && peak_forward > 0)
             printf("  peak RSS - model file size (%.0f MB): whole scan %+.0f MB; forward + induction stages %+.0f MB;"
-                   " eigenvalues + frac_copy_argmax stages %+.0f MB (goal <= +1536 MB)\n", fb / 1048576.0,
-                   (peak - fb) / 1048576.0, (peak_forward - fb) / 1048576.0, (pm - fb) / 1048576.0);
+                   " eigenvalues + frac_copy_argmax stages %+.0f MB (goal <= +1536 MB)%s\n", fb / 1048576.0,
+                   (peak - fb) / 1048576.0, (peak_forward - fb) / 1048576.0, (pm - fb) / 1048576.0,
+                   inter.on ? "; these include up to the bench's own --interleave operands" : "");
+        if (inter.on) printf("  --interleave's operands: %.0f MB\n", inter.bytes / 1048576.0);
         printf("  total / forward GEMM-bound ideal = %.2f (goal <= 1.2); shares of the total: forward %.0f%%, quantiles %.1f%%,"
                " induction %.1f%%, eigenvalues %.1f%%, frac_copy_argmax %.1f%%, other %.1f%%\n",
                tt / ideal, 100 * r->t_forward / tt, 100 * r->t_quantiles / tt, 100 * r->t_induction / tt, 100 * r->t_eigen / tt,
@@ -220,9 +280,9 @@ int main(int argc, char **argv) {
             FILE *f = fopen(json, "w");
             if (f) {
                 fprintf(f, "{\"forward\": %.4f, \"quantiles\": %.4f, \"induction\": %.4f, \"eigen\": %.4f, \"frac\": %.4f, \"total\": %.4f,"
-                           " \"peak_rss\": %zu, \"study_ideal\": %.4f, \"fwd_ideal\": %.4f, \"fwd_ideal_before\": %.4f, \"fwd_ideal_after\": %.4f, \"sgemm_gflops\": %.2f, \"issue_ideal\": %.4f, \"load\": %.4f, \"tokens\": %.0f}\n",
+                           " \"peak_rss\": %zu, \"study_ideal\": %.4f, \"fwd_ideal\": %.4f, \"fwd_ideal_before\": %.4f, \"fwd_ideal_after\": %.4f, \"sgemm_gflops\": %.2f, \"issue_ideal\": %.4f, \"fwd_ideal_interleaved\": %.4f, \"load\": %.4f, \"tokens\": %.0f}\n",
                         r->t_forward, r->t_quantiles, r->t_induction, r->t_eigen, r->t_frac, tt,
-                        peak_forward > r->peak_rss ? peak_forward : r->peak_rss, study_ideal, ideal, ideal_before, ideal_after, rate, issue_ideal, t_load, N * T);
+                        peak_forward > r->peak_rss ? peak_forward : r->peak_rss, study_ideal, ideal, ideal_before, ideal_after, rate, issue_ideal, inter.on ? inter.ideal : 0.0, t_load, N * T);
                 fclose(f);
             }
         }
@@ -266,5 +326,6 @@ int main(int argc, char **argv) {
     hs_scan_result_free(r);
     hs_array_free(&tokens);
     hs_model_free(m);
+    free(inter.a); free(inter.b); free(inter.out);
     return 0;
 }
