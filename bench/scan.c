@@ -18,6 +18,7 @@
  * Run it with `nice`; bench/scan.sh runs it beside the torch reference. */
 #include "headscan/headscan.h"
 #include "bench_gemm.h"
+#include "core/vmath.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static double now_s(void) {
     struct timespec ts;
@@ -72,15 +76,20 @@ static double inter_ideal(int B) {
     const hs_model_config *c = inter.c;
     const int T = inter.T, BT = B * T, M = c->d_model, F = c->d_mlp, HD = c->n_heads * c->d_head;
     const int kv = c->n_kv_heads ? c->n_kv_heads : c->n_heads, QKV = (c->n_heads + 2 * kv) * c->d_head;
-    if (!inter.a) {   /* sized for the first (largest) batch: [m, k] x [k, n] = [m, n] of every shape */
-        const size_t K = (size_t)(M > HD ? M : HD) > (size_t)F ? (size_t)(M > HD ? M : HD) : (size_t)F,
-                     N = (size_t)(QKV > F ? QKV : F) > (size_t)M ? (size_t)(QKV > F ? QKV : F) : (size_t)M;
-        inter.a = calloc((size_t)BT * K, sizeof(float));
-        inter.b = calloc(K * (N > (size_t)c->d_vocab ? N : (size_t)c->d_vocab), sizeof(float));
-        inter.out = calloc((size_t)BT * N > (size_t)T * c->d_vocab ? (size_t)BT * N : (size_t)T * c->d_vocab, sizeof(float));
+    if (!inter.a) {   /* sized for the first (largest) batch: [m, k] x [k, n] = [m, n] of every shape below */
+        size_t a = 0, b = 0, o = 0;
+        const int shp[5][3] = {{BT, QKV, M}, {BT, M, HD}, {BT, F, M}, {BT, M, F}, {T, c->d_vocab, M}};   /* m, n, k */
+        for (int i = 0; i < 5; i++) {
+            const size_t m_ = (size_t)shp[i][0], n_ = (size_t)shp[i][1], k_ = (size_t)shp[i][2];
+            a = m_ * k_ > a ? m_ * k_ : a;
+            b = k_ * n_ > b ? k_ * n_ : b;
+            o = m_ * n_ > o ? m_ * n_ : o;
+        }
+        inter.a = calloc(a, sizeof(float));
+        inter.b = calloc(b, sizeof(float));
+        inter.out = calloc(o, sizeof(float));
         if (!inter.a || !inter.b || !inter.out) return NAN;
-        inter.bytes = sizeof(float) * ((size_t)BT * K + K * (N > (size_t)c->d_vocab ? N : (size_t)c->d_vocab) +
-                                       ((size_t)BT * N > (size_t)T * c->d_vocab ? (size_t)BT * N : (size_t)T * c->d_vocab));
+        inter.bytes = sizeof(float) * (a + b + o);
     }
     return c->n_layers * (inter_gemm(BT, QKV, M, 1) + inter_gemm(BT, M, HD, 1) + inter_gemm(BT, F, M, c->gated_mlp ? 2 : 1) +
                           inter_gemm(BT, M, F, 1)) +
@@ -155,6 +164,66 @@ static void other_ideal(const hs_model_config *c, int ind_b, int ind_t, double *
     hb = hb < 1 ? 1 : hb > H ? H : hb;
     *frac = L * fblocks * (bench_gemm_time(4096, KV * D, M, 1) + (H / hb) * bench_gemm_time(4096, hb * D, M, 1) +
                            (H % hb ? bench_gemm_time(4096, (H % hb) * D, M, 1) : 0.0));
+}
+
+/* Work of the forward that no GEMM-bound ideal counts, timed alone for one batch of B x T as
+ * the library runs it (src/model/forward.c): attention's own products (per batch and head,
+ * 64-row causal blocks of q·kᵀ and pattern @ v, single-threaded, the heads shared by the
+ * threads; one layer timed, times the layers) and the loss's log-sum-exp (max, then Σexp,
+ * over vocabulary blocks of the library's width, T − 1 rows per sequence, on a block already
+ * in cache as the library's is). */
+static void unideal_work(const hs_model_config *c, int B, int T, double *attn, double *lse) {
+    const int H = c->n_heads, D = c->d_head, HD = H * D, KV = c->n_kv_heads ? c->n_kv_heads : H, QKV = HD + 2 * KV * D;
+    const int V = c->d_vocab, RB = 64, nt = hs_get_num_threads() > 0 ? hs_get_num_threads() : 1;
+    int VB = ((1 << 20) / c->d_model) & ~63;
+    VB = VB < 64 ? 64 : VB > 4096 ? 4096 : VB;
+    VB = VB < V ? VB : V;
+    float *pre = calloc((size_t)B * T * QKV, sizeof(float)), *S = calloc((size_t)nt * T * T, sizeof(float)),
+          *Z = calloc((size_t)B * T * HD, sizeof(float)), *lg = malloc(sizeof(float) * (size_t)nt * T * VB);
+    *attn = *lse = NAN;
+    if (pre && S && Z && lg) {
+        for (size_t i = 0; i < (size_t)nt * T * VB; i++) lg[i] = (float)(i % 977) * 0.01f - 4.0f;
+        double best = 1e30;
+        for (int rep = 0; rep < 2; rep++) {
+            double t0 = now_s();
+            #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+            for (int bh = 0; bh < B * H; bh++) {
+#ifdef _OPENMP
+                float *s = S + (size_t)omp_get_thread_num() * T * T;
+#else
+                float *s = S;
+#endif
+                const int b = bh / H, h = bh % H, g = h / (H / KV);
+                const float *q = pre + (size_t)b * T * QKV + h * D, *k = pre + (size_t)b * T * QKV + HD + g * D,
+                            *v = pre + (size_t)b * T * QKV + HD + KV * D + g * D;
+                for (int r0 = 0; r0 < T; r0 += RB) {
+                    const int r1 = r0 + RB < T ? r0 + RB : T;
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, r1, D, 1.0f, q + (size_t)r0 * QKV, QKV, k, QKV, 0.0f,
+                                s + (size_t)r0 * T, T);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, D, r1, 1.0f, s + (size_t)r0 * T, T, v, QKV, 0.0f,
+                                Z + ((size_t)b * T + r0) * HD + h * D, HD);
+                }
+            }
+            const double dt = now_s() - t0;
+            best = dt < best ? dt : best;
+        }
+        *attn = c->n_layers * best;
+        double sink = 0, t0 = now_s();
+        for (int v0 = 0; v0 < V; v0 += VB) {
+            const int n = V - v0 < VB ? V - v0 : VB;
+            #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(+ : sink)
+            for (int b = 0; b < B; b++) {
+#ifdef _OPENMP
+                const float *x = lg + (size_t)omp_get_thread_num() * T * VB;
+#else
+                const float *x = lg;
+#endif
+                for (int p = 0; p < T - 1; p++) sink += hs_sum_exp(x + (size_t)p * n, n, hs_max(x + (size_t)p * n, n));
+            }
+        }
+        *lse = now_s() - t0 + (sink < 0 ? 1e-300 : 0.0);   /* sink keeps the sums */
+    }
+    free(pre); free(S); free(Z); free(lg);
 }
 
 static double sgemm_rate(void) {   /* GFLOP/s of a 2048^3 sgemm, best of 3 */
@@ -271,6 +340,11 @@ int main(int argc, char **argv) {
         printf("  total / the study's GEMM-bound ideal (forward + those) = %.2f; stage / its own products: induction %.2f,"
                " eigenvalues %.2f, frac_copy_argmax %.2f\n", tt / study_ideal, oi_ind > 0 ? r->t_induction / oi_ind : NAN,
                oi_eig > 0 ? r->t_eigen / oi_eig : NAN, oi_frac > 0 ? r->t_frac / oi_frac : NAN);
+        double ua, ul;
+        unideal_work(c, batch < r->N ? batch : r->N, r->T, &ua, &ul);
+        const double nb = (double)r->N / (batch < r->N ? batch : r->N), unideal = nb * (ua + ul) + r->t_quantiles;
+        printf("  work no ideal counts, timed alone: attention's own products %.2f s, the loss's log-sum-exp %.2f s, quantiles"
+               " %.2f s; total / (the study's ideal + those) = %.2f\n", nb * ua, nb * ul, r->t_quantiles, tt / (study_ideal + unideal));
         hs_blas_info bi;
         if (hs_blas_get_info(&bi) == HS_OK)
             printf("  BLAS: kernel %s%s%s%s%s, %d threads\n", bi.kernel, bi.switched ? " (set by headscan)" : "",
