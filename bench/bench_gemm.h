@@ -26,27 +26,33 @@ static inline double bench_gemm_time(int m, int n, int k, int reps) {
     return best;
 }
 
+/* Seconds for `reps` sgemms of one [m,k]x[k,n] shape, as some timer measures them. */
+typedef double (*bench_gemm_fn)(int m, int n, int k, int reps);
+
 /* The GEMM-bound ideal of one forward pass of B sequences of T tokens: the pass's own
  * matrix products (QKV, O, MLP in/out per layer; the unembedding per sequence), each
- * shape timed alone. */
-static inline double bench_forward_ideal_qkv(int B, int T, int n_layers, int d_model, int d_mlp, int hd, int qkv, int mlp_in,
-                                             int d_vocab) {
+ * shape timed alone by `time`. */
+static inline double bench_forward_ideal_with(bench_gemm_fn time, int B, int T, int n_layers, int d_model, int d_mlp, int hd,
+                                              int qkv, int mlp_in, int d_vocab) {
     int BT = B * T;
-    return n_layers * (bench_gemm_time(BT, qkv, d_model, 1) + bench_gemm_time(BT, d_model, hd, 1) +
-                       bench_gemm_time(BT, d_mlp, d_model, mlp_in) + bench_gemm_time(BT, d_model, d_mlp, 1)) +
-           bench_gemm_time(T, d_vocab, d_model, B);
+    return n_layers * (time(BT, qkv, d_model, 1) + time(BT, d_model, hd, 1) + time(BT, d_mlp, d_model, mlp_in) +
+                       time(BT, d_model, d_mlp, 1)) +
+           time(T, d_vocab, d_model, B);
 }
 static inline double bench_forward_ideal(int B, int T, int n_layers, int d_model, int d_mlp, int hd, int d_vocab) {
-    return bench_forward_ideal_qkv(B, T, n_layers, d_model, d_mlp, hd, 3 * hd, 1, d_vocab);
+    return bench_forward_ideal_with(bench_gemm_time, B, T, n_layers, d_model, d_mlp, hd, 3 * hd, 1, d_vocab);
 }
 
 #ifdef HEADSCAN_MODEL_H
 /* The same for any architecture: q|k|v width (H + 2·KV)·D (grouped-query attention), two MLP
- * input products when gated (gate, up). */
-static inline double bench_forward_ideal_cfg(const hs_model_config *c, int B, int T) {
+ * input products when gated (gate, up); bench_gemm_time's best-of-2 timing, or `time`'s. */
+static inline double bench_forward_ideal_cfg_with(bench_gemm_fn time, const hs_model_config *c, int B, int T) {
     int hd = c->n_heads * c->d_head, kv = c->n_kv_heads ? c->n_kv_heads : c->n_heads;
-    return bench_forward_ideal_qkv(B, T, c->n_layers, c->d_model, c->d_mlp, hd, (c->n_heads + 2 * kv) * c->d_head,
-                                   c->gated_mlp ? 2 : 1, c->d_vocab);
+    return bench_forward_ideal_with(time, B, T, c->n_layers, c->d_model, c->d_mlp, hd, (c->n_heads + 2 * kv) * c->d_head,
+                                    c->gated_mlp ? 2 : 1, c->d_vocab);
+}
+static inline double bench_forward_ideal_cfg(const hs_model_config *c, int B, int T) {
+    return bench_forward_ideal_cfg_with(bench_gemm_time, c, B, T);
 }
 /* Matrix-product FLOPs of one forward of B x T tokens: attention counted causally (the work
  * the pass does), or in full (T x T scores and pattern @ v, as TransformerLens computes them and

@@ -56,44 +56,32 @@ static size_t peak_forward;
 static struct {
     const hs_model_config *c;
     int T, on;
-    int64_t done;          /* sequences of the forward stage seen so far */
-    double ideal, spent;   /* summed per-batch ideal; seconds the callback took */
-    float *a, *b, *out;    /* operands of the largest shape, allocated once */
-    size_t bytes;
+    int64_t done;             /* sequences of the forward stage seen so far */
+    double ideal, spent;      /* summed per-batch ideal; seconds the callback took */
+    float *a, *b, *out;       /* operands, grown to the largest shape met */
+    size_t na, nb, nout, bytes;
 } inter;
 
-/* Seconds of one sgemm [m,k]x[k,n] on inter's buffers (no warm-up: the forward's own GEMMs
- * run just as cold). */
+/* `*p` holding at least n floats (zeroed when grown); false when out of memory. */
+static bool inter_grow(float **p, size_t *cap, size_t n) {
+    if (n <= *cap) return true;
+    free(*p);
+    *p = calloc(n, sizeof(float));
+    inter.bytes += sizeof(float) * (n - *cap);
+    *cap = *p ? n : 0;
+    return *p != NULL;
+}
+
+/* Seconds of `reps` sgemms [m,k]x[k,n] on inter's buffers, timed once (no warm-up: the
+ * forward's own GEMMs run just as cold); a bench_gemm_fn. */
 static double inter_gemm(int m, int n, int k, int reps) {
+    if (!inter_grow(&inter.a, &inter.na, (size_t)m * k) || !inter_grow(&inter.b, &inter.nb, (size_t)k * n) ||
+        !inter_grow(&inter.out, &inter.nout, (size_t)m * n))
+        return NAN;
     double t0 = now_s();
     for (int r = 0; r < reps; r++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, inter.a, k, inter.b, n, 0.0f, inter.out, n);
     return now_s() - t0;
-}
-
-/* One batch of B sequences: every shape of bench_forward_ideal_cfg, timed once. */
-static double inter_ideal(int B) {
-    const hs_model_config *c = inter.c;
-    const int T = inter.T, BT = B * T, M = c->d_model, F = c->d_mlp, HD = c->n_heads * c->d_head;
-    const int kv = c->n_kv_heads ? c->n_kv_heads : c->n_heads, QKV = (c->n_heads + 2 * kv) * c->d_head;
-    if (!inter.a) {   /* sized for the first (largest) batch: [m, k] x [k, n] = [m, n] of every shape below */
-        size_t a = 0, b = 0, o = 0;
-        const int shp[5][3] = {{BT, QKV, M}, {BT, M, HD}, {BT, F, M}, {BT, M, F}, {T, c->d_vocab, M}};   /* m, n, k */
-        for (int i = 0; i < 5; i++) {
-            const size_t m_ = (size_t)shp[i][0], n_ = (size_t)shp[i][1], k_ = (size_t)shp[i][2];
-            a = m_ * k_ > a ? m_ * k_ : a;
-            b = k_ * n_ > b ? k_ * n_ : b;
-            o = m_ * n_ > o ? m_ * n_ : o;
-        }
-        inter.a = calloc(a, sizeof(float));
-        inter.b = calloc(b, sizeof(float));
-        inter.out = calloc(o, sizeof(float));
-        if (!inter.a || !inter.b || !inter.out) return NAN;
-        inter.bytes = sizeof(float) * (a + b + o);
-    }
-    return c->n_layers * (inter_gemm(BT, QKV, M, 1) + inter_gemm(BT, M, HD, 1) + inter_gemm(BT, F, M, c->gated_mlp ? 2 : 1) +
-                          inter_gemm(BT, M, F, 1)) +
-           inter_gemm(T, c->d_vocab, M, B);
 }
 
 static int progress(const char *stage, int64_t done, int64_t total, void *u) {
@@ -101,7 +89,7 @@ static int progress(const char *stage, int64_t done, int64_t total, void *u) {
     fprintf(stderr, "  [%s %lld/%lld]\n", stage, (long long)done, (long long)total);
     if (inter.on && !strcmp(stage, "forward")) {
         const double t0 = now_s();
-        inter.ideal += inter_ideal((int)(done - inter.done));
+        inter.ideal += bench_forward_ideal_cfg_with(inter_gemm, inter.c, (int)(done - inter.done), inter.T);
         inter.done = done;
         inter.spent += now_s() - t0;
     }

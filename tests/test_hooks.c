@@ -97,54 +97,41 @@ static void attention_paths(const char *fixture) {
     int32_t tok[B * T];
     for (int i = 0; i < B * T; i++) tok[i] = (int32_t)((i * 7919u + 5) % (unsigned)c->d_vocab);
     float loss[3][B * (T - 1)];
-    hs_array zs[3][8];
+    hs_cache *cache[3] = {NULL, NULL, NULL};
     const char *extra[3] = {NULL, "hook_pattern", "hook_attn_scores"};
-    int L = c->n_layers < 8 ? c->n_layers : 8;
+    const int L = c->n_layers < 8 ? c->n_layers : 8;
+    char z_name[8][64];
+    for (int l = 0; l < L; l++) snprintf(z_name[l], sizeof z_name[l], "blocks.%d.attn.hook_z", l);
     for (int way = 0; way < 3; way++) {
-        char names[16][64];
+        char names[8][64];
         const char *pat[16];
         int n = 0;
         for (int l = 0; l < L; l++) {
-            snprintf(names[n], sizeof names[n], "blocks.%d.attn.hook_z", l);
-            pat[n] = names[n];
-            n++;
+            pat[n++] = z_name[l];
             if (extra[way]) {
-                snprintf(names[n], sizeof names[n], "blocks.%d.attn.%s", l, extra[way]);
-                pat[n] = names[n];
-                n++;
+                snprintf(names[l], sizeof names[l], "blocks.%d.attn.%s", l, extra[way]);
+                pat[n++] = names[l];
             }
         }
-        hs_cache *cache = NULL;
-        CHECK_OK(hs_cache_create(pat, n, &cache));
-        if (!cache) break;
+        CHECK_OK(hs_cache_create(pat, n, &cache[way]));
+        if (!cache[way]) break;
         hs_forward_params fp = hs_forward_default_params();
         fp.hook = hs_cache_hook;
-        fp.hook_user = cache;
+        fp.hook_user = cache[way];
         fp.loss = loss[way];
         CHECK_OK(hs_forward_run(f, tok, B, T, &fp));
-        CHECK(hs_cache_count(cache) == n, "%s: cache holds %d of %d", fixture, hs_cache_count(cache), n);
-        for (int l = 0; l < L; l++) {
-            const hs_array *z = hs_cache_get(cache, names[extra[way] ? 2 * l : l]);
-            zs[way][l] = (hs_array){0};
-            if (!z) continue;
-            zs[way][l] = *z;
-            size_t bytes = sizeof(float) * (size_t)(z->shape[0] * z->shape[1] * z->shape[2] * z->shape[3]);
-            zs[way][l].data = malloc(bytes);
-            memcpy(zs[way][l].data, z->data, bytes);
-        }
-        hs_cache_free(cache);
+        CHECK(hs_cache_count(cache[way]) == n, "%s: cache holds %d of %d", fixture, hs_cache_count(cache[way]), n);
     }
-    for (int way = 1; way < 3; way++) {
+    for (int way = 1; way < 3 && cache[0] && cache[way]; way++) {
         CHECK(!memcmp(loss[0], loss[way], sizeof loss[0]), "%s: loss with %s = loss without, bit for bit", fixture, extra[way]);
         for (int l = 0; l < L; l++) {
-            const hs_array *a = &zs[0][l], *b = &zs[way][l];
-            bool same = a->data && b->data && a->ndim == 4 && b->ndim == 4 && !memcmp(a->shape, b->shape, sizeof a->shape) &&
+            const hs_array *a = hs_cache_get(cache[0], z_name[l]), *b = hs_cache_get(cache[way], z_name[l]);
+            bool same = a && b && a->ndim == 4 && b->ndim == 4 && !memcmp(a->shape, b->shape, sizeof a->shape) &&
                         !memcmp(a->data, b->data, sizeof(float) * (size_t)(a->shape[0] * a->shape[1] * a->shape[2] * a->shape[3]));
             CHECK(same, "%s: blocks.%d hook_z with %s = without, bit for bit", fixture, l, extra[way]);
         }
     }
-    for (int way = 0; way < 3; way++)
-        for (int l = 0; l < L; l++) free(zs[way][l].data);
+    for (int way = 0; way < 3; way++) hs_cache_free(cache[way]);
     hs_forward_free(f);
     hs_model_free(m);
 }
